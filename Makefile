@@ -1,0 +1,105 @@
+# msgeventd - one non-recursive GNU Makefile, no configure step.
+#
+#   make                          build build/msgeventd
+#   make check                    install missing Debian packages, build, run every test
+#   make SANITIZE=address,undefined check
+#                                 the same under ASan+UBSan (in build-address-undefined/)
+#   make demo                     a throwaway Dovecot, msgeventd in front, a scripted session
+#   make bench                    throughput, latency, CPU and memory against HAProxy and direct
+#   make fuzz                     libFuzzer targets (clang)
+#   make clean
+
+CC      ?= cc
+SANITIZE ?=
+PKGS    := openssl
+VERSION := 0.1.0
+
+ifeq ($(SANITIZE),)
+BUILD   := build
+SANFLAGS :=
+else
+BUILD   := build-$(subst $(comma),-,$(SANITIZE))
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+comma := ,
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP \
+	   -DMSGEVENTD_VERSION='"$(VERSION)"'
+LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
+
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+PARSER_SRC  := parser/msgevent.c parser/imap_parser.c parser/imap_infer.c
+OUTPUTS_SRC := outputs/out.c outputs/out_syslog.c
+PROXY_SRC   := proxy/config.c proxy/loop.c proxy/session.c proxy/diag.c
+MAIN_SRC    := proxy/main.c
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+all: $(BUILD)/msgeventd
+
+$(BUILD)/msgeventd: $(call obj,$(MAIN_SRC) $(PROXY_SRC) $(PARSER_SRC) $(OUTPUTS_SRC))
+	$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(if $(findstring tests/,$<),$(CMOCKA_CFLAGS)) -c -o $@ $<
+
+# Unit tests: one cmocka binary per module.  test_imap_parser links libc
+# alone: needing more means the parser's boundary broke.
+UNIT_TESTS := test_imap_parser test_imap_infer test_msgevent test_config \
+	      test_out_syslog
+$(BUILD)/tests/test_imap_parser: $(call obj,tests/unit/test_imap_parser.c parser/imap_parser.c)
+$(BUILD)/tests/test_imap_infer: $(call obj,tests/unit/test_imap_infer.c tests/unit/transcript.c $(PARSER_SRC))
+$(BUILD)/tests/test_msgevent: $(call obj,tests/unit/test_msgevent.c parser/msgevent.c)
+$(BUILD)/tests/test_config: $(call obj,tests/unit/test_config.c proxy/config.c proxy/diag.c)
+$(BUILD)/tests/test_out_syslog: $(call obj,tests/unit/test_out_syslog.c outputs/out_syslog.c parser/msgevent.c)
+$(BUILD)/tests/%:
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS)
+
+# Replays tests/fuzz/corpus/ through the fuzz targets, built with gcc.
+$(BUILD)/tests/fuzz_replay: $(call obj,tests/fuzz/fuzz_imap.c tests/fuzz/replay.c $(PARSER_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)) $(BUILD)/tests/fuzz_replay
+	@set -e; for t in $(UNIT_TESTS); do \
+		echo "== $$t"; (cd tests/unit && ../../$(BUILD)/tests/$$t); done
+	@echo "== fuzz corpus replay"; $(BUILD)/tests/fuzz_replay tests/fuzz/corpus
+
+integration: $(BUILD)/msgeventd
+	MSGEVENTD=$(CURDIR)/$(BUILD)/msgeventd python3 tests/integration/run.py
+
+deps:
+	@scripts/install-deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh $(BUILD)/msgeventd
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh $(BUILD)/msgeventd
+
+fuzz:
+	@mkdir -p build-fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_imap tests/fuzz/fuzz_imap.c $(PARSER_SRC)
+	build-fuzz/fuzz_imap -max_total_time=$${FUZZ_SECONDS:-60} \
+		tests/fuzz/corpus
+
+clean:
+	rm -rf build build-* 
+
+.PHONY: all unit integration deps check demo bench fuzz clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,106 @@
+/*
+ * config.h - the configuration file of ../shared/spec/INTERFACE.md.
+ *
+ * Line-oriented: '#' starts a comment (outside double quotes), arguments
+ * are separated by blanks, a value containing blanks is written in
+ * double quotes (\" and \\ escape inside them).  Unknown or malformed
+ * directives are errors, reported as "FILE:LINE: message".
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONFIG_NAME_MAX		256	/* host names, server-name */
+#define CONFIG_PATH_MAX		1024	/* file and socket paths */
+#define CONFIG_ERROR_MAX	1280	/* "FILE:LINE: message" */
+
+enum config_service {
+	CONFIG_SERVICE_IMAP,
+	CONFIG_SERVICE_IMAPS,
+	CONFIG_SERVICE_POP3,
+	CONFIG_SERVICE_POP3S,
+};
+
+/* A host:port as written, resolved (numeric addresses only: no DNS). */
+struct config_addr {
+	char text[CONFIG_NAME_MAX];	/* as written, e.g. "127.0.0.1:1143" */
+	char host[CONFIG_NAME_MAX];	/* "127.0.0.1", "::1" (no brackets) */
+	uint16_t port;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+};
+
+/* listen SERVICE ADDR:PORT backend ADDR:PORT [backend-tls|backend-starttls] */
+struct config_listen {
+	struct config_listen *next;
+	int line;			/* where it was configured */
+	enum config_service service;
+	struct config_addr listen;
+	struct config_addr backend;
+	bool backend_tls;
+	bool backend_starttls;
+};
+
+enum config_output_kind {
+	CONFIG_OUTPUT_SYSLOG_UDP,	/* udp://HOST:PORT */
+	CONFIG_OUTPUT_SYSLOG_TCP,	/* tcp://HOST:PORT, RFC 6587 octet counting */
+	CONFIG_OUTPUT_SYSLOG_UNIX,	/* unix:/PATH (datagram, else stream) */
+	CONFIG_OUTPUT_SYSLOG_STDERR,	/* stderr, one message per line */
+};
+
+struct config_output {
+	struct config_output *next;
+	int line;
+	enum config_output_kind kind;
+	struct config_addr addr;	/* UDP, TCP */
+	char path[CONFIG_PATH_MAX];	/* UNIX */
+};
+
+struct config {
+	char file[CONFIG_PATH_MAX];	/* the file it was read from */
+	/* server-name NAME: serverFQDN, serverDomain, URIs; default host name */
+	char server_name[CONFIG_NAME_MAX];
+	/* max-line-length BYTES: longest IMAP line outside literals (64 KiB) */
+	size_t max_line_length;
+	/* syslog-max-size BYTES: one syslog message, 480..8192 (2048) */
+	size_t syslog_max_size;
+	/* syslog-facility NAME: mail (default), local0..local7, daemon, user */
+	int syslog_facility;		/* RFC 5424 facility number */
+	/* syslog-sd-id NAME@NUMBER: SD-ID of the event element (msgevent@32473) */
+	char syslog_sd_id[33];
+	/* idle-timeout SECONDS: no byte either way for this long ends the session (1800) */
+	unsigned idle_timeout;
+	/* connect-timeout SECONDS: backend connect limit (10) */
+	unsigned connect_timeout;
+	/* shutdown-grace SECONDS: on SIGTERM, wait this long for sessions (10) */
+	unsigned shutdown_grace;
+	/* max-sessions N: concurrent sessions; further clients get * BYE (10000) */
+	unsigned max_sessions;
+	/* output-queue BYTES: per output, events waiting to be sent (1 MiB) */
+	size_t output_queue;
+	struct config_listen *listens;	/* in file order */
+	struct config_output *outputs;	/* in file order */
+};
+
+/*
+ * Read and check the configuration in PATH.  Returns a new config, or
+ * NULL with "FILE:LINE: message" (or "FILE: message" when no line is
+ * at fault, e.g. it cannot be opened) in ERR_R.
+ */
+struct config *config_load(const char *path, char err_r[CONFIG_ERROR_MAX]);
+
+/* The same for TEXT, reported as coming from file NAME (for tests). */
+struct config *config_parse(const char *name, const char *text,
+    char err_r[CONFIG_ERROR_MAX]);
+
+/* Frees CONFIG and its lists; clears *config.  NULL is a no-op. */
+void config_free(struct config **config);
+
+const char *config_service_name(enum config_service service);
+
+#endif
