@@ -1,0 +1,877 @@
+/*
+ * session.c - listeners and client-backend session pairs.
+ *
+ * Each direction of a session is a "pipe": bytes read from SRC are fed
+ * to the inference and written to DST.  What DST does not take at once
+ * is kept in the pipe's pending buffer (allocated only then, freed when
+ * drained) and SRC is not read again until DST has taken it all.  That
+ * is the whole of the backpressure: at most SESSION_PENDING_MAX bytes
+ * wait per direction, whatever the peers do.
+ *
+ * End of a session: an EOF from one side is passed on as a half-close
+ * (shutdown SHUT_WR) once that direction's pending bytes are out; the
+ * session ends when both directions are done, on an error, on the idle
+ * timeout, or when the proxy ends it (a line over the limit, shutdown).
+ */
+#include "session.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../outputs/out.h"
+#include "../parser/imap_infer.h"
+#include "config.h"
+#include "diag.h"
+#include "loop.h"
+
+/* A session being closed gets this long to flush its last bytes (BYE). */
+#define SESSION_LINGER_MS	5000
+
+struct listener {
+	struct listener *next;
+	struct session_set *set;
+	int fd;
+	enum config_service service;
+	struct config_addr listen;
+	struct config_addr backend;
+	bool seen;			/* still configured (reload bookkeeping) */
+};
+
+struct pipe {
+	int src, dst;			/* fds, owned by the session */
+	char *pending;			/* NULL unless DST lagged */
+	size_t pending_len;
+	size_t pending_off;
+	bool eof;			/* SRC said EOF (or the proxy stopped reading it) */
+	bool done;			/* EOF passed on to DST */
+};
+
+enum session_state {
+	SESSION_CONNECTING,		/* waiting for the backend connect */
+	SESSION_RELAYING,
+	SESSION_CLOSING,		/* flushing a last message to the client */
+};
+
+struct session {
+	struct session *prev, *next;
+	struct session_set *set;
+	uint64_t id;
+	enum session_state state;
+	int cfd, bfd;
+	struct pipe up;			/* client -> backend */
+	struct pipe down;		/* backend -> client */
+	struct imap_infer *infer;
+	struct loop_timer *timer;
+	uint64_t last_ms;		/* last byte either way */
+	uint64_t start_ms;
+	enum imap_infer_end end_reason;
+	bool blind_logged;
+	uint64_t untracked_logged;
+	char client_ip[INET6_ADDRSTRLEN];
+	uint16_t client_port;
+	uint16_t server_port;
+	char backend_text[CONFIG_NAME_MAX];
+	struct sockaddr_storage backend_sa;
+	socklen_t backend_salen;
+};
+
+struct session_set {
+	struct loop *loop;
+	struct out *out;
+	struct listener *listeners;
+	struct session *sessions;
+	size_t count;
+	uint64_t next_id;
+	/* settings for new sessions, from the configuration */
+	char server_name[CONFIG_NAME_MAX];
+	size_t line_max;
+	unsigned idle_timeout_ms;
+	unsigned connect_timeout_ms;
+	unsigned max_sessions;
+};
+
+/*
+ * The one read buffer of the process: bytes are parsed and written on
+ * from here, so an idle or keeping-up session needs no buffer of its own.
+ */
+static char relay_buf[SESSION_PENDING_MAX];
+
+static void session_io(struct loop *, int, unsigned, void *);
+static void session_timer(struct loop *, void *);
+static void session_free(struct session *);
+
+static const char *
+session_action(const struct session *s)
+{
+	switch (s->state) {
+	case SESSION_CONNECTING:
+		return "connecting to the backend";
+	case SESSION_RELAYING:
+		return "relaying";
+	case SESSION_CLOSING:
+		return "closing";
+	}
+	return "?";
+}
+
+/* A diagnostic with the session's context, as nginx's log->action. */
+static void __attribute__((format(printf, 3, 4)))
+session_diag(const struct session *s, enum diag_level level,
+    const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	const char *user = s->infer != NULL ? imap_infer_user(s->infer) : NULL;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag(level, "session %llu client %s:%u%s%s (%s): %s",
+	    (unsigned long long)s->id, s->client_ip, s->client_port,
+	    user != NULL ? " user " : "", user != NULL ? user : "",
+	    session_action(s), msg);
+}
+
+static void
+session_emit(void *ctx, const struct msgevent *ev)
+{
+	struct session *s = ctx;
+
+	session_diag(s, DIAG_DEBUG, "event %s", msgevent_type_name(ev->type));
+	out_emit(s->set->out, ev);
+}
+
+static void
+addr_format(const struct sockaddr_storage *ss, char *ip, size_t iplen,
+    uint16_t *port_r)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		/* Report IPv4-mapped clients of a dual-stack socket as IPv4. */
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], ip,
+			    (socklen_t)iplen);
+		else
+			inet_ntop(AF_INET6, &sin6->sin6_addr, ip,
+			    (socklen_t)iplen);
+		*port_r = ntohs(sin6->sin6_port);
+	} else if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, ip, (socklen_t)iplen);
+		*port_r = ntohs(sin->sin_port);
+	} else {
+		snprintf(ip, iplen, "?");
+		*port_r = 0;
+	}
+}
+
+static void
+set_nodelay(int fd)
+{
+	int one = 1;
+
+	/* Nagle plus delayed ACKs would add 40 ms to each exchange. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Which events each fd should be watched for, from the pipes' state. */
+static void
+session_update_watch(struct session *s)
+{
+	unsigned cmask = 0, bmask = 0;
+
+	if (s->state == SESSION_CONNECTING) {
+		loop_set_fd(s->set->loop, s->bfd, LOOP_WRITE);
+		loop_set_fd(s->set->loop, s->cfd, 0);
+		return;
+	}
+	if (s->state == SESSION_RELAYING) {
+		/* Read a side only while nothing read from it is pending. */
+		if (!s->up.eof && s->up.pending == NULL)
+			cmask |= LOOP_READ;
+		if (!s->down.eof && s->down.pending == NULL)
+			bmask |= LOOP_READ;
+		if (s->up.pending != NULL)
+			bmask |= LOOP_WRITE;
+	}
+	if (s->down.pending != NULL)
+		cmask |= LOOP_WRITE;
+	loop_set_fd(s->set->loop, s->cfd, cmask);
+	if (s->bfd >= 0)
+		loop_set_fd(s->set->loop, s->bfd, bmask);
+}
+
+/*
+ * Write LEN bytes at DATA to P's destination, keeping what it does not
+ * take.  Returns 0, or -1 when the destination failed (errno set).
+ */
+static int
+pipe_write(struct pipe *p, const char *data, size_t len)
+{
+	ssize_t n = 0;
+
+	assert(p->pending == NULL);
+	while (len > 0) {
+		n = send(p->dst, data, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	if (len > 0) {
+		p->pending = malloc(SESSION_PENDING_MAX);
+		if (p->pending == NULL)
+			return -1;
+		assert(len <= SESSION_PENDING_MAX);
+		memcpy(p->pending, data, len);
+		p->pending_len = len;
+		p->pending_off = 0;
+	}
+	return 0;
+}
+
+/* Send what P keeps pending.  Returns 0, or -1 on a write error. */
+static int
+pipe_flush(struct pipe *p)
+{
+	ssize_t n;
+
+	while (p->pending != NULL && p->pending_off < p->pending_len) {
+		n = send(p->dst, p->pending + p->pending_off,
+		    p->pending_len - p->pending_off, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		p->pending_off += (size_t)n;
+	}
+	free(p->pending);
+	p->pending = NULL;
+	p->pending_len = p->pending_off = 0;
+	return 0;
+}
+
+/*
+ * Queue a message of the proxy's own for the client (a "* BYE"), after
+ * whatever is already pending for it, and end the session once it is
+ * out.  The backend is closed at once: nothing more is relayed.
+ */
+static void
+session_close_with(struct session *s, const char *line)
+{
+	size_t len = strlen(line);
+	size_t have;
+
+	if (s->bfd >= 0) {
+		loop_del_fd(s->set->loop, s->bfd);
+		close(s->bfd);
+		s->bfd = -1;
+	}
+	free(s->up.pending);
+	s->up.pending = NULL;
+	s->up.eof = s->down.eof = true;
+	if (s->down.pending == NULL) {
+		s->down.pending = malloc(SESSION_PENDING_MAX);
+		if (s->down.pending == NULL) {
+			session_free(s);
+			return;
+		}
+		s->down.pending_len = s->down.pending_off = 0;
+	}
+	/* Compact, then append the line if it fits (it always does in practice). */
+	have = s->down.pending_len - s->down.pending_off;
+	memmove(s->down.pending, s->down.pending + s->down.pending_off, have);
+	s->down.pending_off = 0;
+	s->down.pending_len = have;
+	if (have + len <= SESSION_PENDING_MAX) {
+		memcpy(s->down.pending + have, line, len);
+		s->down.pending_len += len;
+	}
+	s->state = SESSION_CLOSING;
+	loop_timer_cancel(s->set->loop, &s->timer);
+	s->timer = loop_timer_add(s->set->loop, SESSION_LINGER_MS,
+	    session_timer, s);
+	if (pipe_flush(&s->down) < 0 || s->down.pending == NULL) {
+		session_free(s);
+		return;
+	}
+	session_update_watch(s);
+}
+
+/* The backend connection failed or timed out: tell the client why. */
+static void
+session_backend_failed(struct session *s, const char *why)
+{
+	char line[512];
+
+	session_diag(s, DIAG_WARN, "backend %s unavailable: %s",
+	    s->backend_text, why);
+	snprintf(line, sizeof(line),
+	    "* BYE [UNAVAILABLE] msgeventd: backend server unavailable (%s)\r\n",
+	    why);
+	session_close_with(s, line);
+}
+
+/* Check the inference after it has been fed: log trouble, apply policy. */
+static bool
+session_check_infer(struct session *s)
+{
+	enum imap_parser_dir dir;
+	enum imap_parser_error err;
+	char line[256];
+	uint64_t untracked;
+
+	untracked = imap_infer_untracked(s->infer);
+	if (untracked > s->untracked_logged) {
+		session_diag(s, DIAG_WARN, "%llu pipelined commands not "
+		    "tracked (too many outstanding): their events are lost",
+		    (unsigned long long)(untracked - s->untracked_logged));
+		s->untracked_logged = untracked;
+	}
+	if (!imap_infer_error(s->infer, &dir, &err)) {
+		const char *blind = imap_infer_blind_reason(s->infer);
+
+		if (blind != NULL && !s->blind_logged) {
+			s->blind_logged = true;
+			session_diag(s, DIAG_INFO, "no longer parsing: %s; "
+			    "relaying blind", blind);
+		}
+		return true;
+	}
+	if (err == IMAP_PERR_LINE_TOO_LONG) {
+		session_diag(s, DIAG_WARN, "%s line exceeds %zu bytes; "
+		    "session ended", dir == IMAP_PARSER_CLIENT ? "client" :
+		    "server", s->set->line_max);
+		snprintf(line, sizeof(line), "* BYE [TOOBIG] msgeventd: %s "
+		    "line exceeds %zu bytes\r\n", dir == IMAP_PARSER_CLIENT ?
+		    "command" : "response", s->set->line_max);
+		s->end_reason = IMAP_INFER_END_ABORT;
+		session_close_with(s, line);
+		return false;
+	}
+	if (!s->blind_logged) {
+		s->blind_logged = true;
+		session_diag(s, DIAG_WARN, "cannot parse %s data (%s); "
+		    "relaying blind, no more events for this session",
+		    dir == IMAP_PARSER_CLIENT ? "client" : "server",
+		    imap_parser_error_name(err));
+	}
+	return true;
+}
+
+/*
+ * Read once from P's source, feed the inference, write on.  Returns
+ * false when the session was freed.
+ */
+static bool
+session_read(struct session *s, struct pipe *p)
+{
+	ssize_t n;
+	bool up = p == &s->up;
+
+	do
+		n = recv(p->src, relay_buf, sizeof(relay_buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return true;
+		session_diag(s, DIAG_INFO, "%s: %s", up ? "client" : "backend",
+		    strerror(errno));
+		s->end_reason = IMAP_INFER_END_ABORT;
+		session_free(s);
+		return false;
+	}
+	if (n == 0) {
+		p->eof = true;
+		if (imap_infer_in_literal(s->infer, up ? IMAP_PARSER_CLIENT :
+		    IMAP_PARSER_SERVER))
+			session_diag(s, DIAG_INFO, "%s closed the connection "
+			    "inside a literal", up ? "client" : "backend");
+		return true;
+	}
+	s->last_ms = loop_now_ms(s->set->loop);
+	if (up)
+		imap_infer_client_data(s->infer, relay_buf, (size_t)n);
+	else
+		imap_infer_server_data(s->infer, relay_buf, (size_t)n);
+	if (!session_check_infer(s))
+		return false;
+	if (pipe_write(p, relay_buf, (size_t)n) < 0) {
+		session_diag(s, DIAG_INFO, "writing to %s: %s",
+		    up ? "backend" : "client", strerror(errno));
+		s->end_reason = IMAP_INFER_END_ABORT;
+		session_free(s);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Pass an EOF on once its direction is drained; free the session when
+ * both directions are done.  Returns false when the session was freed.
+ */
+static bool
+session_settle(struct session *s)
+{
+	struct pipe *pipes[2] = { &s->up, &s->down };
+
+	for (int i = 0; i < 2; i++) {
+		struct pipe *p = pipes[i];
+
+		if (p->eof && !p->done && p->pending == NULL) {
+			p->done = true;
+			(void)shutdown(p->dst, SHUT_WR);
+		}
+	}
+	if (s->up.done && s->down.done) {
+		session_free(s);
+		return false;
+	}
+	session_update_watch(s);
+	return true;
+}
+
+static void
+session_connected(struct session *s)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(s->bfd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err != 0) {
+		session_backend_failed(s, strerror(err));
+		return;
+	}
+	set_nodelay(s->bfd);
+	s->state = SESSION_RELAYING;
+	s->last_ms = loop_now_ms(s->set->loop);
+	session_diag(s, DIAG_DEBUG, "connected to backend %s",
+	    s->backend_text);
+	session_update_watch(s);
+}
+
+static void
+session_io(struct loop *loop, int fd, unsigned events, void *arg)
+{
+	struct session *s = arg;
+
+	(void)loop;
+	if (s->state == SESSION_CONNECTING) {
+		if (fd == s->bfd)
+			session_connected(s);
+		return;
+	}
+	if (s->state == SESSION_CLOSING) {
+		if (fd == s->cfd && (events & LOOP_WRITE)) {
+			if (pipe_flush(&s->down) < 0 || s->down.pending == NULL)
+				session_free(s);
+		}
+		return;
+	}
+	/* Writes first: they may unblock reads on the other side. */
+	if (events & LOOP_WRITE) {
+		struct pipe *p = fd == s->cfd ? &s->down : &s->up;
+
+		if (pipe_flush(p) < 0) {
+			session_diag(s, DIAG_INFO, "writing to %s: %s",
+			    p == &s->down ? "client" : "backend",
+			    strerror(errno));
+			s->end_reason = IMAP_INFER_END_ABORT;
+			session_free(s);
+			return;
+		}
+	}
+	if (events & (LOOP_READ | LOOP_ERROR)) {
+		struct pipe *p = fd == s->cfd ? &s->up : &s->down;
+
+		if (!p->eof && p->pending == NULL && !session_read(s, p))
+			return;
+	}
+	session_settle(s);
+}
+
+static void
+session_timer(struct loop *loop, void *arg)
+{
+	struct session *s = arg;
+	uint64_t now = loop_now_ms(loop), idle;
+	uint64_t limit;
+
+	s->timer = NULL;
+	if (s->state == SESSION_CLOSING) {
+		session_diag(s, DIAG_INFO, "client did not take the last "
+		    "message in time");
+		session_free(s);
+		return;
+	}
+	if (s->state == SESSION_CONNECTING) {
+		session_backend_failed(s, "connect timed out");
+		return;
+	}
+	/* One timer per session, re-armed only when it fires early. */
+	limit = s->set->idle_timeout_ms;
+	idle = now - s->last_ms;
+	if (idle >= limit) {
+		session_diag(s, DIAG_INFO, "idle for %llu s; session ended",
+		    (unsigned long long)(idle / 1000));
+		s->end_reason = IMAP_INFER_END_TIMEOUT;
+		session_free(s);
+		return;
+	}
+	s->timer = loop_timer_add(loop, limit - idle, session_timer, s);
+}
+
+/* Ends the session: Logout if due, close both sides, free everything. */
+static void
+session_free(struct session *s)
+{
+	struct session_set *set = s->set;
+
+	if (s->infer != NULL) {
+		imap_infer_end(s->infer, s->end_reason);
+		imap_infer_free(&s->infer);
+	}
+	loop_timer_cancel(set->loop, &s->timer);
+	if (s->cfd >= 0) {
+		loop_del_fd(set->loop, s->cfd);
+		close(s->cfd);
+	}
+	if (s->bfd >= 0) {
+		loop_del_fd(set->loop, s->bfd);
+		close(s->bfd);
+	}
+	free(s->up.pending);
+	free(s->down.pending);
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		set->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	set->count--;
+	session_diag(s, DIAG_DEBUG, "closed after %llu ms",
+	    (unsigned long long)(loop_now_ms(set->loop) - s->start_ms));
+	free(s);
+}
+
+/* Refuse a client we cannot serve, with a BYE it can show. */
+static void
+refuse(int fd, const char *why)
+{
+	char line[256];
+	int n;
+
+	n = snprintf(line, sizeof(line), "* BYE [UNAVAILABLE] msgeventd: %s\r\n",
+	    why);
+	if (n > 0)
+		(void)send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+static void
+session_start(struct listener *l, int cfd, const struct sockaddr_storage *ss)
+{
+	struct session_set *set = l->set;
+	struct session *s;
+	struct imap_infer_env env;
+
+	if (set->count >= set->max_sessions) {
+		diag_warn("listener %s: %u sessions open, the limit; client "
+		    "refused", l->listen.text, set->max_sessions);
+		refuse(cfd, "too many sessions, try again later");
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		diag_error("accept: %s", strerror(errno));
+		refuse(cfd, "out of memory");
+		return;
+	}
+	s->set = set;
+	s->id = ++set->next_id;
+	s->cfd = cfd;
+	s->bfd = -1;
+	s->state = SESSION_CONNECTING;
+	s->end_reason = IMAP_INFER_END_ABORT;
+	s->start_ms = s->last_ms = loop_now_ms(set->loop);
+	addr_format(ss, s->client_ip, sizeof(s->client_ip), &s->client_port);
+	s->server_port = l->listen.port;
+	snprintf(s->backend_text, sizeof(s->backend_text), "%s",
+	    l->backend.text);
+	memcpy(&s->backend_sa, &l->backend.sa, sizeof(s->backend_sa));
+	s->backend_salen = l->backend.salen;
+	s->next = set->sessions;
+	if (s->next != NULL)
+		s->next->prev = s;
+	set->sessions = s;
+	set->count++;
+	set_nodelay(cfd);
+
+	memset(&env, 0, sizeof(env));
+	env.client_ip = s->client_ip;
+	env.client_port = s->client_port;
+	env.server_domain = set->server_name;
+	env.server_port = s->server_port;
+	env.server_fqdn = set->server_name;
+	env.service = "imap";
+	env.session_id = s->id;
+	env.line_max = set->line_max;
+	env.emit = session_emit;
+	env.ctx = s;
+	s->infer = imap_infer_new(&env);
+	if (s->infer == NULL) {
+		session_diag(s, DIAG_ERROR, "out of memory");
+		refuse(cfd, "out of memory");
+		s->cfd = -1;
+		session_free(s);
+		return;
+	}
+	if (loop_add_fd(set->loop, cfd, 0, session_io, s) < 0) {
+		session_diag(s, DIAG_ERROR, "epoll: %s", strerror(errno));
+		session_free(s);
+		return;
+	}
+	s->up.src = s->down.dst = cfd;
+	s->bfd = socket(s->backend_sa.ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->bfd < 0) {
+		session_backend_failed(s, strerror(errno));
+		return;
+	}
+	s->up.dst = s->down.src = s->bfd;
+	if (loop_add_fd(set->loop, s->bfd, LOOP_WRITE, session_io, s) < 0) {
+		close(s->bfd);
+		s->bfd = -1;
+		session_backend_failed(s, strerror(errno));
+		return;
+	}
+	s->timer = loop_timer_add(set->loop, set->connect_timeout_ms,
+	    session_timer, s);
+	session_diag(s, DIAG_DEBUG, "accepted on %s", l->listen.text);
+	if (connect(s->bfd, (struct sockaddr *)&s->backend_sa,
+	    s->backend_salen) == 0) {
+		session_connected(s);
+	} else if (errno != EINPROGRESS) {
+		session_backend_failed(s, strerror(errno));
+	}
+	/*
+	 * The connect timer doubles as the idle timer: when it fires on a
+	 * relaying session, session_timer() re-arms it for the idle limit.
+	 */
+}
+
+static void
+listener_accept(struct loop *loop, int fd, unsigned events, void *arg)
+{
+	struct listener *l = arg;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int cfd;
+
+	(void)loop;
+	(void)events;
+	/* A bounded batch per wake-up, so one busy listener cannot starve others. */
+	for (int i = 0; i < 64; i++) {
+		sslen = sizeof(ss);
+		cfd = accept4(fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				diag_warn("listener %s: accept: %s",
+				    l->listen.text, strerror(errno));
+			return;
+		}
+		session_start(l, cfd, &ss);
+	}
+}
+
+static int
+listener_open(struct session_set *set, const struct config_listen *cl,
+    struct listener **l_r, char *err, size_t errlen)
+{
+	struct listener *l;
+	int one = 1;
+
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	l->set = set;
+	l->service = cl->service;
+	l->listen = cl->listen;
+	l->backend = cl->backend;
+	l->fd = socket(cl->listen.sa.ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd < 0)
+		goto fail;
+	(void)setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l->fd, (const struct sockaddr *)&cl->listen.sa,
+	    cl->listen.salen) < 0 || listen(l->fd, 511) < 0 ||
+	    loop_add_fd(set->loop, l->fd, LOOP_READ, listener_accept, l) < 0)
+		goto fail;
+	*l_r = l;
+	return 0;
+fail:
+	snprintf(err, errlen, "listen %s: %s", cl->listen.text,
+	    strerror(errno));
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l);
+	return -1;
+}
+
+static void
+listener_close(struct session_set *set, struct listener *l)
+{
+	loop_del_fd(set->loop, l->fd);
+	close(l->fd);
+	free(l);
+}
+
+struct session_set *
+session_set_new(struct loop *loop, struct out *out)
+{
+	struct session_set *set;
+
+	set = calloc(1, sizeof(*set));
+	if (set == NULL)
+		return NULL;
+	set->loop = loop;
+	set->out = out;
+	set->line_max = 65536;
+	set->idle_timeout_ms = 1800 * 1000;
+	set->connect_timeout_ms = 10 * 1000;
+	set->max_sessions = 10000;
+	return set;
+}
+
+static bool
+listener_same(const struct listener *l, const struct config_listen *cl)
+{
+	return l->service == cl->service &&
+	    l->listen.salen == cl->listen.salen &&
+	    memcmp(&l->listen.sa, &cl->listen.sa, cl->listen.salen) == 0;
+}
+
+int
+session_set_configure(struct session_set *set, const struct config *config,
+    char *err, size_t errlen)
+{
+	struct listener *fresh = NULL, *l, **lp;
+	const struct config_listen *cl;
+
+	for (l = set->listeners; l != NULL; l = l->next)
+		l->seen = false;
+	/* Open what is new first, so a failure changes nothing. */
+	for (cl = config->listens; cl != NULL; cl = cl->next) {
+		for (l = set->listeners; l != NULL; l = l->next)
+			if (listener_same(l, cl))
+				break;
+		if (l != NULL) {
+			l->seen = true;
+			l->backend = cl->backend;
+			continue;
+		}
+		if (listener_open(set, cl, &l, err, errlen) < 0) {
+			while ((l = fresh) != NULL) {
+				fresh = l->next;
+				listener_close(set, l);
+			}
+			return -1;
+		}
+		l->seen = true;
+		l->next = fresh;
+		fresh = l;
+	}
+	for (lp = &set->listeners; *lp != NULL;) {
+		l = *lp;
+		if (!l->seen) {
+			*lp = l->next;
+			diag_info("listener %s closed", l->listen.text);
+			listener_close(set, l);
+		} else
+			lp = &l->next;
+	}
+	while ((l = fresh) != NULL) {
+		fresh = l->next;
+		l->next = set->listeners;
+		set->listeners = l;
+		diag_info("listening on %s (%s), backend %s", l->listen.text,
+		    config_service_name(l->service), l->backend.text);
+	}
+	snprintf(set->server_name, sizeof(set->server_name), "%s",
+	    config->server_name);
+	set->line_max = config->max_line_length;
+	set->idle_timeout_ms = config->idle_timeout * 1000;
+	set->connect_timeout_ms = config->connect_timeout * 1000;
+	set->max_sessions = config->max_sessions;
+	return 0;
+}
+
+void
+session_set_out(struct session_set *set, struct out *out)
+{
+	set->out = out;
+}
+
+void
+session_set_stop_listening(struct session_set *set)
+{
+	struct listener *l;
+
+	while ((l = set->listeners) != NULL) {
+		set->listeners = l->next;
+		listener_close(set, l);
+	}
+}
+
+void
+session_set_close_all(struct session_set *set)
+{
+	while (set->sessions != NULL) {
+		set->sessions->end_reason = IMAP_INFER_END_ABORT;
+		session_free(set->sessions);
+	}
+}
+
+size_t
+session_set_count(const struct session_set *set)
+{
+	return set->count;
+}
+
+void
+session_set_free(struct session_set **setp)
+{
+	struct session_set *set = *setp;
+
+	if (set == NULL)
+		return;
+	session_set_stop_listening(set);
+	session_set_close_all(set);
+	free(set);
+	*setp = NULL;
+}

@@ -1,0 +1,731 @@
+"""harness.py - the pieces msgeventd's integration tests are built from.
+
+Python 3 standard library only.  Everything runs on 127.0.0.1 with ports
+obtained by binding port 0, in temporary directories, and every process
+started here is stopped by the test that started it (context managers),
+or at the latest when the interpreter exits (atexit), also after a
+failure.
+
+    Dovecot()      a throwaway Dovecot (IMAP, POP3, LMTP), users alice/bob
+    Rsyslog()      a throwaway rsyslogd collecting RFC 5424 over UDP and TCP
+                   (octet-counting) into one JSON line per message
+    Msgeventd()    msgeventd -c FILE in the foreground, stderr kept
+    free_port()    a port nobody listens on right now
+    imap_connect() an imaplib client; RawClient for byte-exact sessions
+
+Set KEEP_TMP=1 to keep the temporary directories (logs, configs) after
+the run; their paths are printed.
+"""
+
+import atexit
+import errno
+import imaplib
+import json
+import os
+import pwd
+import grp
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HOST = "127.0.0.1"
+
+# Every process started through this module that has not been stopped.
+_LIVE = []
+
+
+def _kill_all():
+    for proc in list(_LIVE):
+        _terminate(proc, 5)
+
+
+atexit.register(_kill_all)
+
+
+def _terminate(proc, timeout):
+    """SIGTERM, then SIGKILL after TIMEOUT seconds; returns the status."""
+    try:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    finally:
+        if proc in _LIVE:
+            _LIVE.remove(proc)
+    return proc.returncode
+
+
+def _spawn(argv, stdout, stderr, **kw):
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout,
+                            stderr=stderr, **kw)
+    _LIVE.append(proc)
+    return proc
+
+
+# Ports handed out in this process: never the same one twice, even if
+# the kernel offers it again after the probing socket is closed.
+_GIVEN_PORTS = set()
+
+
+def free_port(kind=socket.SOCK_STREAM, host=HOST):
+    """A port on HOST that nothing is bound to now (for TCP or UDP)."""
+    for _ in range(100):
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        if port not in _GIVEN_PORTS:
+            _GIVEN_PORTS.add(port)
+            return port
+    raise RuntimeError("no free port found")
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
+    """Poll PREDICATE until it returns a true value (returned), or raise
+    AssertionError after TIMEOUT seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s"
+                                 % (timeout, what))
+        time.sleep(interval)
+
+
+def port_accepts(port, host=HOST):
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _tail(path, n=40):
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        return "\n".join(lines[-n:])
+    except OSError as e:
+        return "(%s)" % e
+
+
+class _Service:
+    """A child process in the foreground, with its own temp dir."""
+
+    name = "service"
+
+    def __init__(self, tmpdir=None):
+        self._own_tmp = tmpdir is None
+        if tmpdir is None:
+            # Short path: Unix socket paths must fit in 108 bytes.
+            tmpdir = tempfile.mkdtemp(prefix="mev-%s-" % self.name[:4])
+        self.tmp = tmpdir
+        self.proc = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def _wait_ready(self, ready, timeout, logfile):
+        def check():
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with status %s before it was "
+                                   "ready; log %s:\n%s" % (
+                                       self.name, self.proc.returncode,
+                                       logfile, _tail(logfile)))
+            return ready()
+        try:
+            wait_until(check, timeout, what="%s to be ready" % self.name)
+        except AssertionError:
+            self.stop()
+            raise AssertionError("%s not ready within %s s; log %s:\n%s"
+                                 % (self.name, timeout, logfile,
+                                    _tail(logfile)))
+
+    def stop(self):
+        rc = None
+        if self.proc is not None:
+            rc = _terminate(self.proc, 10)
+        self._cleanup_tmp()
+        return rc
+
+    def _cleanup_tmp(self):
+        if self._own_tmp and os.path.isdir(self.tmp):
+            if os.environ.get("KEEP_TMP"):
+                sys.stderr.write("harness: kept %s\n" % self.tmp)
+            else:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# Dovecot
+
+USERS = {
+    "alice": "Secr3t-alice-pw",
+    "bob": "Secr3t-bob-pw",
+}
+
+DOVECOT_CONF = """\
+# Written by msgeventd's tests/integration/harness.py: a throwaway
+# Dovecot on loopback.  Nothing of the system configuration is read.
+base_dir = {tmp}/run
+state_dir = {tmp}/state
+instance_name = msgeventd-test-{imap_port}
+listen = 127.0.0.1
+protocols = imap pop3 lmtp
+log_path = {tmp}/dovecot.log
+info_log_path = {tmp}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+# Tests fail logins on purpose: answer them at once.
+auth_failure_delay = 0
+auth_verbose = yes
+first_valid_uid = {uid}
+first_valid_gid = {gid}
+default_internal_user = {internal_user}
+default_internal_group = {internal_group}
+default_login_user = {login_user}
+mail_location = maildir:{tmp}/mail/%u
+mail_max_userip_connections = 1000
+mail_plugins =
+protocol imap {{
+  mail_max_userip_connections = 1000
+}}
+protocol pop3 {{
+  mail_max_userip_connections = 1000
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {tmp}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {tmp}/passwd
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  unix_listener lmtp {{
+    mode = 0666
+  }}
+}}
+"""
+
+
+class Dovecot(_Service):
+    """A throwaway Dovecot: IMAP and POP3 on free loopback ports, LMTP on
+    a Unix socket, users alice and bob (USERS) with maildirs in the temp
+    dir.  Works as root or as an ordinary user."""
+
+    name = "dovecot"
+    users = USERS
+
+    def __init__(self, tmpdir=None):
+        super().__init__(tmpdir)
+        self.imap_port = free_port()
+        self.pop3_port = free_port()
+        self.conf = self.path("dovecot.conf")
+        self.log = self.path("dovecot.log")
+        self.lmtp_socket = self.path("run", "lmtp")
+
+    def _write_config(self):
+        uid, gid = os.getuid(), os.getgid()
+        if uid == 0:
+            internal_user, internal_group = "dovecot", "dovecot"
+            login_user = "dovenull"
+        else:
+            # Unprivileged Dovecot: every process runs as us.
+            internal_user = pwd.getpwuid(uid).pw_name
+            internal_group = grp.getgrgid(gid).gr_name
+            login_user = internal_user
+        for d in ("run", "state", "mail", "home"):
+            os.makedirs(self.path(d), exist_ok=True)
+        with open(self.path("passwd"), "w") as f:
+            for user, pw in self.users.items():
+                # user:password:uid:gid:gecos:home:shell
+                f.write("%s:{PLAIN}%s:%d:%d::%s::\n"
+                        % (user, pw, uid, gid, self.path("home", user)))
+        with open(self.conf, "w") as f:
+            f.write(DOVECOT_CONF.format(
+                tmp=self.tmp, imap_port=self.imap_port,
+                pop3_port=self.pop3_port, uid=uid, gid=gid,
+                internal_user=internal_user, internal_group=internal_group,
+                login_user=login_user))
+
+    def start(self, timeout=20):
+        self._write_config()
+        out = open(self.path("dovecot.stdout"), "wb")
+        self.proc = _spawn(["dovecot", "-F", "-c", self.conf], out,
+                           subprocess.STDOUT)
+        out.close()
+
+        def ready():
+            return (port_accepts(self.imap_port)
+                    and port_accepts(self.pop3_port)
+                    and os.path.exists(self.lmtp_socket))
+        self._wait_ready(ready, timeout, self.log)
+        return self
+
+    def imap(self, user=None):
+        """An imaplib client straight to Dovecot, logged in if USER."""
+        c = imaplib.IMAP4(HOST, self.imap_port, timeout=10)
+        if user:
+            c.login(user, self.users[user])
+        return c
+
+    def lmtp_deliver(self, user, message, sender="sender@test.example"):
+        """Deliver MESSAGE (bytes) to USER's INBOX over LMTP."""
+        with smtplib.LMTP(self.lmtp_socket, timeout=10) as lmtp:
+            refused = lmtp.sendmail(sender, [user], message)
+        if refused:
+            raise AssertionError("LMTP refused: %r" % (refused,))
+
+
+# ---------------------------------------------------------------------------
+# rsyslog
+
+RSYSLOG_CONF = """\
+# Written by msgeventd's tests/integration/harness.py: a throwaway
+# rsyslogd that collects RFC 5424 messages from UDP and TCP (RFC 6587
+# octet counting is recognised by imtcp) on loopback and writes each as
+# one JSON object per line.  No system inputs: no imuxsock, no imklog.
+global(workDirectory="{tmp}/work" net.enableDNS="off"
+       parser.escapeControlCharactersOnReceive="off"
+       maxMessageSize="64k")
+
+module(load="imudp")
+module(load="imtcp")
+module(load="mmpstrucdata")
+
+template(name="mevjson" type="list" option.jsonf="on") {{
+  property(outname="input" name="inputname" format="jsonf")
+  property(outname="raw" name="rawmsg" format="jsonf")
+  property(outname="pri" name="pri" format="jsonf")
+  property(outname="protocolVersion" name="protocol-version" format="jsonf")
+  property(outname="timestamp" name="timereported" dateFormat="rfc3339"
+           format="jsonf")
+  property(outname="hostname" name="hostname" format="jsonf")
+  property(outname="appName" name="app-name" format="jsonf")
+  property(outname="procid" name="procid" format="jsonf")
+  property(outname="msgid" name="msgid" format="jsonf")
+  property(outname="structuredData" name="structured-data" format="jsonf")
+  property(outname="msg" name="msg" format="jsonf")
+  property(outname="sd" name="$!rfc5424-sd" format="jsonf")
+}}
+
+ruleset(name="collect") {{
+  action(type="mmpstrucdata" sd_name.lowercase="off")
+  action(type="omfile" file="{out}" template="mevjson"
+         asyncWriting="off" flushOnTXEnd="on")
+}}
+
+input(type="imudp" address="127.0.0.1" port="{udp_port}" ruleset="collect")
+input(type="imtcp" address="127.0.0.1" port="{tcp_port}" ruleset="collect")
+
+# rsyslogd's own messages (startup, errors) go elsewhere.
+*.* action(type="omfile" file="{tmp}/rsyslogd.log")
+"""
+
+
+class Rsyslog(_Service):
+    """A throwaway rsyslogd listening for syslog on UDP port udp_port and
+    TCP port tcp_port (127.0.0.1).  Each message received becomes one
+    JSON object in out_file with the keys:
+
+        input            "imudp" or "imtcp"
+        raw              the message as received (no TCP framing)
+        pri, protocolVersion ("1" for RFC 5424), timestamp, hostname,
+        appName, procid, msgid, structuredData (the SD text), msg
+        sd               the structured data parsed by mmpstrucdata, a
+                         dict {SD-ID: {param: value}} (values unescaped)
+    """
+
+    name = "rsyslog"
+
+    def __init__(self, tmpdir=None):
+        super().__init__(tmpdir)
+        self.udp_port = free_port(socket.SOCK_DGRAM)
+        self.tcp_port = free_port()
+        self.conf = self.path("rsyslog.conf")
+        self.out_file = self.path("messages.json")
+        self.log = self.path("rsyslogd.log")
+        self.stderr_file = self.path("rsyslogd.stderr")
+
+    def start(self, timeout=20):
+        os.makedirs(self.path("work"), exist_ok=True)
+        with open(self.conf, "w") as f:
+            f.write(RSYSLOG_CONF.format(tmp=self.tmp, out=self.out_file,
+                                        udp_port=self.udp_port,
+                                        tcp_port=self.tcp_port))
+        err = open(self.stderr_file, "wb")
+        self.proc = _spawn(["rsyslogd", "-n", "-f", self.conf,
+                            "-i", self.path("rsyslogd.pid")],
+                           err, subprocess.STDOUT)
+        err.close()
+        self._wait_ready(lambda: port_accepts(self.tcp_port) and
+                         self._udp_bound(), timeout, self.stderr_file)
+        return self
+
+    def _udp_bound(self):
+        # A UDP port in use refuses a second bind (no SO_REUSEADDR).
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind((HOST, self.udp_port))
+            return False
+        except OSError as e:
+            return e.errno == errno.EADDRINUSE
+        finally:
+            s.close()
+
+    def records(self):
+        """Every message received so far, in arrival order, as dicts."""
+        try:
+            with open(self.out_file, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in data.split(b"\n"):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line.decode("utf-8"))
+            except ValueError:
+                # A line being written right now; complete ones end in \n.
+                if not data.endswith(b"\n"):
+                    continue
+                raise
+            sd = rec.get("sd")
+            if isinstance(sd, str):
+                rec["sd"] = json.loads(sd) if sd.strip() else {}
+            out.append(rec)
+        return out
+
+    def raw_bytes(self):
+        try:
+            with open(self.out_file, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return b""
+
+    def wait_for(self, predicate, timeout=10.0, what="a syslog message"):
+        """Poll the received messages until PREDICATE(records) returns a
+        true value, and return that value."""
+        return wait_until(lambda: predicate(self.records()), timeout,
+                          what=what)
+
+    def send_udp(self, message):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(message, (HOST, self.udp_port))
+
+    def send_tcp(self, *messages):
+        """Send MESSAGES over one TCP connection, RFC 6587 octet counting."""
+        with socket.create_connection((HOST, self.tcp_port), 5) as s:
+            for m in messages:
+                s.sendall(b"%d %s" % (len(m), m))
+
+
+# ---------------------------------------------------------------------------
+# msgeventd
+
+def msgeventd_binary():
+    """The binary under test: $MSGEVENTD, else build/msgeventd."""
+    path = os.environ.get("MSGEVENTD")
+    if not path:
+        here = os.path.dirname(os.path.abspath(__file__))
+        path = os.path.join(here, "..", "..", "build", "msgeventd")
+    return os.path.abspath(path)
+
+
+class Msgeventd(_Service):
+    """msgeventd -c FILE in the foreground.  CONFIG is the configuration
+    text; WAIT_PORTS the listen ports that must accept before start()
+    returns.  stop() asserts it exits 0 within 15 s of SIGTERM."""
+
+    name = "msgeventd"
+    STOP_TIMEOUT = 15
+
+    def __init__(self, config, wait_ports=(), binary=None, tmpdir=None):
+        super().__init__(tmpdir)
+        self.binary = binary or msgeventd_binary()
+        self.config_text = config
+        self.wait_ports = list(wait_ports)
+        self.conf = self.path("msgeventd.conf")
+        self.stderr_file = self.path("msgeventd.stderr")
+        self.exit_status = None
+
+    def start(self, timeout=10):
+        with open(self.conf, "w") as f:
+            f.write(self.config_text)
+        err = open(self.stderr_file, "wb")
+        self.proc = _spawn([self.binary, "-c", self.conf],
+                           subprocess.DEVNULL, err)
+        err.close()
+        self._wait_ready(lambda: all(port_accepts(p)
+                                     for p in self.wait_ports),
+                         timeout, self.stderr_file)
+        return self
+
+    def stderr(self):
+        """Everything msgeventd wrote to stderr so far."""
+        try:
+            with open(self.stderr_file, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return b""
+
+    def assert_alive(self):
+        if not self.alive():
+            raise AssertionError("msgeventd died (status %s); stderr:\n%s"
+                                 % (self.proc.returncode if self.proc
+                                    else None,
+                                    _tail(self.stderr_file)))
+
+    def stop(self):
+        """SIGTERM; the exit status must be 0 within STOP_TIMEOUT s."""
+        if self.proc is None:
+            self._cleanup_tmp()
+            return None
+        problem = None
+        try:
+            if self.proc.poll() is not None:
+                problem = "msgeventd had already exited with status %s" \
+                    % self.proc.returncode
+            else:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(self.STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                    problem = "msgeventd did not exit within %d s of " \
+                        "SIGTERM" % self.STOP_TIMEOUT
+                if problem is None and self.proc.returncode != 0:
+                    problem = "msgeventd exited with status %s after " \
+                        "SIGTERM" % self.proc.returncode
+        finally:
+            if self.proc in _LIVE:
+                _LIVE.remove(self.proc)
+            self.exit_status = self.proc.returncode
+            log = _tail(self.stderr_file)
+            self._cleanup_tmp()
+        if problem:
+            raise AssertionError("%s; stderr:\n%s" % (problem, log))
+        return self.exit_status
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.stop()
+        except AssertionError:
+            if exc_type is None:
+                raise
+        return False
+
+
+# ---------------------------------------------------------------------------
+# IMAP clients
+
+def imap_connect(port, host=HOST, timeout=10):
+    """A real IMAP client (imaplib) connected to PORT.  Its local port,
+    i.e. what msgeventd reports as clientPort, is client_port(c)."""
+    return imaplib.IMAP4(host, port, timeout=timeout)
+
+
+def client_port(conn):
+    sock = conn.sock if hasattr(conn, "sock") else conn
+    return sock.getsockname()[1]
+
+
+class ConnectionClosed(Exception):
+    pass
+
+
+class RawClient:
+    """A byte-exact IMAP client on a plain socket.  Everything received
+    is also kept in .received, everything sent in .sent."""
+
+    def __init__(self, port, host=HOST, timeout=10, nodelay=True):
+        self.sock = socket.create_connection((host, port), timeout)
+        if nodelay:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.sent = bytearray()
+        self.received = bytearray()
+        self.eof = False
+
+    @property
+    def local_port(self):
+        return self.sock.getsockname()[1]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def abort(self):
+        """Close with a TCP reset instead of a FIN."""
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        except OSError:
+            pass
+        self.close()
+
+    def send(self, data, chunks=None):
+        """Send DATA, whole or (CHUNKS: an iterable of sizes, cycled)
+        in pieces, each its own send() call."""
+        if chunks is None:
+            self.sock.sendall(data)
+        else:
+            sizes = iter(chunks)
+            i = 0
+            while i < len(data):
+                n = max(1, next(sizes))
+                self.sock.sendall(data[i:i + n])
+                i += n
+        self.sent += data
+
+    def _fill(self):
+        try:
+            data = self.sock.recv(65536)
+        except ConnectionResetError:
+            data = b""
+        if not data:
+            self.eof = True
+            raise ConnectionClosed("connection closed by peer; pending %r"
+                                   % self.buf[:200])
+        self.received += data
+        self.buf += data
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def read_line(self):
+        """One line with its CRLF (server literals are not followed)."""
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i + 2], self.buf[i + 2:]
+                return line
+            self._fill()
+
+    _LITERAL = re.compile(rb"~?\{(\d+)\}\r\n$")
+
+    def read_response(self):
+        """One server response, literals included, as bytes."""
+        out = b""
+        while True:
+            line = self.read_line()
+            out += line
+            m = self._LITERAL.search(line)
+            if not m:
+                return out
+            out += self.read_exact(int(m.group(1)))
+
+    def read_until_tagged(self, tag):
+        """Responses up to and including the one tagged TAG; returns
+        (all bytes, the tagged line)."""
+        if isinstance(tag, str):
+            tag = tag.encode()
+        out = b""
+        while True:
+            resp = self.read_response()
+            out += resp
+            if resp.startswith(tag + b" "):
+                return out, resp
+
+    def command(self, tag, text, chunks=None):
+        """Send 'TAG TEXT\\r\\n' and read up to the tagged response."""
+        if isinstance(text, str):
+            text = text.encode()
+        self.send(tag.encode() + b" " + text + b"\r\n", chunks)
+        return self.read_until_tagged(tag)
+
+    def read_until_close(self, timeout=10):
+        """Everything until the peer closes (or TIMEOUT: AssertionError)."""
+        deadline = time.monotonic() + timeout
+        out = self.buf
+        self.buf = b""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("connection not closed within %s s; "
+                                     "got %r" % (timeout, out[-300:]))
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                self.eof = True
+                return out
+            self.received += data
+            out += data
+
+
+# ---------------------------------------------------------------------------
+# Syslog helpers
+
+SD_ID = "msgevent@32473"
+
+
+def event_params(rec, sd_id=SD_ID):
+    """The event's parameters in a received record (a dict)."""
+    return (rec.get("sd") or {}).get(sd_id, {})
+
+
+def meta_params(rec):
+    return (rec.get("sd") or {}).get("meta", {})
