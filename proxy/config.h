@@ -2,9 +2,20 @@
  * config.h - the configuration file of ../shared/spec/INTERFACE.md.
  *
  * Line-oriented: '#' starts a comment (outside double quotes), arguments
- * are separated by blanks, a value containing blanks is written in
- * double quotes (\" and \\ escape inside them).  Unknown or malformed
- * directives are errors, reported as "FILE:LINE: message".
+ * are separated by blanks (space, tab), a value containing blanks is
+ * written in double quotes (\" and \\ escape inside them; any other
+ * backslash is kept as it is, so "\d" stays \d).  Quoted and unquoted
+ * parts join into one argument as in sh: unix:"/a b".  A CR before the
+ * LF is dropped; any other control character outside a comment is an
+ * error.  Unknown or malformed directives are errors, reported as
+ * "FILE:LINE: message".
+ *
+ * The directives of features this version does not have (TLS, POP3,
+ * SNMP: tls-cert, tls-key, backend-ca, backend-verify, pop3-uidl-pattern,
+ * listen imaps|pop3|pop3s, backend-tls, backend-starttls,
+ * output syslog tls://, output snmp) are parsed, so typos in them are
+ * named, and then rejected with "'X' needs TLS, which this version of
+ * msgeventd does not have yet": never silently ignored.
  */
 #ifndef CONFIG_H
 #define CONFIG_H
@@ -17,7 +28,9 @@
 
 #define CONFIG_NAME_MAX		256	/* host names, server-name */
 #define CONFIG_PATH_MAX		1024	/* file and socket paths */
-#define CONFIG_ERROR_MAX	1280	/* "FILE:LINE: message" */
+#define CONFIG_ERROR_MAX	1280	/* "FILE:LINE: message", truncated */
+#define CONFIG_LINE_MAX		4096	/* longest line, CR LF not counted */
+#define CONFIG_SD_ID_MAX	32	/* RFC 5424 SD-NAME: 1*32 characters */
 
 enum config_service {
 	CONFIG_SERVICE_IMAP,
@@ -26,9 +39,13 @@ enum config_service {
 	CONFIG_SERVICE_POP3S,
 };
 
-/* A host:port as written, resolved (numeric addresses only: no DNS). */
+/*
+ * A HOST:PORT as written, resolved.  HOST is an IPv4 address, an IPv6
+ * address in brackets ("[::1]:1143") or "localhost" (127.0.0.1): no DNS.
+ * PORT is 1..65535.
+ */
 struct config_addr {
-	char text[CONFIG_NAME_MAX];	/* as written, e.g. "127.0.0.1:1143" */
+	char text[CONFIG_NAME_MAX];	/* as written, e.g. "localhost:1143" */
 	char host[CONFIG_NAME_MAX];	/* "127.0.0.1", "::1" (no brackets) */
 	uint16_t port;
 	struct sockaddr_storage sa;
@@ -48,8 +65,9 @@ struct config_listen {
 
 enum config_output_kind {
 	CONFIG_OUTPUT_SYSLOG_UDP,	/* udp://HOST:PORT */
-	CONFIG_OUTPUT_SYSLOG_TCP,	/* tcp://HOST:PORT, RFC 6587 octet counting */
-	CONFIG_OUTPUT_SYSLOG_UNIX,	/* unix:/PATH (datagram, else stream) */
+	CONFIG_OUTPUT_SYSLOG_TCP,	/* tcp://HOST:PORT, RFC 6587 framing */
+	CONFIG_OUTPUT_SYSLOG_UNIX,	/* unix:/PATH (datagram, else stream);
+					 * PATH fits sockaddr_un's sun_path */
 	CONFIG_OUTPUT_SYSLOG_STDERR,	/* stderr, one message per line */
 };
 
@@ -63,34 +81,50 @@ struct config_output {
 
 struct config {
 	char file[CONFIG_PATH_MAX];	/* the file it was read from */
-	/* server-name NAME: serverFQDN, serverDomain, URIs; default host name */
+	/*
+	 * server-name NAME: serverFQDN, serverDomain, URIs, syslog HOSTNAME.
+	 * 1..255 of A-Z a-z 0-9 - . _.  Default: gethostname(), or
+	 * "localhost" if that fails or is not such a name.
+	 */
 	char server_name[CONFIG_NAME_MAX];
-	/* max-line-length BYTES: longest IMAP line outside literals (64 KiB) */
+	/* max-line-length BYTES: longest IMAP line outside literals,
+	 * 1024..16777216 (65536) */
 	size_t max_line_length;
 	/* syslog-max-size BYTES: one syslog message, 480..8192 (2048) */
 	size_t syslog_max_size;
-	/* syslog-facility NAME: mail (default), local0..local7, daemon, user */
+	/* syslog-facility NAME: mail (default), user, daemon, auth, authpriv,
+	 * local0..local7 */
 	int syslog_facility;		/* RFC 5424 facility number */
-	/* syslog-sd-id NAME@NUMBER: SD-ID of the event element (msgevent@32473) */
-	char syslog_sd_id[33];
-	/* idle-timeout SECONDS: no byte either way for this long ends the session (1800) */
+	/*
+	 * syslog-sd-id NAME@NUMBER: SD-ID of the event element
+	 * (msgevent@32473).  RFC 5424 SD-NAME: 1..32 of US-ASCII 33..126
+	 * except '=', ']', '"', with one '@' followed by digits only.
+	 */
+	char syslog_sd_id[CONFIG_SD_ID_MAX + 1];
+	/* idle-timeout SECONDS: no byte either way for this long ends the
+	 * session, 1..86400 (1800) */
 	unsigned idle_timeout;
-	/* connect-timeout SECONDS: backend connect limit (10) */
+	/* connect-timeout SECONDS: backend connect limit, 1..300 (10) */
 	unsigned connect_timeout;
-	/* shutdown-grace SECONDS: on SIGTERM, wait this long for sessions (10) */
+	/* shutdown-grace SECONDS: on SIGTERM, wait this long for sessions,
+	 * 0..3600 (10) */
 	unsigned shutdown_grace;
-	/* max-sessions N: concurrent sessions; further clients get * BYE (10000) */
+	/* max-sessions N: concurrent sessions; further clients get * BYE,
+	 * 1..1000000 (10000) */
 	unsigned max_sessions;
-	/* output-queue BYTES: per output, events waiting to be sent (1 MiB) */
+	/* output-queue BYTES: per output, events waiting to be sent,
+	 * 65536..1073741824 (1048576) */
 	size_t output_queue;
-	struct config_listen *listens;	/* in file order */
-	struct config_output *outputs;	/* in file order */
+	struct config_listen *listens;	/* in file order; at least one */
+	struct config_output *outputs;	/* in file order; may be none */
 };
 
 /*
  * Read and check the configuration in PATH.  Returns a new config, or
  * NULL with "FILE:LINE: message" (or "FILE: message" when no line is
- * at fault, e.g. it cannot be opened) in ERR_R.
+ * at fault, e.g. it cannot be opened) in ERR_R.  Numbers are decimal
+ * digits only, no sign; a directive that sets one value may be given
+ * once; at least one listen is required; no output is allowed.
  */
 struct config *config_load(const char *path, char err_r[CONFIG_ERROR_MAX]);
 

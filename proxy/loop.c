@@ -139,26 +139,26 @@ fds_get(struct loop *loop, int fd)
  * would wake us forever while a session is not reading that fd.
  */
 static int
-epoll_update(struct loop *loop, int fd, uint32_t gen, unsigned old,
-    unsigned new)
+epoll_update(struct loop *loop, int fd, uint32_t gen, unsigned old_mask,
+    unsigned new_mask)
 {
 	struct epoll_event ev;
 	int op;
 
-	if (old == new)
+	if (old_mask == new_mask)
 		return 0;
-	if (new == 0) {
+	if (new_mask == 0) {
 		/* Fails only if the fd was closed first: nothing to undo. */
 		(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
 		return 0;
 	}
 	memset(&ev, 0, sizeof(ev));
-	if (new & LOOP_READ)
+	if (new_mask & LOOP_READ)
 		ev.events |= EPOLLIN;
-	if (new & LOOP_WRITE)
+	if (new_mask & LOOP_WRITE)
 		ev.events |= EPOLLOUT;
 	ev.data.u64 = (uint64_t)gen << 32 | (uint32_t)fd;
-	op = old == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+	op = old_mask == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
 	return epoll_ctl(loop->epfd, op, fd, &ev);
 }
 
@@ -221,7 +221,7 @@ loop_del_fd(struct loop *loop, int fd)
 	f->mask = 0;
 }
 
-/* timers: a binary min-heap, each timer knowing its index for O(log n) cancel */
+/* timers: a binary min-heap; each knows its index, so cancel is O(log n) */
 
 static bool
 timer_before(const struct loop_timer *a, const struct loop_timer *b)
@@ -329,7 +329,7 @@ loop_timer_cancel(struct loop *loop, struct loop_timer **timerp)
 	if (t == NULL)
 		return;
 	*timerp = NULL;
-	/* A handle kept past its callback would trip this. */
+	/* Not a pending timer of this loop: a caller's bug. */
 	assert(t->index < loop->ntimers && loop->heap[t->index] == t);
 	heap_remove(loop, t->index);
 	free(t);

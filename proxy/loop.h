@@ -10,7 +10,7 @@
 
 #define LOOP_READ	0x1	/* fd is readable (or at EOF / in error) */
 #define LOOP_WRITE	0x2	/* fd is writable (or in error) */
-#define LOOP_ERROR	0x4	/* EPOLLERR/EPOLLHUP, with the mask's READ|WRITE */
+#define LOOP_ERROR	0x4	/* EPOLLERR/EPOLLHUP (with mask's READ|WRITE) */
 
 struct loop;
 struct loop_timer;

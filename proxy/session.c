@@ -728,6 +728,10 @@ listener_open(struct session_set *set, const struct config_listen *cl,
 	if (l->fd < 0)
 		goto fail;
 	(void)setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* [::]:143 means IPv6 only; 0.0.0.0:143 can then be listed too. */
+	if (cl->listen.sa.ss_family == AF_INET6)
+		(void)setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
 	if (bind(l->fd, (const struct sockaddr *)&cl->listen.sa,
 	    cl->listen.salen) < 0 || listen(l->fd, 511) < 0 ||
 	    loop_add_fd(set->loop, l->fd, LOOP_READ, listener_accept, l) < 0)

@@ -1,0 +1,823 @@
+/*
+ * config.c - read and check the configuration file (config.h).
+ *
+ * Each line is split into arguments in a fixed scratch buffer, then the
+ * first argument picks a directive from one table.  Every message names
+ * what was expected, so "FILE:LINE: message" alone is enough to fix the
+ * line.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/*
+ * Arguments kept per line.  The longest directive has 14; a line with
+ * more is still counted, so it fails its directive's argument check.
+ */
+#define ARGS_MAX	16
+
+/* Longest unix:/PATH: sun_path with its terminating NUL. */
+#define UNIX_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+
+#define ADDR_FORM	"HOST:PORT (HOST: an IPv4 address, [IPv6 address] " \
+			"or localhost)"
+
+struct parser;
+struct directive;
+
+typedef int directive_fn(struct parser *, const struct directive *);
+
+struct directive {
+	const char *name;
+	const char *usage;		/* the expected form */
+	directive_fn *parse;
+	int min_args, max_args;		/* not counting the name */
+	bool once;			/* a second one is an error */
+	/* numbers: the range, and the field of struct config */
+	uint64_t min, max;
+	size_t off;
+	bool is_size;			/* size_t, else unsigned */
+};
+
+struct parser {
+	struct config *conf;
+	const char *name;		/* file name for messages */
+	int line;
+	char *err;			/* CONFIG_ERROR_MAX bytes */
+	struct config_listen **listen_tail;
+	struct config_output **output_tail;
+	int seen[32];			/* line of each once-only directive */
+	int argc;			/* may exceed ARGS_MAX */
+	char *argv[ARGS_MAX];
+	/* arguments, NUL-terminated: never longer than the line plus one */
+	char buf[CONFIG_LINE_MAX + 1];
+};
+
+static int perr(struct parser *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static struct config *ferr(struct parser *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "FILE:LINE: message"; returns -1. */
+static int
+perr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(p->err, CONFIG_ERROR_MAX, "%s:%d: ", p->name, p->line);
+	if (n < 0 || n >= CONFIG_ERROR_MAX)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, CONFIG_ERROR_MAX - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* "FILE: message", frees the config; returns NULL. */
+static struct config *
+ferr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	config_free(&p->conf);
+	n = snprintf(p->err, CONFIG_ERROR_MAX, "%s: ", p->name);
+	if (n < 0 || n >= CONFIG_ERROR_MAX)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, CONFIG_ERROR_MAX - (size_t)n, fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+static int
+usage(struct parser *p, const struct directive *d)
+{
+	return perr(p, "%s: expected '%s'", d->name, d->usage);
+}
+
+/*
+ * The directives of features still to come are checked, then refused
+ * here, so a configuration is never half obeyed.
+ */
+static int
+unavailable(struct parser *p, const char *what, const char *feature)
+{
+	return perr(p, "'%s' needs %s, which this version of msgeventd "
+	    "does not have yet", what, feature);
+}
+
+/*
+ * Decimal digits only, no sign, no blanks.  Returns -1 if S is not such
+ * a number; a value beyond uint64_t becomes UINT64_MAX, which is out of
+ * every range.
+ */
+static int
+parse_u64(const char *s, uint64_t *v_r)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			v = UINT64_MAX;
+		else
+			v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*v_r = v;
+	return 0;
+}
+
+/*
+ * S is HOST:PORT; WHAT names the directive in messages.  Only numeric
+ * hosts: a proxy that resolves names at start silently keeps a stale
+ * address, and at reload it would block the loop.
+ */
+static int
+parse_addr(struct parser *p, const char *what, const char *s,
+    struct config_addr *a)
+{
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+	const char *start, *end, *port;
+	char host[INET6_ADDRSTRLEN];
+	uint64_t v;
+	size_t hlen;
+	int family;
+
+	memset(a, 0, sizeof(*a));
+	if (strlen(s) >= sizeof(a->text))
+		goto bad;
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
+			goto bad;
+		start = s + 1;
+		port = end + 2;
+		family = AF_INET6;
+	} else {
+		if ((end = strrchr(s, ':')) == NULL)
+			goto bad;
+		start = s;
+		port = end + 1;
+		family = AF_INET;
+	}
+	hlen = (size_t)(end - start);
+	if (hlen == 0 || hlen >= sizeof(host))
+		goto bad;
+	memcpy(host, start, hlen);
+	host[hlen] = '\0';
+	if (family == AF_INET && strcmp(host, "localhost") == 0)
+		strcpy(host, "127.0.0.1");
+	if (family == AF_INET) {
+		sin = (struct sockaddr_in *)&a->sa;
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			goto bad;
+		sin->sin_family = AF_INET;
+		a->salen = sizeof(*sin);
+		inet_ntop(AF_INET, &sin->sin_addr, a->host, sizeof(a->host));
+	} else {
+		sin6 = (struct sockaddr_in6 *)&a->sa;
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			goto bad;
+		sin6->sin6_family = AF_INET6;
+		a->salen = sizeof(*sin6);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, a->host,
+		    sizeof(a->host));
+	}
+	if (parse_u64(port, &v) == -1)
+		goto bad;
+	if (v < 1 || v > 65535)
+		return perr(p, "%s: port in '%s' is out of range 1..65535",
+		    what, s);
+	a->port = (uint16_t)v;
+	if (family == AF_INET)
+		((struct sockaddr_in *)&a->sa)->sin_port = htons(a->port);
+	else
+		((struct sockaddr_in6 *)&a->sa)->sin6_port = htons(a->port);
+	strcpy(a->text, s);
+	return 0;
+bad:
+	memset(a, 0, sizeof(*a));
+	return perr(p, "%s: '%s' is not " ADDR_FORM, what, s);
+}
+
+/* tls-cert, tls-key, backend-ca, output syslog tls:// ... ca */
+static int
+check_path(struct parser *p, const char *what, const char *path)
+{
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= CONFIG_PATH_MAX)
+		return perr(p, "%s: path must be 1..%d bytes long", what,
+		    CONFIG_PATH_MAX - 1);
+	return 0;
+}
+
+/* server-name: host name characters only, for URIs and syslog HOSTNAME. */
+static bool
+valid_host_name(const char *s)
+{
+	size_t len = strlen(s), i;
+	char c;
+
+	if (len == 0 || len >= CONFIG_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static int
+d_server_name(struct parser *p, const struct directive *d)
+{
+	if (!valid_host_name(p->argv[1]))
+		return perr(p, "%s: '%s' is not a host name (1..%d letters, "
+		    "digits, '-', '.', '_')", d->name, p->argv[1],
+		    CONFIG_NAME_MAX - 1);
+	strcpy(p->conf->server_name, p->argv[1]);
+	return 0;
+}
+
+static int
+d_number(struct parser *p, const struct directive *d)
+{
+	char *field = (char *)p->conf + d->off;
+	uint64_t v;
+
+	if (parse_u64(p->argv[1], &v) == -1)
+		return perr(p, "%s: '%s' is not a decimal number in "
+		    "%" PRIu64 "..%" PRIu64, d->name, p->argv[1], d->min,
+		    d->max);
+	if (v < d->min || v > d->max)
+		return perr(p, "%s: %s is out of range %" PRIu64 "..%" PRIu64,
+		    d->name, p->argv[1], d->min, d->max);
+	if (d->is_size)
+		*(size_t *)(void *)field = (size_t)v;
+	else
+		*(unsigned *)(void *)field = (unsigned)v;
+	return 0;
+}
+
+/* RFC 5424 section 6.2.1 facility numbers. */
+static const struct {
+	const char *name;
+	int code;
+} facilities[] = {
+	{ "user", 1 }, { "mail", 2 }, { "daemon", 3 }, { "auth", 4 },
+	{ "authpriv", 10 },
+	{ "local0", 16 }, { "local1", 17 }, { "local2", 18 },
+	{ "local3", 19 }, { "local4", 20 }, { "local5", 21 },
+	{ "local6", 22 }, { "local7", 23 },
+};
+
+static int
+d_facility(struct parser *p, const struct directive *d)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+		if (strcmp(p->argv[1], facilities[i].name) == 0) {
+			p->conf->syslog_facility = facilities[i].code;
+			return 0;
+		}
+	}
+	return perr(p, "%s: unknown facility '%s' (expected mail, user, "
+	    "daemon, auth, authpriv or local0..local7)", d->name, p->argv[1]);
+}
+
+/*
+ * RFC 5424 section 6.3.2: SD-NAME is 1*32 PRINTUSASCII except '=', SP,
+ * ']' and '"'; a private SD-ID is name@<private enterprise number>.
+ */
+static int
+d_sd_id(struct parser *p, const struct directive *d)
+{
+	const char *s = p->argv[1], *at;
+	size_t len = strlen(s), i;
+
+	if (len == 0 || len > CONFIG_SD_ID_MAX)
+		goto bad;
+	for (i = 0; i < len; i++)
+		if (s[i] < 33 || s[i] > 126 || strchr("=]\"", s[i]) != NULL)
+			goto bad;
+	if ((at = strchr(s, '@')) == NULL || at == s || at[1] == '\0' ||
+	    strspn(at + 1, "0123456789") != strlen(at + 1))
+		goto bad;
+	strcpy(p->conf->syslog_sd_id, s);
+	return 0;
+bad:
+	return perr(p, "%s: '%s' is not NAME@NUMBER (1..%d printable "
+	    "US-ASCII characters but '=', ']', '\"'; one '@' followed by "
+	    "digits)", d->name, s, CONFIG_SD_ID_MAX);
+}
+
+static const char *const service_names[] = {
+	[CONFIG_SERVICE_IMAP] = "imap",
+	[CONFIG_SERVICE_IMAPS] = "imaps",
+	[CONFIG_SERVICE_POP3] = "pop3",
+	[CONFIG_SERVICE_POP3S] = "pop3s",
+};
+
+const char *
+config_service_name(enum config_service service)
+{
+	if ((size_t)service >= sizeof(service_names) / sizeof(service_names[0]))
+		return "unknown";
+	return service_names[service];
+}
+
+/* listen SERVICE HOST:PORT backend HOST:PORT [backend-tls|backend-starttls] */
+static int
+d_listen(struct parser *p, const struct directive *d)
+{
+	struct config_listen l, *o;
+	size_t i;
+
+	memset(&l, 0, sizeof(l));
+	l.line = p->line;
+	for (i = 0; i < sizeof(service_names) / sizeof(service_names[0]); i++)
+		if (strcmp(p->argv[1], service_names[i]) == 0)
+			break;
+	if (i == sizeof(service_names) / sizeof(service_names[0]))
+		return perr(p, "%s: unknown service '%s' (expected imap, "
+		    "imaps, pop3 or pop3s)", d->name, p->argv[1]);
+	l.service = (enum config_service)i;
+	if (parse_addr(p, d->name, p->argv[2], &l.listen) == -1)
+		return -1;
+	if (p->argc < 5 || strcmp(p->argv[3], "backend") != 0)
+		return perr(p, "%s: expected 'backend HOST:PORT' after %s",
+		    d->name, p->argv[2]);
+	if (parse_addr(p, d->name, p->argv[4], &l.backend) == -1)
+		return -1;
+	if (p->argc == 6) {
+		if (strcmp(p->argv[5], "backend-tls") == 0)
+			l.backend_tls = true;
+		else if (strcmp(p->argv[5], "backend-starttls") == 0)
+			l.backend_starttls = true;
+		else
+			return perr(p, "%s: unknown option '%s' (expected "
+			    "backend-tls or backend-starttls)", d->name,
+			    p->argv[5]);
+	}
+	for (o = p->conf->listens; o != NULL; o = o->next)
+		if (o->listen.salen == l.listen.salen &&
+		    memcmp(&o->listen.sa, &l.listen.sa, l.listen.salen) == 0)
+			return perr(p, "%s: %s is already used on line %d",
+			    d->name, p->argv[2], o->line);
+
+	switch (l.service) {
+	case CONFIG_SERVICE_IMAP:
+		break;
+	case CONFIG_SERVICE_IMAPS:
+		return unavailable(p, "listen imaps", "TLS");
+	case CONFIG_SERVICE_POP3:
+		return unavailable(p, "listen pop3", "POP3");
+	case CONFIG_SERVICE_POP3S:
+		return unavailable(p, "listen pop3s", "POP3 and TLS");
+	}
+	if (l.backend_tls)
+		return unavailable(p, "backend-tls", "TLS");
+	if (l.backend_starttls)
+		return unavailable(p, "backend-starttls", "TLS");
+
+	if ((o = malloc(sizeof(*o))) == NULL)
+		return perr(p, "out of memory");
+	*o = l;
+	*p->listen_tail = o;
+	p->listen_tail = &o->next;
+	return 0;
+}
+
+#define SYSLOG_USAGE	"output syslog udp://HOST:PORT|tcp://HOST:PORT|" \
+			"tls://HOST:PORT [ca PATH]|unix:/PATH|stderr"
+#define SNMP_USAGE	"output snmp trap|inform udp:HOST:PORT " \
+			"version 2c community NAME|version 3 user NAME " \
+			"[auth PROTO PASS [priv PROTO PASS]]"
+
+static int
+output_syslog(struct parser *p, struct config_output *out)
+{
+	const char *t;
+	size_t len;
+
+	if (p->argc < 3)
+		return perr(p, "output syslog: expected '%s'", SYSLOG_USAGE);
+	t = p->argv[2];
+	if (strncmp(t, "tls://", 6) == 0) {
+		if (p->argc != 3 && (p->argc != 5 ||
+		    strcmp(p->argv[3], "ca") != 0))
+			return perr(p, "output syslog: expected '%s'",
+			    SYSLOG_USAGE);
+		if (parse_addr(p, "output syslog", t + 6, &out->addr) == -1)
+			return -1;
+		if (p->argc == 5 && check_path(p, "output syslog", p->argv[4]))
+			return -1;
+		return unavailable(p, "output syslog tls://", "TLS");
+	}
+	if (p->argc != 3)
+		return perr(p, "output syslog: expected '%s'", SYSLOG_USAGE);
+	if (strncmp(t, "udp://", 6) == 0 || strncmp(t, "tcp://", 6) == 0) {
+		out->kind = t[0] == 'u' ? CONFIG_OUTPUT_SYSLOG_UDP :
+		    CONFIG_OUTPUT_SYSLOG_TCP;
+		return parse_addr(p, "output syslog", t + 6, &out->addr);
+	}
+	if (strncmp(t, "unix:", 5) == 0) {
+		len = strlen(t + 5);
+		if (t[5] != '/' || len > UNIX_PATH_MAX)
+			return perr(p, "output syslog: '%s' is not unix:/PATH "
+			    "(an absolute path of at most %zu bytes)", t,
+			    UNIX_PATH_MAX);
+		out->kind = CONFIG_OUTPUT_SYSLOG_UNIX;
+		memcpy(out->path, t + 5, len + 1);
+		return 0;
+	}
+	if (strcmp(t, "stderr") == 0) {
+		out->kind = CONFIG_OUTPUT_SYSLOG_STDERR;
+		return 0;
+	}
+	return perr(p, "output syslog: unknown target '%s' (expected "
+	    "udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, unix:/PATH "
+	    "or stderr)", t);
+}
+
+static bool
+word_in(const char *s, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * output snmp trap|inform udp:HOST:PORT version 2c community NAME
+ * output snmp trap|inform udp:HOST:PORT version 3 user NAME
+ *     [auth PROTO PASS [priv PROTO PASS]]
+ * The protocols are Net-SNMP's (snmptrap -a, -x).
+ */
+static int
+output_snmp(struct parser *p, struct config_output *out)
+{
+	static const char *const auths[] = {
+		"MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512", NULL
+	};
+	static const char *const privs[] = { "DES", "AES", NULL };
+	char **argv = p->argv;
+	int argc = p->argc;
+
+	if (argc < 3 || argc > 14)
+		return perr(p, "output snmp: expected '%s'", SNMP_USAGE);
+	if (strcmp(argv[2], "trap") != 0 && strcmp(argv[2], "inform") != 0)
+		return perr(p, "output snmp: expected 'trap' or 'inform', "
+		    "not '%s'", argv[2]);
+	if (argc < 7 || strcmp(argv[4], "version") != 0)
+		return perr(p, "output snmp: expected '%s'", SNMP_USAGE);
+	if (strncmp(argv[3], "udp:", 4) != 0)
+		return perr(p, "output snmp: '%s' is not udp:%s", argv[3],
+		    ADDR_FORM);
+	if (parse_addr(p, "output snmp", argv[3] + 4, &out->addr) == -1)
+		return -1;
+	if (strcmp(argv[5], "2c") == 0) {
+		if (argc != 8 || strcmp(argv[6], "community") != 0)
+			return perr(p, "output snmp: expected '%s'",
+			    SNMP_USAGE);
+	} else if (strcmp(argv[5], "3") == 0) {
+		if ((argc != 8 && argc != 11 && argc != 14) ||
+		    strcmp(argv[6], "user") != 0 ||
+		    (argc >= 11 && strcmp(argv[8], "auth") != 0) ||
+		    (argc == 14 && strcmp(argv[11], "priv") != 0))
+			return perr(p, "output snmp: expected '%s'",
+			    SNMP_USAGE);
+		if (argc >= 11 && !word_in(argv[9], auths))
+			return perr(p, "output snmp: unknown auth protocol "
+			    "'%s' (expected MD5, SHA, SHA-224, SHA-256, "
+			    "SHA-384 or SHA-512)", argv[9]);
+		if (argc == 14 && !word_in(argv[12], privs))
+			return perr(p, "output snmp: unknown priv protocol "
+			    "'%s' (expected DES or AES)", argv[12]);
+	} else
+		return perr(p, "output snmp: unknown version '%s' (expected "
+		    "2c or 3)", argv[5]);
+	return unavailable(p, "output snmp", "SNMP");
+}
+
+static int
+d_output(struct parser *p, const struct directive *d)
+{
+	struct config_output out, *o;
+
+	memset(&out, 0, sizeof(out));
+	out.line = p->line;
+	if (strcmp(p->argv[1], "syslog") == 0) {
+		if (output_syslog(p, &out) == -1)
+			return -1;
+	} else if (strcmp(p->argv[1], "snmp") == 0)
+		return output_snmp(p, &out);
+	else
+		return perr(p, "%s: unknown output '%s' (expected syslog or "
+		    "snmp)", d->name, p->argv[1]);
+	if ((o = malloc(sizeof(*o))) == NULL)
+		return perr(p, "out of memory");
+	*o = out;
+	*p->output_tail = o;
+	p->output_tail = &o->next;
+	return 0;
+}
+
+/* tls-cert, tls-key, backend-ca PATH */
+static int
+d_tls_path(struct parser *p, const struct directive *d)
+{
+	if (check_path(p, d->name, p->argv[1]) == -1)
+		return -1;
+	return unavailable(p, d->name, "TLS");
+}
+
+static int
+d_backend_verify(struct parser *p, const struct directive *d)
+{
+	if (strcmp(p->argv[1], "on") != 0 && strcmp(p->argv[1], "off") != 0)
+		return perr(p, "%s: expected 'on' or 'off', not '%s'",
+		    d->name, p->argv[1]);
+	return unavailable(p, d->name, "TLS");
+}
+
+/* pop3-uidl-pattern REGEX [hex|decimal]; the pattern needs PCRE2 to check. */
+static int
+d_uidl_pattern(struct parser *p, const struct directive *d)
+{
+	if (p->argc == 3 && strcmp(p->argv[2], "hex") != 0 &&
+	    strcmp(p->argv[2], "decimal") != 0)
+		return perr(p, "%s: expected 'hex' or 'decimal', not '%s'",
+		    d->name, p->argv[2]);
+	return unavailable(p, d->name, "POP3");
+}
+
+#define NUM(name, form, lo, hi, field, size)				\
+	{ name, name " " form, d_number, 1, 1, true, lo, hi,		\
+	    offsetof(struct config, field), size }
+
+static const struct directive directives[] = {
+	{ "server-name", "server-name NAME", d_server_name, 1, 1, true,
+	    0, 0, 0, false },
+	NUM("max-line-length", "BYTES", 1024, 16777216, max_line_length,
+	    true),
+	NUM("syslog-max-size", "BYTES", 480, 8192, syslog_max_size, true),
+	{ "syslog-facility", "syslog-facility NAME", d_facility, 1, 1, true,
+	    0, 0, 0, false },
+	{ "syslog-sd-id", "syslog-sd-id NAME@NUMBER", d_sd_id, 1, 1, true,
+	    0, 0, 0, false },
+	NUM("idle-timeout", "SECONDS", 1, 86400, idle_timeout, false),
+	NUM("connect-timeout", "SECONDS", 1, 300, connect_timeout, false),
+	NUM("shutdown-grace", "SECONDS", 0, 3600, shutdown_grace, false),
+	NUM("max-sessions", "N", 1, 1000000, max_sessions, false),
+	NUM("output-queue", "BYTES", 65536, 1073741824, output_queue, true),
+	{ "listen", "listen imap|imaps|pop3|pop3s HOST:PORT backend "
+	    "HOST:PORT [backend-tls|backend-starttls]", d_listen, 2, 5, false,
+	    0, 0, 0, false },
+	/* usage() quotes it: "expected 'output syslog ...' or '...'" */
+	{ "output", "output syslog TARGET' or 'output snmp trap|inform ...",
+	    d_output, 1, ARGS_MAX, false, 0, 0, 0, false },
+	{ "tls-cert", "tls-cert PATH", d_tls_path, 1, 1, true,
+	    0, 0, 0, false },
+	{ "tls-key", "tls-key PATH", d_tls_path, 1, 1, true, 0, 0, 0, false },
+	{ "backend-ca", "backend-ca PATH", d_tls_path, 1, 1, true,
+	    0, 0, 0, false },
+	{ "backend-verify", "backend-verify on|off", d_backend_verify, 1, 1,
+	    true, 0, 0, 0, false },
+	{ "pop3-uidl-pattern", "pop3-uidl-pattern REGEX [hex|decimal]",
+	    d_uidl_pattern, 1, 2, true, 0, 0, 0, false },
+};
+
+#define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
+
+/*
+ * Split LINE (LEN bytes, no line end) into p->argc/p->argv.  Blanks
+ * separate arguments; '#' outside quotes ends the line; inside double
+ * quotes blanks and '#' are ordinary and \" \\ are escapes.  Each byte
+ * of the line yields at most one byte of p->buf, and each argument ends
+ * at a blank, a '#' or the end, which pays for its NUL: LEN + 1 bytes.
+ */
+static int
+split(struct parser *p, const char *line, size_t len)
+{
+	char *out = p->buf;
+	size_t i = 0;
+	bool quoted;
+	char c;
+
+	p->argc = 0;
+	for (;;) {
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i == len || line[i] == '#')
+			return 0;
+		if (p->argc < ARGS_MAX)
+			p->argv[p->argc] = out;
+		p->argc++;
+		quoted = false;
+		while (i < len) {
+			c = line[i];
+			if (!quoted && (c == ' ' || c == '\t' || c == '#'))
+				break;
+			if (((unsigned char)c < 0x20 && c != '\t') ||
+			    c == 0x7f)
+				return perr(p, "line contains control "
+				    "character 0x%02x", (unsigned char)c);
+			i++;
+			if (c == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (quoted && c == '\\' && i < len &&
+			    (line[i] == '"' || line[i] == '\\'))
+				c = line[i++];
+			*out++ = c;
+		}
+		if (quoted)
+			return perr(p, "unterminated quoted string");
+		*out++ = '\0';
+		assert((size_t)(out - p->buf) <= len + 1);
+	}
+}
+
+/* One line, without its LF. */
+static int
+parse_line(struct parser *p, const char *line, size_t len)
+{
+	const struct directive *d;
+	size_t i;
+
+	p->line++;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len > CONFIG_LINE_MAX)
+		return perr(p, "line is longer than %d bytes",
+		    CONFIG_LINE_MAX);
+	if (split(p, line, len) == -1)
+		return -1;
+	if (p->argc == 0)
+		return 0;
+	for (i = 0; i < NDIRECTIVES; i++)
+		if (strcmp(p->argv[0], directives[i].name) == 0)
+			break;
+	if (i == NDIRECTIVES)
+		return perr(p, "unknown directive '%s'", p->argv[0]);
+	d = &directives[i];
+	if (p->argc - 1 < d->min_args || p->argc - 1 > d->max_args)
+		return usage(p, d);
+	if (d->once && p->seen[i] != 0)
+		return perr(p, "%s: already given on line %d", d->name,
+		    p->seen[i]);
+	p->seen[i] = p->line;
+	return d->parse(p, d);
+}
+
+static int
+parser_init(struct parser *p, const char *name, char *err)
+{
+	_Static_assert(NDIRECTIVES <= sizeof(p->seen) / sizeof(p->seen[0]),
+	    "parser.seen too small");
+
+	memset(p, 0, offsetof(struct parser, buf));
+	p->name = name;
+	p->err = err;
+	err[0] = '\0';
+	if (strlen(name) >= CONFIG_PATH_MAX) {
+		ferr(p, "file name is longer than %d bytes",
+		    CONFIG_PATH_MAX - 1);
+		return -1;
+	}
+	if ((p->conf = calloc(1, sizeof(*p->conf))) == NULL) {
+		ferr(p, "out of memory");
+		return -1;
+	}
+	strcpy(p->conf->file, name);
+	p->conf->max_line_length = 65536;
+	p->conf->syslog_max_size = 2048;
+	p->conf->syslog_facility = 2;	/* mail */
+	strcpy(p->conf->syslog_sd_id, "msgevent@32473");
+	p->conf->idle_timeout = 1800;
+	p->conf->connect_timeout = 10;
+	p->conf->shutdown_grace = 10;
+	p->conf->max_sessions = 10000;
+	p->conf->output_queue = 1048576;
+	p->listen_tail = &p->conf->listens;
+	p->output_tail = &p->conf->outputs;
+	return 0;
+}
+
+/* After the last line: what spans lines, and the defaults left to fill. */
+static struct config *
+parser_finish(struct parser *p)
+{
+	struct config *conf = p->conf;
+	char host[CONFIG_NAME_MAX + 1];
+
+	if (conf->listens == NULL)
+		return ferr(p, "no 'listen' directive");
+	if (conf->server_name[0] == '\0') {
+		/* gethostname() need not terminate a truncated name. */
+		memset(host, 0, sizeof(host));
+		if (gethostname(host, sizeof(host) - 1) == 0 &&
+		    valid_host_name(host))
+			strcpy(conf->server_name, host);
+		else
+			strcpy(conf->server_name, "localhost");
+	}
+	p->conf = NULL;
+	return conf;
+}
+
+struct config *
+config_parse(const char *name, const char *text, char err_r[CONFIG_ERROR_MAX])
+{
+	struct parser p;
+	const char *nl;
+	size_t len;
+
+	if (parser_init(&p, name, err_r) == -1)
+		return NULL;
+	while (*text != '\0') {
+		nl = strchr(text, '\n');
+		len = nl != NULL ? (size_t)(nl - text) : strlen(text);
+		if (parse_line(&p, text, len) == -1) {
+			config_free(&p.conf);
+			return NULL;
+		}
+		text += len + (nl != NULL);
+	}
+	return parser_finish(&p);
+}
+
+struct config *
+config_load(const char *path, char err_r[CONFIG_ERROR_MAX])
+{
+	struct parser p;
+	FILE *fp;
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t n;
+	int error = 0;
+
+	if (parser_init(&p, path, err_r) == -1)
+		return NULL;
+	if ((fp = fopen(path, "r")) == NULL)
+		return ferr(&p, "cannot open: %s", strerror(errno));
+	/* getline(), not fgets(): a NUL in the file is then seen. */
+	while ((n = getline(&line, &size, fp)) != -1) {
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		if (parse_line(&p, line, (size_t)n) == -1) {
+			free(line);
+			fclose(fp);
+			config_free(&p.conf);
+			return NULL;
+		}
+	}
+	if (ferror(fp))
+		error = errno;
+	free(line);
+	fclose(fp);
+	if (error != 0)
+		return ferr(&p, "cannot read: %s", strerror(error));
+	return parser_finish(&p);
+}
+
+void
+config_free(struct config **confp)
+{
+	struct config *conf = *confp;
+	struct config_listen *l;
+	struct config_output *o;
+
+	if (conf == NULL)
+		return;
+	*confp = NULL;
+	while ((l = conf->listens) != NULL) {
+		conf->listens = l->next;
+		free(l);
+	}
+	while ((o = conf->outputs) != NULL) {
+		conf->outputs = o->next;
+		free(o);
+	}
+	free(conf);
+}
