@@ -24,23 +24,29 @@ struct out;
 enum out_transport {
 	OUT_TRANSPORT_UDP,	/* one datagram per message */
 	OUT_TRANSPORT_TCP,	/* RFC 6587 octet counting: "LEN SP MSG" */
-	OUT_TRANSPORT_UNIX,	/* AF_UNIX datagram, else stream with LF */
-	OUT_TRANSPORT_STDERR,	/* one message per line on fd 2 */
+	OUT_TRANSPORT_UNIX,	/* datagram (/dev/log), else a stream, framed
+				 * as TCP is */
+	OUT_TRANSPORT_STDERR,	/* one message per line on fd 2, unqueued */
 };
 
 struct out_syslog_target {
 	enum out_transport transport;
 	const char *name;		/* for diagnostics: "tcp://127.0.0.1:5514" */
-	const struct sockaddr *sa;	/* UDP, TCP */
+	const struct sockaddr *sa;	/* UDP, TCP: AF_INET or AF_INET6 */
 	socklen_t salen;
-	const char *path;		/* UNIX */
-	size_t queue_bytes;		/* bound on queued bytes (>= max_size) */
+	const char *path;		/* UNIX: < 108 bytes */
+	/*
+	 * Bound on queued bytes (each message plus 4), raised to 64 KiB
+	 * if smaller.  Allocated at once by out_add_syslog().
+	 */
+	size_t queue_bytes;
 };
 
 struct out_stats {
 	uint64_t emitted;	/* events handed to out_emit() */
 	uint64_t sent;		/* messages written, summed over outputs */
-	uint64_t dropped;	/* messages dropped, summed over outputs */
+	uint64_t dropped;	/* messages dropped, summed over outputs:
+				 * queue full, send error, left at flush */
 };
 
 /* A fan-out with no outputs yet, or NULL with errno set. */
@@ -48,27 +54,42 @@ struct out *out_new(struct loop *loop);
 
 /*
  * Add a syslog output.  Copies what it needs from OPTS and TARGET.
- * Connection-oriented transports connect in the background and
- * reconnect (with backoff, up to 5 s) after a failure; messages queue
- * meanwhile.  Returns 0, or -1 with errno set.
+ * Every socket transport connects in the background (a TCP connect
+ * still pending after 10 s is abandoned) and reconnects after a
+ * failure, 250 ms doubling up to 5 s; messages queue meanwhile.  The
+ * first failure of an outage and the reconnection are logged.  A
+ * collector that is down is not an error here.  Returns 0, or -1 with
+ * errno set: EINVAL for a bad OPTS (max_size, facility, sd_id not an
+ * SD-NAME) or TARGET, ENAMETOOLONG, ENOMEM.
  */
 int out_add_syslog(struct out *out, const struct out_syslog_opts *opts,
     const struct out_syslog_target *target);
 
-/* Format and queue EV for every output; tries to send at once. */
+/*
+ * Format and queue EV for every output; tries to send at once.  Each
+ * output numbers its messages (sequenceId) from 1; a dropped message
+ * uses up its number, so a collector sees the gap.  Drops are logged
+ * at most once per second per output.
+ */
 void out_emit(struct out *out, const struct msgevent *ev);
 
 /*
  * Try, for at most TIMEOUT_MS, to send what is queued (used at
- * shutdown).  Messages still queued afterwards are counted as dropped
- * and logged.  Returns the number of messages still queued before they
- * were dropped (0 when everything went out).
+ * shutdown and reload; it blocks in poll(), not in the loop).  Outputs
+ * that are down get one immediate connect attempt.  Messages still
+ * queued afterwards are counted as dropped and logged per output.
+ * Returns the number of messages still queued before they were dropped
+ * (0 when everything went out).
  */
 size_t out_flush(struct out *out, unsigned timeout_ms);
 
 void out_get_stats(const struct out *out, struct out_stats *stats_r);
 
-/* Closes every output; clears *out.  NULL is a no-op. */
+/*
+ * Closes every output and cancels its timers, discarding (without
+ * counting) what is still queued: call out_flush() first.  Clears
+ * *out.  NULL is a no-op.  Call it before loop_free().
+ */
 void out_free(struct out **out);
 
 #endif

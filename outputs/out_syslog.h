@@ -29,16 +29,35 @@ struct out_syslog_opts {
 /*
  * Format EV as
  *   <PRI>1 TIMESTAMP HOSTNAME msgeventd PROCID MSGID [SD-ID p="v" ...][meta sequenceId="SEQ"] TEXT
- * into BUF (at least OPTS->max_size bytes).  Severity is info, notice
- * for QuotaExceed.  TIMESTAMP is the event's time in UTC with
- * microseconds.  Values: invalid UTF-8 replaced by U+FFFD, C0 controls
- * and DEL written as #ooo (octal, as rsyslog does), then '"', '\' and
- * ']' escaped with '\' (RFC 5424 6.3.3).  When the message would exceed
- * max_size, the longest values are cut on a UTF-8 boundary and the
- * element gets vnd.msgeventd.truncated="1"; the event's own truncated
- * flag adds it too.  SEQ is 1..2147483647 (RFC 5424 7.3.1 wraps it).
- * Returns the length written (never more than max_size, no NUL
- * counted; BUF is NUL-terminated when there is room).
+ * into BUF (at least OPTS->max_size bytes).  No I/O, no allocation.
+ *
+ * - PRI: facility * 8 + severity: info, notice for QuotaExceed.
+ * - TIMESTAMP: the event's time in UTC with microseconds
+ *   (2026-11-30T10:00:00.123456Z); "-" if the year has no 4 digits.
+ * - HOSTNAME: opts->hostname cut to 255 bytes, any byte outside
+ *   PRINTUSASCII written as '?'; "-" if NULL or empty.
+ * - SD-ID: opts->sd_id (NULL: msgevent@32473); bytes not allowed in an
+ *   SD-NAME are written as '_' (out_add_syslog() refuses such an id).
+ * - SD-PARAMs: the parameters present, in MSGEVENT_PARAM_MAP order.
+ *   Values: invalid UTF-8 replaced by U+FFFD, C0 controls and DEL
+ *   written as #ooo (octal, as rsyslog does: LF is #012), then '"',
+ *   '\' and ']' escaped with '\' (RFC 5424 6.3.3).
+ * - TEXT: ASCII summary, "MessageAppend user=alice mailbox=INBOX
+ *   uidset=4": the event name, then user, the mailbox name out of
+ *   mailboxID and uidset when present (each capped at 64 bytes, "..."
+ *   when cut; non-ASCII characters as '?', controls as #ooo).
+ *
+ * The result never exceeds max_size.  When it would, the longest values
+ * (TEXT counting as one) are cut first, each between two characters or
+ * escapes, and the event's element gets vnd.msgeventd.truncated="1";
+ * if even empty values do not fit, parameters are left out from the
+ * end of the list.  The event's own truncated flag adds the marker too.
+ * The result is a valid RFC 5424 message whatever the values.
+ *
+ * Preconditions (asserted): max_size in OUT_SYSLOG_SIZE_MIN..MAX,
+ * facility 0..23, SEQ 1..2147483647 (RFC 5424 7.3.1; callers wrap it).
+ * Returns the length written, no NUL counted; BUF is NUL-terminated
+ * when the length is below max_size.
  */
 size_t out_syslog_format(const struct out_syslog_opts *opts,
     const struct msgevent *ev, uint32_t seq, char *buf);

@@ -36,7 +36,7 @@ void
 msgevent_init(struct msgevent *ev, enum msgevent_type type)
 {
 	struct tm tm;
-	char ts[40];
+	char ts[96];	/* 28 used; gcc -O2 sizes %d/%ld for any int/long */
 
 	assert(type < MSGEVENT_TYPE_COUNT);
 	ev->type = type;
@@ -133,6 +133,8 @@ msgevent_setf(struct msgevent *ev, enum msgevent_param p, const char *fmt, ...)
 	if (n < 0)
 		return 0;
 	if ((size_t)n >= sizeof(tmp)) {
+		if (msgevent_has(ev, p))
+			return 0;	/* first value wins: nothing was cut */
 		ev->truncated = true;
 		msgevent_set(ev, p, tmp,
 		    msgevent_utf8_cut(tmp, sizeof(tmp) - 1));
