@@ -10,9 +10,38 @@
  * relays, in the order it reads them, and it hands events to a
  * callback.
  *
+ * Events inferred (parameters as in msgevent.h; every event also has
+ * user when known, admin when it differs from user, clientIP,
+ * clientPort, service, serverFQDN, timestamp and vnd.msgeventd.session):
+ *
+ *   Login, Logout	serverDomain, serverPort, uri imap://USER@DOMAIN/;
+ *			AUTHENTICATE adds vnd.msgeventd.mechanism; Logout
+ *			adds vnd.msgeventd.reason and vnd.msgeventd.duration
+ *			(milliseconds since the Login)
+ *   vnd.msgeventd.LoginFailure
+ *			the attempted user, uri, vnd.msgeventd.responseCode
+ *			(the response code atom, else "NO" or "BAD")
+ *   Mailbox{Create,Delete,Rename,Subscribe,UnSubscribe}
+ *			mailboxID = uri = imap://USER@DOMAIN/MAILBOX (RFC
+ *			5092; the name converted from modified UTF-7 and
+ *			percent-encoded); Rename adds oldMailboxID
+ *   MessageAppend	one per appended message (RFC 3502 MULTIAPPEND
+ *			included): mailboxID (with ;UIDVALIDITY= when the
+ *			server sent APPENDUID), uidset and uri
+ *			mailboxID/;UID=n when the UID is known, messageSize,
+ *			flagNames (without \Recent) when flags were given
+ *
+ * A user unknown to the proxy (PREAUTH, an unknown SASL mechanism)
+ * leaves user out of events and "USER@" out of URLs.
+ *
  * Secrets: LOGIN passwords and AUTHENTICATE responses are read only to
  * take the user names out of them; they are never copied into an event,
  * a log line or a retained buffer.
+ *
+ * Memory: the struct holds both parsers and IMAP_INFER_INLINE_CMDS
+ * pending commands.  More outstanding commands get a heap slot each,
+ * and commands with events a heap record for their arguments, freed
+ * when the server completes them; both are capped below.
  *
  * Includes libc and parser/ only.
  */
@@ -26,9 +55,35 @@
 #include "imap_parser.h"
 #include "msgevent.h"
 
+/*
+ * Caps.  Reaching one never stops the relay or the parsing; what is
+ * lost is counted by imap_infer_untracked() or marks events truncated.
+ */
+/* Pending commands kept inside the struct; more are malloced one each. */
+#define IMAP_INFER_INLINE_CMDS	4
+/* Outstanding commands tracked; later ones are counted, not tracked. */
+#define IMAP_INFER_PENDING_MAX	128
+/* Commands with event arguments (3.4 KiB each) outstanding; over: counted. */
+#define IMAP_INFER_RECORDS_MAX	16
+/* Bytes of a tag; a command with a longer tag is counted, not tracked. */
+#define IMAP_INFER_TAG_MAX	32
+/* Bytes of a user name kept; longer: cut, events marked truncated. */
+#define IMAP_INFER_USER_MAX	256
+/* Bytes of a mailbox name kept; longer: cut, events marked truncated. */
+#define IMAP_INFER_MAILBOX_MAX	1024
+/* Messages of one APPEND with events; more are counted, not tracked. */
+#define IMAP_INFER_APPEND_MAX	32
+/* Bytes of flag names of one APPEND; more: cut, events marked truncated. */
+#define IMAP_INFER_FLAGS_MAX	512
+
 struct imap_infer;
 
-/* Called once for every event; EV is valid only during the call. */
+/*
+ * Called once for every event; EV is valid only during the call.  It
+ * may call the accessors below (imap_infer_user() already names the
+ * user of a Login being emitted), but must not feed, end or free the
+ * imap_infer that emitted it.
+ */
 typedef void imap_infer_emit_cb(void *ctx, const struct msgevent *ev);
 
 struct imap_infer_env {
@@ -52,8 +107,8 @@ enum imap_infer_end {
 };
 
 /*
- * A new inference for one session; ENV's strings are copied.  Returns
- * NULL with errno set when out of memory.
+ * A new inference for one session; ENV's strings are copied (NULL reads
+ * as "").  Returns NULL with errno set when out of memory.
  */
 struct imap_infer *imap_infer_new(const struct imap_infer_env *env);
 
@@ -64,7 +119,10 @@ void imap_infer_free(struct imap_infer **infer);
  * Bytes the client sent / the server sent, exactly as relayed.  Events
  * completed by these bytes are emitted before the call returns.  After
  * a parser error the direction goes blind (see imap_infer_error()):
- * later bytes are ignored and no further events are inferred.
+ * later bytes are ignored and no further commands are inferred from it
+ * (commands read whole before the error still complete).  After the
+ * server accepted STARTTLS or COMPRESS both directions go blind (see
+ * imap_infer_blind_reason()).
  */
 void imap_infer_client_data(struct imap_infer *infer, const char *data,
     size_t len);
@@ -74,18 +132,37 @@ void imap_infer_server_data(struct imap_infer *infer, const char *data,
 /*
  * The connection is over.  Emits Logout (with REASON and the session's
  * duration) if a user had logged in and no Logout was emitted yet.
- * Call once; later data calls are ignored.
+ * IMAP_INFER_END_ABORT after the server's "* BYE" announcing an
+ * autologout (text with "autologout", "idle" or "inactivity") reads
+ * as IMAP_INFER_END_TIMEOUT.  Call once; later data calls are ignored.
  */
 void imap_infer_end(struct imap_infer *infer, enum imap_infer_end reason);
 
 /*
  * True when either direction's parser failed; then *DIR_R and *ERROR_R
- * (either may be NULL) say which and why.
+ * (either may be NULL) say which and why.  False once the session went
+ * blind on purpose (imap_infer_blind_reason()): the bytes that follow
+ * are not IMAP.
  */
 bool imap_infer_error(const struct imap_infer *infer,
     enum imap_parser_dir *dir_r, enum imap_parser_error *error_r);
 
-/* The logged-in user (authorization identity), or NULL. */
+/*
+ * Why both directions stopped being parsed on purpose (a static string,
+ * e.g. after STARTTLS), or NULL while they are parsed.
+ */
+const char *imap_infer_blind_reason(const struct imap_infer *infer);
+
+/*
+ * Commands (and appended messages) whose events were lost to the caps
+ * above, in total since imap_infer_new().  It only grows.
+ */
+uint64_t imap_infer_untracked(const struct imap_infer *infer);
+
+/*
+ * The logged-in user (authorization identity), or NULL before a Login
+ * or when the user is unknown.  Valid until the next call on INFER.
+ */
 const char *imap_infer_user(const struct imap_infer *infer);
 
 /* True while a literal body is being relayed in that direction. */

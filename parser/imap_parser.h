@@ -35,20 +35,40 @@
  */
 #define IMAP_TOKEN_MAX		1024
 
-/* Default limit on a line's length outside literals (64 KiB). */
+/*
+ * Default limit on a line's length (64 KiB).  A line's length counts
+ * every byte outside literal bodies, from its first byte to its LF
+ * included: literal headers, the CRLFs after them and the final CRLF.
+ * The byte that would exceed the limit fails with LINE_TOO_LONG.
+ */
 #define IMAP_LINE_MAX_DEFAULT	65536
 
-/* X(enum suffix, message) - errors are sticky, see imap_parser_error(). */
+/*
+ * Deepest nesting of "(" lists, and separately of "[" inside an atom
+ * (BODY[...]), in one line; one more fails with NESTING_TOO_DEEP.  The
+ * message below spells the number out.
+ */
+#define IMAP_NESTING_MAX	64
+
+/*
+ * X(enum suffix, message) - errors are sticky, see imap_parser_error().
+ * Anything else a peer sends is relayed and tokenized leniently: 8-bit
+ * bytes, a bare CR (an ordinary byte), a CR or LF inside a quoted string
+ * (the line ends, the unterminated string is dropped), a ']' or '{'
+ * inside an atom.
+ */
 #define IMAP_PERR_MAP(X)						\
 	X(OK,			"no error")				\
-	X(LINE_TOO_LONG,	"line exceeds the configured limit")	\
-	X(BAD_LITERAL,		"malformed literal size")		\
-	X(LITERAL_TOO_BIG,	"literal size overflows 64 bits")	\
-	X(BAD_CHAR,		"unexpected byte")			\
-	X(BAD_QUOTED,		"malformed quoted string")		\
-	X(BAD_NESTING,		"unbalanced parentheses or brackets")	\
-	X(NESTING_TOO_DEEP,	"lists nested too deeply")		\
-	X(BARE_CR,		"CR not followed by LF")
+	X(LINE_TOO_LONG,	"line exceeds line_max bytes "		\
+				"(default 65536), literals excluded")	\
+	X(BAD_LITERAL,		"malformed literal header, "		\
+				"expected {digits}, {digits+} "		\
+				"or ~{digits}")				\
+	X(LITERAL_TOO_BIG,	"literal size exceeds 2^64-1")		\
+	X(BAD_CHAR,		"NUL byte outside a literal")		\
+	X(BAD_NESTING,		"')' without a matching '('")		\
+	X(NESTING_TOO_DEEP,	"lists or [sections] nested deeper "	\
+				"than 64")
 
 enum imap_parser_error {
 #define IMAP_X(e, msg) IMAP_PERR_##e,
@@ -74,36 +94,52 @@ enum imap_token_type {
 	IMAP_TOKEN_LIST_BEGIN,	/* "(" */
 	IMAP_TOKEN_LIST_END,	/* ")" */
 	/*
-	 * "{n}", "{n+}", "{n-}"... header, emitted once its CRLF has been
-	 * read; literal_size is n.  The body follows as on_literal calls
-	 * (none when n is 0).
+	 * "{n}", "{n+}" (RFC 7888 LITERAL+ and LITERAL- alike), "~{n}" or
+	 * "~{n+}" (RFC 3516 literal8) header, emitted once its CRLF (or
+	 * bare LF) has been read; literal_size is n, data is NULL.  The
+	 * body follows as on_literal calls (none when n is 0), then the
+	 * line goes on.
 	 */
 	IMAP_TOKEN_LITERAL,
-	IMAP_TOKEN_CODE_BEGIN,	/* "[" opening a resp-text-code */
-	IMAP_TOKEN_CODE_END,	/* "]" closing it */
 	/*
-	 * Free text to the end of the line: human-readable resp-text after
-	 * the status (and after a response code), the text of a "+"
-	 * continuation, or a whole line in IMAP_PARSER_MODE_TEXT (SASL
-	 * responses, "DONE").  Never includes the CRLF.
+	 * "[" opening a resp-text-code and the "]" closing it (server
+	 * only, right after a status word: see IMAP_TOKEN_TEXT).  The two
+	 * themselves have in_code false; a line that ends inside the code
+	 * gets no CODE_END.
+	 */
+	IMAP_TOKEN_CODE_BEGIN,
+	IMAP_TOKEN_CODE_END,
+	/*
+	 * Free text to the end of the line, never including the CRLF:
+	 * - server resp-text: after the status word (OK, NO, BAD, BYE or
+	 *   PREAUTH in any case, at index 1 of any response) and one SP,
+	 *   an optional "[" code "]" and one more SP, the rest of the
+	 *   line; emitted only when not empty.  A "[" anywhere else is
+	 *   text.
+	 * - server continuation: after an index-0 "+" and one SP, the rest
+	 *   of the line (base64 or human text), only when not empty.
+	 * - IMAP_PARSER_MODE_TEXT: the whole line (SASL responses, "DONE"),
+	 *   always emitted, even empty.
 	 */
 	IMAP_TOKEN_TEXT,
 };
 
 /* Token flags. */
-#define IMAP_TOKEN_F_TRUNCATED	0x01	/* data holds the first IMAP_TOKEN_MAX bytes */
-#define IMAP_TOKEN_F_NONSYNC	0x02	/* literal: {n+} (RFC 7888 LITERAL+/-) */
+#define IMAP_TOKEN_F_TRUNCATED	0x01	/* data: the first IMAP_TOKEN_MAX */
+#define IMAP_TOKEN_F_NONSYNC	0x02	/* literal: {n+} (RFC 7888) */
 #define IMAP_TOKEN_F_LITERAL8	0x04	/* literal: ~{n} (RFC 3516) */
 
 struct imap_token {
 	enum imap_token_type type;
 	unsigned flags;
 	/*
-	 * The token's bytes: atoms as they were, quoted strings unescaped,
-	 * TEXT without CRLF.  NUL-terminated for convenience (an embedded
-	 * NUL can only come from a broken peer; len is authoritative).
-	 * Valid only during the callback.  NULL/0 for LIST and CODE
-	 * tokens and literals.
+	 * The token's bytes: atoms as they were (a [section] with its
+	 * spaces, parens and quotes included), quoted strings unescaped
+	 * ("\x" gives x), TEXT without CRLF.  NUL-terminated for
+	 * convenience; NUL itself is an error outside literals, so len
+	 * equals strlen(data).  Valid only during the callback.  NULL/0 for
+	 * LIST and CODE tokens and literals.  An unterminated quoted string
+	 * (the line ended first) is not delivered.
 	 */
 	const char *data;
 	size_t len;
@@ -112,9 +148,15 @@ struct imap_token {
 	 * Position of the token in its line: index counts the top-level
 	 * tokens before it (the tag is 0, the command or "*"'s next word
 	 * is 1, ...); a LIST_BEGIN takes one index and everything up to its
-	 * LIST_END shares it, with depth > 0 inside.  Inside a response
-	 * code, depth counts from 1 as well (CODE_BEGIN/END are at the
-	 * depth of the line).
+	 * LIST_END shares it, with depth > 0 inside (LIST_END has the depth
+	 * of its LIST_BEGIN).  A response code likewise takes one index
+	 * from CODE_BEGIN to CODE_END, which have depth 0; the tokens
+	 * inside have in_code set and depth counting from 1 (a list in
+	 * the code: 1 for its LIST_BEGIN, 2 inside).  A literal takes one
+	 * index.  Example: "* OK [PERMANENTFLAGS (\Seen)] Ok" gives
+	 * "*" 0/0, "OK" 1/0, CODE_BEGIN 2/0, "PERMANENTFLAGS" 2/1,
+	 * LIST_BEGIN 2/1, "\Seen" 2/2, LIST_END 2/1, CODE_END 2/0,
+	 * TEXT "Ok" 3/0.
 	 */
 	unsigned index;
 	unsigned depth;
@@ -134,6 +176,12 @@ enum imap_parser_mode {
 
 struct imap_parser;
 
+/*
+ * Any callback may be NULL.  Callbacks may read the parser's READ-ONLY
+ * fields; during a callback, offset counts the bytes up to and including
+ * the one that completed the token (the delimiter after an atom, the LF
+ * after a literal header or a line) or the end of the literal span.
+ */
 struct imap_parser_callbacks {
 	/* One complete token. */
 	void (*on_token)(struct imap_parser *parser,
@@ -142,11 +190,15 @@ struct imap_parser_callbacks {
 	 * LEN bytes (LEN > 0) of the current literal's body, straight
 	 * from the fed buffer (never copied).  Called once per fed chunk
 	 * that holds body bytes, so a literal arrives as one or more
-	 * spans totalling literal_size.
+	 * spans totalling literal_size.  During the call in_literal is
+	 * false if and only if this span is the body's last.
 	 */
 	void (*on_literal)(struct imap_parser *parser, const char *data,
 	    size_t len);
-	/* The CRLF that ends a line (a command or response ends here). */
+	/*
+	 * The CRLF (or bare LF) that ends a line (a command or response
+	 * ends here).  Called for every line, an empty one included.
+	 */
 	void (*on_line_end)(struct imap_parser *parser);
 };
 
@@ -162,26 +214,28 @@ struct imap_parser {
 	size_t line_max;
 	/* PRIVATE: reset at each line */
 	unsigned state;
-	unsigned char sub;		/* sub-state within state */
-	unsigned index;			/* top-level token count in line */
+	unsigned cr_state;		/* state a pending CR interrupted */
+	unsigned index;			/* top-level tokens in line */
 	unsigned depth;			/* ( nesting */
 	unsigned bracket;		/* [ nesting inside an atom */
 	bool in_code;
-	bool resp_text_next;		/* next top-level token is resp-text */
-	unsigned flags;			/* literal flags being parsed */
+	bool text_line;			/* line read in MODE_TEXT */
+	bool lit_start;			/* no byte since a LITERAL token */
+	unsigned lit_flags;		/* literal flags being parsed */
 	uint64_t literal_left;		/* body bytes still to come */
 	uint64_t literal_size;
-	size_t line_len;		/* bytes of the current line, literals excluded */
+	size_t line_len;		/* line's bytes, literals excluded */
 	size_t tok_len;			/* bytes held in tok */
 	bool tok_truncated;
-	char tok[IMAP_TOKEN_MAX + 1];
+	char tok[IMAP_TOKEN_MAX + 1];	/* +1: the NUL */
 	/* READ-ONLY */
-	enum imap_parser_mode mode;	/* change with imap_parser_set_mode() */
+	enum imap_parser_mode mode;	/* see imap_parser_set_mode() */
 	enum imap_parser_error error;	/* sticky */
-	uint64_t error_offset;		/* stream offset of the failing byte */
-	uint64_t offset;		/* bytes consumed in total */
+	uint64_t error_offset;		/* offset of the failing byte */
+	uint64_t offset;		/* bytes consumed (see callbacks) */
 	uint64_t lines;			/* lines completed */
-	bool in_literal;		/* between a LITERAL token and its last byte */
+	bool in_literal;		/* body bytes pending: set before the
+					   LITERAL token's callback (n > 0) */
 	/* PUBLIC */
 	void *data;			/* the caller's context */
 };
@@ -189,7 +243,8 @@ struct imap_parser {
 /*
  * Make PARSER ready to read direction DIR, reporting to CB (which must
  * outlive it).  LINE_MAX is the longest line accepted, literal bodies
- * excluded (0 means IMAP_LINE_MAX_DEFAULT).
+ * excluded (0 means IMAP_LINE_MAX_DEFAULT).  Every field is cleared
+ * except data, which is kept (set it before or after).
  */
 void imap_parser_init(struct imap_parser *parser, enum imap_parser_dir dir,
     const struct imap_parser_callbacks *cb, size_t line_max);
@@ -198,16 +253,19 @@ void imap_parser_init(struct imap_parser *parser, enum imap_parser_dir dir,
  * Consume LEN bytes at DATA.  Returns the number of bytes consumed: LEN,
  * unless an error occurred (then the offset of the failing byte within
  * DATA; every later call consumes nothing and returns 0 until
- * imap_parser_reset()).  Callbacks may call imap_parser_set_mode() and
- * imap_parser_literal_cancel(); they take effect for the next byte.
+ * imap_parser_reset()).  Callbacks may call imap_parser_set_mode()
+ * (applies from the next line) and imap_parser_literal_cancel() (from
+ * the LITERAL token's callback: the next byte starts a new line).
  */
 size_t imap_parser_feed(struct imap_parser *parser, const char *data,
     size_t len);
 
 /*
- * Switch how the following lines are read.  Called between lines
- * (typically from on_line_end), it applies to the next line; called in
- * the middle of a line, it applies from the next line on.
+ * Switch how the following lines are read.  The mode is read when a
+ * line's first byte is parsed, so called between lines (typically from
+ * on_line_end, even with the next line already in the same chunk) it
+ * applies to the next line; called in the middle of a line, it applies
+ * from the next line on.
  */
 void imap_parser_set_mode(struct imap_parser *parser,
     enum imap_parser_mode mode);
@@ -215,15 +273,24 @@ void imap_parser_set_mode(struct imap_parser *parser,
 /*
  * The server refused a synchronizing literal (it answered the command
  * with a tagged response instead of "+"), so the client will not send
- * its body: forget the pending literal and expect a new line.  No effect
- * unless the parser sits at the very start of a literal body.
+ * its body: forget the pending literal and expect a new line, without
+ * calling on_line_end.  No effect unless the parser sits at the very
+ * start of a literal body: after a LITERAL token (a {0} one too) and
+ * before any further byte.
  */
 void imap_parser_literal_cancel(struct imap_parser *parser);
 
-/* Back to the start of a line in NORMAL mode, errors cleared. */
+/*
+ * Back to the start of a line in NORMAL mode, errors cleared; offset
+ * and lines keep counting.
+ */
 void imap_parser_reset(struct imap_parser *parser);
 
-/* The sticky error (IMAP_PERR_OK if none) and its message. */
+/*
+ * The sticky error (IMAP_PERR_OK if none) and, if MESSAGE_R is not
+ * NULL, its static message.  imap_parser_error_name() gives the enum
+ * suffix ("LINE_TOO_LONG"), or "UNKNOWN" for a value out of range.
+ */
 enum imap_parser_error imap_parser_error(const struct imap_parser *parser,
     const char **message_r);
 const char *imap_parser_error_name(enum imap_parser_error error);

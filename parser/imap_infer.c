@@ -1,0 +1,1863 @@
+/*
+ * imap_infer.c - events from one IMAP session's two byte streams.
+ *
+ * Client tokens build the command being read (struct infer_cur) and put
+ * it, by tag, in a table of pending commands: RFC 9051 2.2.1 matches a
+ * completion to its command by tag only, and 5.5 lets clients pipeline.
+ * Server tokens build the response being read (struct infer_srv); a
+ * tagged response completes its command, and only then, on OK, do
+ * events go out.  Literal bodies are never scanned (the parser jumps
+ * them), so text inside a FETCH literal cannot pass for a completion.
+ *
+ * Modes that need both directions are switched here: AUTHENTICATE's
+ * client lines and IDLE's "DONE" are read in IMAP_PARSER_MODE_TEXT, and
+ * a synchronizing literal the server refuses is cancelled.
+ */
+#include "imap_infer.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* Commands we tell apart.  X(enum suffix, name, flags) */
+#define KF_RECORD	0x01	/* its events need a struct infer_record */
+
+#define INFER_KIND_MAP(X)					\
+	X(OTHER,	"",			0)		\
+	X(LOGIN,	"LOGIN",		KF_RECORD)	\
+	X(AUTHENTICATE,	"AUTHENTICATE",		KF_RECORD)	\
+	X(LOGOUT,	"LOGOUT",		0)		\
+	X(CREATE,	"CREATE",		KF_RECORD)	\
+	X(DELETE,	"DELETE",		KF_RECORD)	\
+	X(RENAME,	"RENAME",		KF_RECORD)	\
+	X(SUBSCRIBE,	"SUBSCRIBE",		KF_RECORD)	\
+	X(UNSUBSCRIBE,	"UNSUBSCRIBE",		KF_RECORD)	\
+	X(APPEND,	"APPEND",		KF_RECORD)	\
+	X(IDLE,		"IDLE",			0)		\
+	X(STARTTLS,	"STARTTLS",		0)		\
+	X(COMPRESS,	"COMPRESS",		0)		\
+	X(UID,		"UID",			0)		\
+	X(FETCH,	"FETCH",		0)		\
+	X(STORE,	"STORE",		0)		\
+	X(COPY,		"COPY",			0)		\
+	X(MOVE,		"MOVE",			0)		\
+	X(EXPUNGE,	"EXPUNGE",		0)		\
+	X(SEARCH,	"SEARCH",		0)		\
+	X(SELECT,	"SELECT",		0)		\
+	X(EXAMINE,	"EXAMINE",		0)		\
+	X(CLOSE,	"CLOSE",		0)		\
+	X(UNSELECT,	"UNSELECT",		0)		\
+	X(STATUS,	"STATUS",		0)		\
+	X(LIST,		"LIST",			0)		\
+	X(LSUB,		"LSUB",			0)		\
+	X(NOOP,		"NOOP",			0)		\
+	X(CAPABILITY,	"CAPABILITY",		0)		\
+	X(ENABLE,	"ENABLE",		0)		\
+	X(CHECK,	"CHECK",		0)		\
+	X(NAMESPACE,	"NAMESPACE",		0)		\
+	X(ID,		"ID",			0)
+
+enum infer_kind {
+#define INFER_X(e, name, flags) INFER_K_##e,
+	INFER_KIND_MAP(INFER_X)
+#undef INFER_X
+	INFER_K_COUNT
+};
+
+static const struct {
+	const char *name;
+	unsigned flags;
+} kinds[] = {
+#define INFER_X(e, name, flags) { name, flags },
+	INFER_KIND_MAP(INFER_X)
+#undef INFER_X
+};
+
+/* Bytes of a SASL mechanism name kept (RFC 4422 3.1: at most 20). */
+#define INFER_MECH_MAX		24
+/* Bytes of a response code atom kept (AUTHENTICATIONFAILED is 20). */
+#define INFER_CODE_MAX		32
+/* A decoded SASL response: the parser's token cap, base64 is 4:3. */
+#define INFER_SASL_MAX		(IMAP_TOKEN_MAX / 4 * 3 + 3)
+
+/* LOGIN and AUTHENTICATE: the user names, never the password. */
+struct infer_auth {
+	char user[IMAP_INFER_USER_MAX];
+	size_t user_len;
+	bool user_set, user_cut;
+	char admin[IMAP_INFER_USER_MAX];	/* authcid, when != user */
+	size_t admin_len;
+	bool admin_set, admin_cut;
+	char mech[INFER_MECH_MAX];		/* upper case */
+	size_t mech_len;
+	unsigned step;				/* SASL responses seen */
+	bool cancelled;				/* the client sent "*" */
+};
+
+struct infer_msg {
+	uint64_t size;
+	uint32_t uid;
+	uint16_t flags_off, flags_len;
+	bool has_size, has_uid, flags_cut;
+};
+
+/* Mailbox commands and APPEND: raw (modified UTF-7) names as sent. */
+struct infer_mbox {
+	char name[2][IMAP_INFER_MAILBOX_MAX];	/* RENAME: old, new */
+	size_t len[2];
+	bool set[2], cut[2];
+	struct infer_msg msg[IMAP_INFER_APPEND_MAX];
+	unsigned nmsg;
+	char flags[IMAP_INFER_FLAGS_MAX];	/* space-separated, per msg */
+	size_t flags_used;
+	uint32_t uidvalidity;
+	bool appenduid;
+};
+
+/* What a pending command's events need, malloced only for those. */
+struct infer_record {
+	union {
+		struct infer_auth auth;
+		struct infer_mbox mb;
+	};
+};
+
+struct infer_cmd {
+	struct infer_cmd *next;		/* heap slots: overflow list */
+	struct infer_record *rec;	/* NULL: no events (or over the cap) */
+	uint32_t seq;			/* issue order: oldest first */
+	uint8_t kind;			/* enum infer_kind */
+	uint8_t tag_len;
+	bool used;
+	bool heap;
+	bool uid;			/* "UID" prefix */
+	bool complete;			/* its line was read to the end */
+	char tag[IMAP_INFER_TAG_MAX];
+};
+
+/* The client line being read; reset at each line. */
+struct infer_cur {
+	bool active;			/* a line starting with a tag */
+	enum infer_kind kind;
+	bool uid;
+	struct infer_cmd *cmd;		/* its pending slot, or NULL */
+	char tag[IMAP_INFER_TAG_MAX];
+	size_t tag_len;
+	bool tag_long;
+	unsigned depth;			/* ( nesting, counted here */
+	/* Where the current literal's body goes, or lit_dst NULL. */
+	char *lit_dst;
+	size_t lit_cap;
+	size_t *lit_len;
+	bool *lit_cut;
+	/* A synchronizing literal's header was the last thing read. */
+	bool lit_sync_wait;
+	/* APPEND message groups (RFC 3502 append-message). */
+	bool msg_open;
+	struct infer_msg *msg;		/* NULL: open but over the cap */
+	bool in_flags;
+	bool ext_next;			/* UTF8/CATENATE: a list next */
+	bool in_ext;
+	bool ext_utf8;			/* RFC 6855 UTF8: sized */
+};
+
+enum infer_srv_kind {
+	SRV_NONE,
+	SRV_UNTAGGED,
+	SRV_CONT,
+	SRV_TAGGED,
+};
+
+enum infer_status {
+	ST_OTHER,
+	ST_OK,
+	ST_NO,
+	ST_BAD,
+	ST_BYE,
+};
+
+/* The server line being read; reset at each line. */
+struct infer_srv {
+	enum infer_srv_kind kind;
+	enum infer_status status;
+	struct infer_cmd *cmd;		/* tagged: its command, or NULL */
+	char tag[IMAP_INFER_TAG_MAX];	/* tagged, when not longer */
+	size_t tag_len;
+	bool tag_long;
+	bool in_code, code_seen;
+	unsigned code_depth;
+	unsigned code_i;		/* top-level tokens in the code */
+	char code[INFER_CODE_MAX];
+	size_t code_len;
+	bool appenduid;
+	bool bye_timeout;
+};
+
+struct imap_infer {
+	struct imap_parser client;
+	struct imap_parser server;
+
+	/* env, strings in strs[] */
+	const char *client_ip;
+	const char *server_domain;
+	const char *server_fqdn;
+	const char *service;
+	uint16_t client_port, server_port;
+	uint64_t session_id;
+	imap_infer_emit_cb *emit;
+	void *ctx;
+
+	/* session */
+	bool ended;
+	bool blind;
+	const char *blind_reason;
+	bool logged_in, logged_out;
+	bool user_known;
+	bool bye_timeout;
+	bool client_text;		/* client parser in TEXT mode by us */
+	bool text_seen;			/* this TEXT line had a token */
+	bool idling;
+	struct timespec login_time;	/* CLOCK_MONOTONIC */
+	char user[IMAP_INFER_USER_MAX + 1];
+	size_t user_len;
+	bool user_cut;
+	char admin[IMAP_INFER_USER_MAX + 1];
+	size_t admin_len;
+	bool admin_cut;
+
+	/* pending commands */
+	struct infer_cmd cmds[IMAP_INFER_INLINE_CMDS];
+	struct infer_cmd *overflow;
+	unsigned npending;
+	unsigned nrecords;
+	uint32_t seq;
+	uint64_t untracked;
+	struct infer_cmd *auth;		/* AUTHENTICATE reading lines */
+
+	struct infer_cur cur;
+	struct infer_srv srv;
+
+	char strs[];
+};
+
+/* A bounded string builder: never overflows, remembers a cut. */
+struct sbuf {
+	char *p;
+	size_t size;
+	size_t len;
+	bool cut;
+};
+
+static void client_token(struct imap_parser *, const struct imap_token *);
+static void client_literal(struct imap_parser *, const char *, size_t);
+static void client_line_end(struct imap_parser *);
+static void server_token(struct imap_parser *, const struct imap_token *);
+static void server_literal(struct imap_parser *, const char *, size_t);
+static void server_line_end(struct imap_parser *);
+
+static const struct imap_parser_callbacks client_cb = {
+	client_token, client_literal, client_line_end,
+};
+
+static const struct imap_parser_callbacks server_cb = {
+	server_token, server_literal, server_line_end,
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static char
+ascii_upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/* S[0..len) equals the NUL-terminated WORD, ASCII case-insensitively. */
+static bool
+ascii_ieq(const char *s, size_t len, const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (word[i] == '\0' ||
+		    ascii_upper(s[i]) != ascii_upper(word[i]))
+			return false;
+	return word[len] == '\0';
+}
+
+/* WORD occurs in S[0..len), ASCII case-insensitively. */
+static bool
+ascii_icontains(const char *s, size_t len, const char *word)
+{
+	size_t wl = strlen(word), i, j;
+
+	for (i = 0; i + wl <= len; i++) {
+		for (j = 0; j < wl; j++)
+			if (ascii_upper(s[i + j]) != ascii_upper(word[j]))
+				break;
+		if (j == wl)
+			return true;
+	}
+	return false;
+}
+
+static enum infer_kind
+kind_lookup(const char *s, size_t len)
+{
+	int k;
+
+	for (k = 1; k < INFER_K_COUNT; k++)
+		if (ascii_ieq(s, len, kinds[k].name))
+			return (enum infer_kind)k;
+	return INFER_K_OTHER;
+}
+
+/* Copy at most CAP bytes; a longer source (or TRUNC) sets *cut_r. */
+static void
+copy_capped(char *dst, size_t cap, size_t *len_r, bool *cut_r,
+    const char *src, size_t len, bool trunc)
+{
+	if (len > cap) {
+		len = cap;
+		trunc = true;
+	}
+	memcpy(dst, src, len);
+	*len_r = len;
+	*cut_r = trunc;
+}
+
+static void
+sb_init(struct sbuf *sb, char *p, size_t size)
+{
+	sb->p = p;
+	sb->size = size;
+	sb->len = 0;
+	sb->cut = false;
+}
+
+static void
+sb_add(struct sbuf *sb, const char *s, size_t len)
+{
+	if (len > sb->size - sb->len) {
+		len = sb->size - sb->len;
+		sb->cut = true;
+	}
+	memcpy(sb->p + sb->len, s, len);
+	sb->len += len;
+}
+
+static void
+sb_adds(struct sbuf *sb, const char *s)
+{
+	sb_add(sb, s, strlen(s));
+}
+
+static void
+sb_addu(struct sbuf *sb, uint64_t v)
+{
+	char tmp[24];
+	int n;
+
+	n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+	sb_add(sb, tmp, (size_t)n);
+}
+
+/*
+ * Percent-encode S into SB (RFC 3986 2.1, upper-case hex).  Kept as is:
+ * unreserved (2.3) and, in a mailbox path, "/": RFC 5092 enc-mailbox
+ * is 1*bchar and bchar admits "/", the hierarchy separator of IMAP
+ * URLs.  Everything else is encoded, the strict reading of achar, so
+ * "@" in a user name becomes %40.  A cut never splits a %XX.
+ */
+static void
+sb_pct(struct sbuf *sb, const char *s, size_t len, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+	char esc[3];
+	size_t i;
+
+	for (i = 0; i < len && !sb->cut; i++) {
+		c = (unsigned char)s[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~' || (keep_slash && c == '/')) {
+			sb_add(sb, s + i, 1);
+			continue;
+		}
+		if (sb->size - sb->len < 3) {
+			sb->cut = true;
+			break;
+		}
+		esc[0] = '%';
+		esc[1] = hex[c >> 4];
+		esc[2] = hex[c & 15];
+		sb_add(sb, esc, 3);
+	}
+}
+
+/* ---- base64 ----------------------------------------------------------- */
+
+/* ALPHABET's 63rd character: "/" in RFC 4648, "," in RFC 3501 5.1.3. */
+static int
+b64_value(unsigned char c, char c63)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == (unsigned char)c63)
+		return 63;
+	return -1;
+}
+
+/*
+ * RFC 4648 4 base64 into OUT.  "=" ends the data; a partial last
+ * quantum yields its whole bytes (a response the parser cut still gives
+ * its leading user names).  Returns the bytes written, or -1 on a byte
+ * outside the alphabet or when OUT is too small.
+ */
+static ssize_t
+b64_decode(const char *in, size_t len, unsigned char *out, size_t size)
+{
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	size_t i, n = 0;
+	int v;
+
+	for (i = 0; i < len && in[i] != '='; i++) {
+		if ((v = b64_value((unsigned char)in[i], '/')) < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == size)
+				return -1;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return (ssize_t)n;
+}
+
+/* ---- mailbox names ---------------------------------------------------- */
+
+static size_t
+utf8_put(char *out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/*
+ * Modified UTF-7 (RFC 3501 5.1.3) to UTF-8: printable US-ASCII stands
+ * for itself except "&", which starts modified base64 ("," for "/", no
+ * padding) of UTF-16BE ended by "-"; "&-" is "&".  Returns the UTF-8
+ * length, or -1 when IN is not valid modified UTF-7 (bytes >= 0x80 mean
+ * the client already sends UTF-8, RFC 9051 / RFC 6855 UTF8=ACCEPT), and
+ * the caller then takes the name as it is.  OUT needs 3 bytes for every
+ * 2 of IN, plus 4.
+ */
+static ssize_t
+mutf7_decode(const char *in, size_t len, char *out, size_t size)
+{
+	size_t i = 0, n = 0, start;
+	uint32_t acc, hi, u, cp;
+	unsigned bits;
+	int v;
+
+	while (i < len) {
+		if (in[i] != '&') {
+			if ((unsigned char)in[i] < 0x20 ||
+			    (unsigned char)in[i] > 0x7E || n == size)
+				return -1;
+			out[n++] = in[i++];
+			continue;
+		}
+		if (++i < len && in[i] == '-') {
+			if (n == size)
+				return -1;
+			out[n++] = '&';
+			i++;
+			continue;
+		}
+		acc = 0;
+		bits = 0;
+		hi = 0;
+		for (start = i; i < len && in[i] != '-'; i++) {
+			if ((v = b64_value((unsigned char)in[i], ',')) < 0)
+				return -1;
+			acc = acc << 6 | (uint32_t)v;
+			bits += 6;
+			if (bits < 16)
+				continue;
+			bits -= 16;
+			u = acc >> bits & 0xFFFF;
+			if (hi != 0) {
+				/* the low half of a surrogate pair */
+				if (u < 0xDC00 || u > 0xDFFF)
+					return -1;
+				cp = 0x10000 + ((hi - 0xD800) << 10) +
+				    (u - 0xDC00);
+				hi = 0;
+			} else if (u >= 0xD800 && u <= 0xDBFF) {
+				hi = u;
+				continue;
+			} else if (u >= 0xDC00 && u <= 0xDFFF)
+				return -1;
+			else
+				cp = u;
+			if (size - n < 4)
+				return -1;
+			n += utf8_put(out + n, cp);
+		}
+		if (i == len || i == start || hi != 0)
+			return -1;	/* unterminated, empty, half a pair */
+		i++;			/* the "-" */
+	}
+	return (ssize_t)n;
+}
+
+/*
+ * Append the mailbox NAME as an RFC 5092 enc-mailbox: "INBOX" in any
+ * case is INBOX (RFC 9051 5.1), then UTF-8 (RFC 5092 3.3 wants the
+ * name in UTF-8, not modified UTF-7), then percent-encoded.
+ */
+static void
+sb_mailbox(struct sbuf *sb, const char *name, size_t len)
+{
+	char utf8[IMAP_INFER_MAILBOX_MAX / 2 * 3 + 8];
+	ssize_t n;
+
+	if (ascii_ieq(name, len, "INBOX")) {
+		sb_adds(sb, "INBOX");
+		return;
+	}
+	n = mutf7_decode(name, len, utf8, sizeof(utf8));
+	if (n >= 0)
+		sb_pct(sb, utf8, (size_t)n, true);
+	else
+		sb_pct(sb, name, len, true);
+}
+
+/* "imap://USER@DOMAIN/" (RFC 5092 3), without USER@ when unknown. */
+static void
+sb_server(struct imap_infer *infer, struct sbuf *sb, const char *user,
+    size_t ulen)
+{
+	sb_adds(sb, "imap://");
+	if (user != NULL) {
+		sb_pct(sb, user, ulen, false);
+		sb_adds(sb, "@");
+	}
+	sb_adds(sb, infer->server_domain);
+	sb_adds(sb, "/");
+}
+
+/* ---- pending commands -------------------------------------------------- */
+
+static struct infer_cmd *
+cmd_add(struct imap_infer *infer, const char *tag, size_t tag_len)
+{
+	struct infer_cmd *cmd = NULL;
+	size_t i;
+
+	assert(tag_len <= IMAP_INFER_TAG_MAX);
+	if (infer->npending >= IMAP_INFER_PENDING_MAX)
+		return NULL;
+	for (i = 0; i < IMAP_INFER_INLINE_CMDS; i++) {
+		if (!infer->cmds[i].used) {
+			cmd = &infer->cmds[i];
+			memset(cmd, 0, sizeof(*cmd));
+			break;
+		}
+	}
+	if (cmd == NULL) {
+		if ((cmd = calloc(1, sizeof(*cmd))) == NULL)
+			return NULL;
+		cmd->heap = true;
+		cmd->next = infer->overflow;
+		infer->overflow = cmd;
+	}
+	cmd->used = true;
+	cmd->seq = infer->seq++;
+	cmd->tag_len = (uint8_t)tag_len;
+	memcpy(cmd->tag, tag, tag_len);
+	infer->npending++;
+	return cmd;
+}
+
+static bool
+cmd_is(const struct infer_cmd *cmd, const char *tag, size_t tag_len)
+{
+	return cmd->used && cmd->tag_len == tag_len &&
+	    memcmp(cmd->tag, tag, tag_len) == 0;
+}
+
+/* The oldest pending command with TAG, or NULL. */
+static struct infer_cmd *
+cmd_find(struct imap_infer *infer, const char *tag, size_t tag_len)
+{
+	struct infer_cmd *best = NULL, *cmd;
+	size_t i;
+
+	if (tag_len > IMAP_INFER_TAG_MAX)
+		return NULL;
+	for (i = 0; i < IMAP_INFER_INLINE_CMDS; i++) {
+		cmd = &infer->cmds[i];
+		if (cmd_is(cmd, tag, tag_len) && (best == NULL ||
+		    (int32_t)(cmd->seq - best->seq) < 0))
+			best = cmd;
+	}
+	for (cmd = infer->overflow; cmd != NULL; cmd = cmd->next)
+		if (cmd_is(cmd, tag, tag_len) && (best == NULL ||
+		    (int32_t)(cmd->seq - best->seq) < 0))
+			best = cmd;
+	return best;
+}
+
+static void
+cmd_done(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	struct infer_cmd **pp;
+
+	if (cmd->rec != NULL) {
+		free(cmd->rec);
+		infer->nrecords--;
+	}
+	if (infer->auth == cmd)
+		infer->auth = NULL;
+	if (infer->cur.cmd == cmd)
+		infer->cur.cmd = NULL;
+	if (infer->srv.cmd == cmd)
+		infer->srv.cmd = NULL;
+	infer->npending--;
+	if (!cmd->heap) {
+		memset(cmd, 0, sizeof(*cmd));
+		return;
+	}
+	for (pp = &infer->overflow; *pp != cmd; pp = &(*pp)->next)
+		assert(*pp != NULL);
+	*pp = cmd->next;
+	free(cmd);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static void
+ev_emit(struct imap_infer *infer, const struct msgevent *ev)
+{
+	if (infer->emit != NULL)
+		infer->emit(infer->ctx, ev);
+}
+
+/*
+ * The parameters every event of the session carries (INTERFACE.md
+ * "Events"); SERVER adds serverDomain/serverPort (Login, Logout).
+ */
+static void
+ev_common(struct imap_infer *infer, struct msgevent *ev, bool server)
+{
+	msgevent_set_str(ev, MSGEVENT_P_CLIENT_IP, infer->client_ip);
+	msgevent_set_uint(ev, MSGEVENT_P_CLIENT_PORT, infer->client_port);
+	msgevent_set_str(ev, MSGEVENT_P_SERVICE, infer->service);
+	msgevent_set_str(ev, MSGEVENT_P_SERVER_FQDN, infer->server_fqdn);
+	if (server) {
+		msgevent_set_str(ev, MSGEVENT_P_SERVER_DOMAIN,
+		    infer->server_domain);
+		msgevent_set_uint(ev, MSGEVENT_P_SERVER_PORT,
+		    infer->server_port);
+	}
+	msgevent_set_uint(ev, MSGEVENT_P_SESSION, infer->session_id);
+}
+
+/* The logged-in user and admin, and uri/mailboxID's "USER@". */
+static void
+ev_session_user(struct imap_infer *infer, struct msgevent *ev)
+{
+	if (!infer->user_known)
+		return;
+	msgevent_set(ev, MSGEVENT_P_USER, infer->user, infer->user_len);
+	if (infer->admin_len > 0)
+		msgevent_set(ev, MSGEVENT_P_ADMIN, infer->admin,
+		    infer->admin_len);
+	if (infer->user_cut || infer->admin_cut)
+		ev->truncated = true;
+}
+
+static const char *
+session_user(struct imap_infer *infer, size_t *len_r)
+{
+	*len_r = infer->user_len;
+	return infer->user_known ? infer->user : NULL;
+}
+
+static void
+ev_set_sb(struct msgevent *ev, enum msgevent_param p, const struct sbuf *sb)
+{
+	msgevent_set(ev, p, sb->p, sb->len);
+	if (sb->cut)
+		ev->truncated = true;
+}
+
+static void
+emit_logout(struct imap_infer *infer, enum imap_infer_end reason)
+{
+	static const char *const reasons[] = {
+		[IMAP_INFER_END_GRACEFUL] = "graceful",
+		[IMAP_INFER_END_ABORT] = "abort",
+		[IMAP_INFER_END_TIMEOUT] = "timeout",
+	};
+	struct msgevent ev;
+	struct timespec now;
+	char buf[MSGEVENT_VALUE_SPACE];
+	struct sbuf sb;
+	const char *user;
+	size_t ulen;
+	int64_t ms;
+
+	assert((size_t)reason < sizeof(reasons) / sizeof(reasons[0]));
+	if (!infer->logged_in || infer->logged_out)
+		return;
+	infer->logged_out = true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)(now.tv_sec - infer->login_time.tv_sec) * 1000 +
+	    (now.tv_nsec - infer->login_time.tv_nsec) / 1000000;
+	msgevent_init(&ev, MSGEVENT_LOGOUT);
+	ev_common(infer, &ev, true);
+	ev_session_user(infer, &ev);
+	user = session_user(infer, &ulen);
+	sb_init(&sb, buf, sizeof(buf));
+	sb_server(infer, &sb, user, ulen);
+	ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
+	msgevent_set_str(&ev, MSGEVENT_P_REASON, reasons[reason]);
+	msgevent_set_uint(&ev, MSGEVENT_P_DURATION, ms > 0 ? (uint64_t)ms : 0);
+	ev_emit(infer, &ev);
+}
+
+/*
+ * Login (OK) or vnd.msgeventd.LoginFailure (NO/BAD) for a LOGIN or
+ * AUTHENTICATE: the user names come from the command's record.
+ */
+static void
+emit_login(struct imap_infer *infer, struct infer_cmd *cmd, bool ok)
+{
+	struct infer_auth *a = cmd->rec != NULL ? &cmd->rec->auth : NULL;
+	struct msgevent ev;
+	char buf[MSGEVENT_VALUE_SPACE];
+	struct sbuf sb;
+	const char *user = NULL;
+	size_t ulen = 0;
+
+	/* An empty name is no name (RFC 5092 enc-user is 1*achar). */
+	if (a != NULL && a->user_set && a->user_len > 0) {
+		user = a->user;
+		ulen = a->user_len;
+	}
+	if (ok) {
+		infer->logged_in = true;
+		infer->logged_out = false;
+		clock_gettime(CLOCK_MONOTONIC, &infer->login_time);
+		infer->user_known = user != NULL;
+		infer->user_len = ulen;
+		infer->user_cut = a != NULL && a->user_cut;
+		if (ulen > 0)
+			memcpy(infer->user, user, ulen);
+		infer->user[ulen] = '\0';
+		infer->admin_len = 0;
+		infer->admin_cut = false;
+		if (a != NULL && a->admin_set && a->admin_len > 0) {
+			infer->admin_len = a->admin_len;
+			infer->admin_cut = a->admin_cut;
+			memcpy(infer->admin, a->admin, a->admin_len);
+		}
+		infer->admin[infer->admin_len] = '\0';
+	}
+	msgevent_init(&ev, ok ? MSGEVENT_LOGIN : MSGEVENT_LOGIN_FAILURE);
+	ev_common(infer, &ev, ok);
+	if (user != NULL) {
+		msgevent_set(&ev, MSGEVENT_P_USER, user, ulen);
+		if (a->admin_set && a->admin_len > 0)
+			msgevent_set(&ev, MSGEVENT_P_ADMIN, a->admin,
+			    a->admin_len);
+		if (a->user_cut || a->admin_cut)
+			ev.truncated = true;
+	}
+	sb_init(&sb, buf, sizeof(buf));
+	sb_server(infer, &sb, user, ulen);
+	ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
+	if (cmd->kind == INFER_K_AUTHENTICATE && a != NULL)
+		msgevent_set(&ev, MSGEVENT_P_MECHANISM, a->mech, a->mech_len);
+	if (!ok) {
+		if (infer->srv.code_len > 0)
+			msgevent_set(&ev, MSGEVENT_P_RESPONSE_CODE,
+			    infer->srv.code, infer->srv.code_len);
+		else
+			msgevent_set_str(&ev, MSGEVENT_P_RESPONSE_CODE,
+			    infer->srv.status == ST_NO ? "NO" : "BAD");
+	}
+	ev_emit(infer, &ev);
+}
+
+/* "imap://USER@DOMAIN/MAILBOX" for name I of the record. */
+static void
+sb_mailbox_url(struct imap_infer *infer, struct sbuf *sb,
+    const struct infer_mbox *mb, int i)
+{
+	const char *user;
+	size_t ulen;
+
+	user = session_user(infer, &ulen);
+	sb_server(infer, sb, user, ulen);
+	sb_mailbox(sb, mb->name[i], mb->len[i]);
+	if (mb->cut[i])
+		sb->cut = true;
+}
+
+static void
+emit_mailbox(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	const struct infer_mbox *mb = &cmd->rec->mb;
+	enum msgevent_type type;
+	struct msgevent ev;
+	char buf[MSGEVENT_VALUE_SPACE];
+	struct sbuf sb;
+
+	switch (cmd->kind) {
+	case INFER_K_CREATE:
+		type = MSGEVENT_MAILBOX_CREATE;
+		break;
+	case INFER_K_DELETE:
+		type = MSGEVENT_MAILBOX_DELETE;
+		break;
+	case INFER_K_RENAME:
+		type = MSGEVENT_MAILBOX_RENAME;
+		break;
+	case INFER_K_SUBSCRIBE:
+		type = MSGEVENT_MAILBOX_SUBSCRIBE;
+		break;
+	default:
+		type = MSGEVENT_MAILBOX_UNSUBSCRIBE;
+		break;
+	}
+	if (!mb->set[0] || (type == MSGEVENT_MAILBOX_RENAME && !mb->set[1]))
+		return;
+	msgevent_init(&ev, type);
+	ev_common(infer, &ev, false);
+	ev_session_user(infer, &ev);
+	if (type == MSGEVENT_MAILBOX_RENAME) {
+		/* RFC 5423 5: mailboxID is the new name, oldMailboxID old. */
+		sb_init(&sb, buf, sizeof(buf));
+		sb_mailbox_url(infer, &sb, mb, 0);
+		ev_set_sb(&ev, MSGEVENT_P_OLD_MAILBOX_ID, &sb);
+	}
+	sb_init(&sb, buf, sizeof(buf));
+	sb_mailbox_url(infer, &sb, mb, type == MSGEVENT_MAILBOX_RENAME);
+	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
+	ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
+	ev_emit(infer, &ev);
+}
+
+/*
+ * One MessageAppend per message of the APPEND.  With APPENDUID (RFC
+ * 4315 3) the mailbox URL has its UIDVALIDITY and each message its UID,
+ * so uri names the message (RFC 5092 "/;UID=").
+ */
+static void
+emit_append(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	const struct infer_mbox *mb = &cmd->rec->mb;
+	const struct infer_msg *m;
+	struct msgevent ev;
+	char buf[MSGEVENT_VALUE_SPACE];
+	struct sbuf sb;
+	unsigned i;
+
+	if (!mb->set[0])
+		return;
+	for (i = 0; i < mb->nmsg; i++) {
+		m = &mb->msg[i];
+		msgevent_init(&ev, MSGEVENT_MESSAGE_APPEND);
+		ev_common(infer, &ev, false);
+		ev_session_user(infer, &ev);
+		sb_init(&sb, buf, sizeof(buf));
+		sb_mailbox_url(infer, &sb, mb, 0);
+		if (mb->appenduid) {
+			sb_adds(&sb, ";UIDVALIDITY=");
+			sb_addu(&sb, mb->uidvalidity);
+		}
+		ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
+		if (m->has_uid) {
+			msgevent_set_uint(&ev, MSGEVENT_P_UIDSET, m->uid);
+			sb_adds(&sb, "/;UID=");
+			sb_addu(&sb, m->uid);
+		}
+		ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
+		if (m->has_size)
+			msgevent_set_uint(&ev, MSGEVENT_P_MESSAGE_SIZE,
+			    m->size);
+		if (m->flags_len > 0)
+			msgevent_set(&ev, MSGEVENT_P_FLAG_NAMES,
+			    mb->flags + m->flags_off, m->flags_len);
+		if (m->flags_cut)
+			ev.truncated = true;
+		ev_emit(infer, &ev);
+	}
+}
+
+/* ---- the client direction ---------------------------------------------- */
+
+static void
+cur_reset(struct imap_infer *infer)
+{
+	memset(&infer->cur, 0, sizeof(infer->cur));
+}
+
+static void
+client_set_text(struct imap_infer *infer, bool text)
+{
+	infer->client_text = text;
+	infer->text_seen = false;
+	imap_parser_set_mode(&infer->client,
+	    text ? IMAP_PARSER_MODE_TEXT : IMAP_PARSER_MODE_NORMAL);
+}
+
+/*
+ * Take an argument into DST: an atom or quoted string now, a literal's
+ * body as it comes (client_literal).  Longer than CAP: cut.
+ */
+static void
+arg_take(struct imap_infer *infer, const struct imap_token *tok, char *dst,
+    size_t cap, size_t *len_r, bool *set_r, bool *cut_r)
+{
+	switch (tok->type) {
+	case IMAP_TOKEN_ATOM:
+	case IMAP_TOKEN_QUOTED:
+		copy_capped(dst, cap, len_r, cut_r, tok->data, tok->len,
+		    (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
+		*set_r = true;
+		break;
+	case IMAP_TOKEN_LITERAL:
+		*len_r = 0;
+		*cut_r = false;
+		*set_r = true;
+		infer->cur.lit_dst = dst;
+		infer->cur.lit_cap = cap;
+		infer->cur.lit_len = len_r;
+		infer->cur.lit_cut = cut_r;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * RFC 4616 2 PLAIN: message = [authzid] NUL authcid NUL passwd.  The
+ * user is the authorization identity: authzid, or authcid when authzid
+ * is empty; authcid is also the admin when the two differ (RFC 5423 5,
+ * "admin").  The decoded bytes hold the password: they stay in this
+ * stack buffer and are wiped before returning.
+ */
+static void
+sasl_plain(struct infer_auth *a, const char *data, size_t len)
+{
+	unsigned char buf[INFER_SASL_MAX];
+	const unsigned char *z1, *z2;
+	size_t zlen, clen;
+	ssize_t n;
+
+	n = b64_decode(data, len, buf, sizeof(buf));
+	if (n <= 0)
+		goto out;
+	if ((z1 = memchr(buf, '\0', (size_t)n)) == NULL)
+		goto out;
+	zlen = (size_t)(z1 - buf);
+	if ((z2 = memchr(z1 + 1, '\0', (size_t)n - zlen - 1)) == NULL)
+		goto out;
+	clen = (size_t)(z2 - (z1 + 1));
+	if (zlen > 0) {
+		copy_capped(a->user, sizeof(a->user), &a->user_len,
+		    &a->user_cut, (const char *)buf, zlen, false);
+		if (clen != zlen || memcmp(buf, z1 + 1, zlen) != 0) {
+			copy_capped(a->admin, sizeof(a->admin), &a->admin_len,
+			    &a->admin_cut, (const char *)z1 + 1, clen, false);
+			a->admin_set = true;
+		}
+	} else
+		copy_capped(a->user, sizeof(a->user), &a->user_len,
+		    &a->user_cut, (const char *)z1 + 1, clen, false);
+	a->user_set = true;
+out:
+	explicit_bzero(buf, sizeof(buf));
+}
+
+/* LOGIN (draft-murchison-sasl-login): the first response is the user. */
+static void
+sasl_login(struct infer_auth *a, const char *data, size_t len)
+{
+	unsigned char buf[INFER_SASL_MAX];
+	ssize_t n;
+
+	n = b64_decode(data, len, buf, sizeof(buf));
+	if (n >= 0) {
+		copy_capped(a->user, sizeof(a->user), &a->user_len,
+		    &a->user_cut, (const char *)buf, (size_t)n, false);
+		a->user_set = true;
+	}
+	explicit_bzero(buf, sizeof(buf));
+}
+
+/*
+ * One SASL response of an AUTHENTICATE: the initial response on the
+ * command line (RFC 4959) or a client line after a "+" (RFC 9051
+ * 6.2.2), where "*" cancels.  Only the first response is looked at, and
+ * only for PLAIN and LOGIN; later ones (LOGIN's password) never are.
+ */
+static void
+auth_response(struct infer_cmd *cmd, const char *data, size_t len)
+{
+	struct infer_auth *a;
+
+	if (cmd == NULL || cmd->rec == NULL)
+		return;
+	a = &cmd->rec->auth;
+	if (len == 1 && data[0] == '*') {
+		a->cancelled = true;
+		return;
+	}
+	if (len == 1 && data[0] == '=')
+		len = 0;	/* RFC 4959 3: "=" is an empty response */
+	/*
+	 * An empty PLAIN response holds no credentials (the server asks
+	 * again with "+"), so it does not count.  Every LOGIN response
+	 * counts: were an empty user skipped, the password would be
+	 * taken for the user.
+	 */
+	if (len == 0 && ascii_ieq(a->mech, a->mech_len, "PLAIN"))
+		return;
+	if (a->step++ != 0)
+		return;
+	if (ascii_ieq(a->mech, a->mech_len, "PLAIN"))
+		sasl_plain(a, data, len);
+	else if (ascii_ieq(a->mech, a->mech_len, "LOGIN"))
+		sasl_login(a, data, len);
+}
+
+/*
+ * PLAIN with an initial response that decoded (RFC 4616 is one message,
+ * client first): the client has nothing more to send, and may pipeline
+ * its next command in the same read, so its lines stay commands.  A
+ * stray SASL line would read harmlessly as a lone tag: base64 is all
+ * ATOM-CHARs.
+ */
+static bool
+auth_done(const struct infer_cmd *cmd)
+{
+	const struct infer_auth *a;
+
+	if (cmd->rec == NULL)
+		return false;
+	a = &cmd->rec->auth;
+	return a->step > 0 && a->user_set &&
+	    ascii_ieq(a->mech, a->mech_len, "PLAIN");
+}
+
+/* An APPEND message group starts (flags, date, extension or data). */
+static void
+append_open(struct imap_infer *infer)
+{
+	struct infer_cur *cur = &infer->cur;
+	struct infer_mbox *mb;
+
+	if (cur->msg_open)
+		return;
+	cur->msg_open = true;
+	cur->msg = NULL;
+	if (cur->cmd == NULL || cur->cmd->rec == NULL)
+		return;
+	mb = &cur->cmd->rec->mb;
+	if (mb->nmsg == IMAP_INFER_APPEND_MAX) {
+		infer->untracked++;
+		return;
+	}
+	cur->msg = &mb->msg[mb->nmsg++];
+	cur->msg->flags_off = (uint16_t)mb->flags_used;
+}
+
+static void
+append_close(struct imap_infer *infer)
+{
+	infer->cur.msg_open = false;
+	infer->cur.msg = NULL;
+	infer->cur.in_flags = false;
+	infer->cur.in_ext = false;
+	infer->cur.ext_next = false;
+}
+
+/* A flag of the message's flag list; RFC 5423 5 flagNames: no \Recent. */
+static void
+append_flag(struct imap_infer *infer, const struct imap_token *tok)
+{
+	struct infer_msg *m = infer->cur.msg;
+	struct infer_mbox *mb;
+	size_t need;
+
+	if (m == NULL || ascii_ieq(tok->data, tok->len, "\\Recent"))
+		return;
+	mb = &infer->cur.cmd->rec->mb;
+	need = tok->len + (m->flags_len > 0);
+	if ((tok->flags & IMAP_TOKEN_F_TRUNCATED) ||
+	    need > sizeof(mb->flags) - mb->flags_used) {
+		m->flags_cut = true;
+		return;
+	}
+	if (m->flags_len > 0)
+		mb->flags[mb->flags_used++] = ' ';
+	memcpy(mb->flags + mb->flags_used, tok->data, tok->len);
+	mb->flags_used += tok->len;
+	m->flags_len = (uint16_t)(m->flags_len + need);
+}
+
+/*
+ * APPEND's tokens after the mailbox.  RFC 3502 2: append-message =
+ * [SP flag-list] [SP date-time] SP append-data, repeated; append-data
+ * is a literal, a literal8 (RFC 3516 4.4), or an extension: RFC 6855
+ * "UTF8 (literal8)" (sized) and RFC 4469 "CATENATE (...)" (size not
+ * known here).  DEPTH is the nesting before a "(" and after a ")".
+ */
+static void
+append_token(struct imap_infer *infer, const struct imap_token *tok,
+    unsigned depth)
+{
+	struct infer_cur *cur = &infer->cur;
+
+	switch (tok->type) {
+	case IMAP_TOKEN_LIST_BEGIN:
+		if (depth != 0)
+			break;
+		if (cur->ext_next) {
+			cur->ext_next = false;
+			cur->in_ext = true;
+		} else {
+			append_open(infer);
+			cur->in_flags = true;
+		}
+		break;
+	case IMAP_TOKEN_LIST_END:
+		if (depth != 0)
+			break;
+		if (cur->in_ext)
+			append_close(infer);
+		cur->in_flags = false;
+		break;
+	case IMAP_TOKEN_ATOM:
+		if (cur->in_flags && depth == 1)
+			append_flag(infer, tok);
+		else if (depth == 0 &&
+		    (ascii_ieq(tok->data, tok->len, "UTF8") ||
+		    ascii_ieq(tok->data, tok->len, "CATENATE"))) {
+			append_open(infer);
+			cur->ext_next = true;
+			cur->ext_utf8 = ascii_ieq(tok->data, tok->len, "UTF8");
+		}
+		break;
+	case IMAP_TOKEN_QUOTED:
+		if (depth == 0)
+			append_open(infer);	/* date-time */
+		break;
+	case IMAP_TOKEN_LITERAL:
+		if (depth == 0 && !cur->in_ext) {
+			append_open(infer);
+			if (cur->msg != NULL) {
+				cur->msg->size = tok->literal_size;
+				cur->msg->has_size = true;
+			}
+			append_close(infer);
+		} else if (cur->in_ext && cur->ext_utf8 && cur->msg != NULL) {
+			cur->msg->size = tok->literal_size;
+			cur->msg->has_size = true;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* The command word (after the tag, or after "UID"). */
+static void
+client_command(struct imap_infer *infer, const struct imap_token *tok)
+{
+	struct infer_cur *cur = &infer->cur;
+	struct infer_cmd *cmd;
+	enum infer_kind kind;
+
+	kind = tok->type == IMAP_TOKEN_ATOM ?
+	    kind_lookup(tok->data, tok->len) : INFER_K_OTHER;
+	if (cur->uid) {
+		/* UID FETCH/STORE/COPY/MOVE/EXPUNGE/SEARCH (RFC 9051 6.4.9) */
+		cur->kind = kind;
+		if (cur->cmd != NULL)
+			cur->cmd->kind = (uint8_t)kind;
+		return;
+	}
+	cur->kind = kind;
+	if (kind == INFER_K_UID)
+		cur->uid = true;
+	if (cur->tag_long || (cmd = cmd_add(infer, cur->tag,
+	    cur->tag_len)) == NULL) {
+		infer->untracked++;
+		return;
+	}
+	cmd->kind = (uint8_t)kind;
+	cmd->uid = cur->uid;
+	cur->cmd = cmd;
+	if (!(kinds[kind].flags & KF_RECORD))
+		return;
+	if (infer->nrecords >= IMAP_INFER_RECORDS_MAX ||
+	    (cmd->rec = calloc(1, sizeof(*cmd->rec))) == NULL) {
+		infer->untracked++;
+		return;
+	}
+	infer->nrecords++;
+}
+
+/* An argument (top-level INDEX >= 2) of the command being read. */
+static void
+client_arg(struct imap_infer *infer, const struct imap_token *tok,
+    unsigned depth)
+{
+	struct infer_cur *cur = &infer->cur;
+	struct infer_record *rec;
+	struct infer_auth *a;
+	struct infer_mbox *mb;
+	unsigned i = tok->index;
+	size_t j;
+
+	if (cur->uid || cur->cmd == NULL || (rec = cur->cmd->rec) == NULL)
+		return;
+	a = &rec->auth;
+	mb = &rec->mb;
+	switch (cur->kind) {
+	case INFER_K_LOGIN:
+		/* RFC 9051 6.2.3: LOGIN userid password (astrings) */
+		if (i == 2 && depth == 0)
+			arg_take(infer, tok, a->user, sizeof(a->user),
+			    &a->user_len, &a->user_set, &a->user_cut);
+		/* the password (i == 3) is not looked at, nor kept */
+		break;
+	case INFER_K_AUTHENTICATE:
+		/* RFC 9051 6.2.2, RFC 4959: mechanism [initial-response] */
+		if (i == 2 && tok->type == IMAP_TOKEN_ATOM) {
+			a->mech_len = tok->len < sizeof(a->mech) ?
+			    tok->len : sizeof(a->mech);
+			for (j = 0; j < a->mech_len; j++)
+				a->mech[j] = ascii_upper(tok->data[j]);
+		} else if (i == 3 && tok->type == IMAP_TOKEN_ATOM)
+			auth_response(cur->cmd, tok->data, tok->len);
+		break;
+	case INFER_K_CREATE:
+	case INFER_K_DELETE:
+	case INFER_K_SUBSCRIBE:
+	case INFER_K_UNSUBSCRIBE:
+	case INFER_K_RENAME:
+	case INFER_K_APPEND:
+		if ((i == 2 || (i == 3 && cur->kind == INFER_K_RENAME)) &&
+		    depth == 0) {
+			arg_take(infer, tok, mb->name[i - 2],
+			    sizeof(mb->name[0]), &mb->len[i - 2],
+			    &mb->set[i - 2], &mb->cut[i - 2]);
+		} else if (i > 2 && cur->kind == INFER_K_APPEND)
+			append_token(infer, tok, depth);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * A client line read in TEXT mode: a SASL response during
+ * AUTHENTICATE, or what ends IDLE (RFC 2177 3: "DONE"; a server takes
+ * any other line as the end of IDLE as well, with BAD).
+ */
+static void
+client_text_line(struct imap_infer *infer, const char *data, size_t len)
+{
+	infer->text_seen = true;
+	if (infer->auth != NULL)
+		auth_response(infer->auth, data, len);
+}
+
+static void
+client_token(struct imap_parser *parser, const struct imap_token *tok)
+{
+	struct imap_infer *infer = parser->data;
+	struct infer_cur *cur = &infer->cur;
+	unsigned depth;
+
+	if (infer->blind || infer->ended)
+		return;
+	if (tok->type == IMAP_TOKEN_TEXT) {
+		if (infer->client_text)
+			client_text_line(infer, tok->data, tok->len);
+		return;
+	}
+	if (infer->client_text)
+		return;
+	if (tok->index == 0) {
+		cur_reset(infer);
+		if (tok->type != IMAP_TOKEN_ATOM)
+			return;
+		/* RFC 9051 2.2.1: the tag.  "*" and "+" are no tags. */
+		cur->active = true;
+		cur->tag_long = tok->len > IMAP_INFER_TAG_MAX ||
+		    (tok->flags & IMAP_TOKEN_F_TRUNCATED);
+		if (!cur->tag_long) {
+			memcpy(cur->tag, tok->data, tok->len);
+			cur->tag_len = tok->len;
+		}
+		return;
+	}
+	if (!cur->active)
+		return;
+	/* Our own nesting count: depth before "(", after ")". */
+	if (tok->type == IMAP_TOKEN_LIST_BEGIN)
+		depth = cur->depth++;
+	else if (tok->type == IMAP_TOKEN_LIST_END)
+		depth = cur->depth > 0 ? --cur->depth : 0;
+	else
+		depth = cur->depth;
+	cur->lit_sync_wait = tok->type == IMAP_TOKEN_LITERAL &&
+	    !(tok->flags & IMAP_TOKEN_F_NONSYNC);
+	if (tok->type == IMAP_TOKEN_LITERAL)
+		cur->lit_dst = NULL;	/* unless arg_take keeps its body */
+	if (tok->index == 1)
+		client_command(infer, tok);
+	else if (tok->index == 2 && cur->uid && depth == 0 &&
+	    tok->type != IMAP_TOKEN_LIST_BEGIN && cur->kind == INFER_K_UID)
+		client_command(infer, tok);
+	else
+		client_arg(infer, tok, depth);
+}
+
+/* A literal's body bytes: kept only for user and mailbox names. */
+static void
+client_literal(struct imap_parser *parser, const char *data, size_t len)
+{
+	struct imap_infer *infer = parser->data;
+	struct infer_cur *cur = &infer->cur;
+	size_t room;
+
+	cur->lit_sync_wait = false;
+	if (infer->blind || infer->ended || cur->lit_dst == NULL)
+		return;
+	room = cur->lit_cap - *cur->lit_len;
+	if (len > room) {
+		len = room;
+		*cur->lit_cut = true;
+	}
+	memcpy(cur->lit_dst + *cur->lit_len, data, len);
+	*cur->lit_len += len;
+}
+
+static void
+client_line_end(struct imap_parser *parser)
+{
+	struct imap_infer *infer = parser->data;
+	struct infer_cur *cur = &infer->cur;
+
+	if (infer->blind || infer->ended)
+		return;
+	if (infer->client_text) {
+		/* A TEXT line ended.  An empty one had no token. */
+		if (!infer->text_seen && infer->auth != NULL)
+			auth_response(infer->auth, "", 0);
+		infer->text_seen = false;
+		if (infer->idling) {
+			infer->idling = false;
+			client_set_text(infer, false);
+		}
+		return;
+	}
+	if (cur->cmd != NULL)
+		cur->cmd->complete = true;
+	if (cur->active && !cur->uid) {
+		/*
+		 * Switch at the end of the command line, not at the
+		 * server's "+": the client may send DONE (RFC 2177) in the
+		 * same read, and SASL responses follow the command line
+		 * with nothing else in between (RFC 9051 6.2.2).
+		 */
+		if (cur->kind == INFER_K_AUTHENTICATE && cur->cmd != NULL &&
+		    !auth_done(cur->cmd)) {
+			infer->auth = cur->cmd;
+			client_set_text(infer, true);
+		} else if (cur->kind == INFER_K_IDLE) {
+			infer->idling = true;
+			client_set_text(infer, true);
+		}
+	}
+	cur_reset(infer);
+}
+
+/* ---- the server direction ---------------------------------------------- */
+
+static void
+go_blind(struct imap_infer *infer, const char *reason)
+{
+	infer->blind = true;
+	infer->blind_reason = reason;
+}
+
+static bool
+parse_u32(const char *s, size_t len, size_t *i, uint32_t *v_r)
+{
+	uint64_t v = 0;
+	size_t start = *i;
+
+	while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
+		v = v * 10 + (uint64_t)(s[*i] - '0');
+		if (v > UINT32_MAX)
+			return false;
+		(*i)++;
+	}
+	*v_r = (uint32_t)v;
+	return *i > start;
+}
+
+/*
+ * RFC 4315 3: APPENDUID uidvalidity uid-set, the UIDs in the order the
+ * messages were appended (RFC 3502 MULTIAPPEND).  Pair the i-th UID with
+ * the i-th message; ranges are walked as written ("4:2" is 4,3,2) and
+ * never further than the messages there are.
+ */
+static void
+appenduid_uids(struct infer_mbox *mb, const char *s, size_t len)
+{
+	size_t i = 0;
+	unsigned k = 0;
+	uint32_t a, b, u;
+
+	while (i < len && k < mb->nmsg) {
+		if (!parse_u32(s, len, &i, &a))
+			return;
+		b = a;
+		if (i < len && s[i] == ':') {
+			i++;
+			if (!parse_u32(s, len, &i, &b))
+				return;
+		}
+		for (u = a; k < mb->nmsg; u = a <= b ? u + 1 : u - 1) {
+			mb->msg[k].uid = u;
+			mb->msg[k].has_uid = true;
+			k++;
+			if (u == b)
+				break;
+		}
+		if (i < len && s[i] != ',')
+			return;
+		i++;
+	}
+}
+
+/* A token inside the response code "[...]" (RFC 9051 7.1). */
+static void
+server_code_token(struct imap_infer *infer, const struct imap_token *tok)
+{
+	struct infer_srv *srv = &infer->srv;
+	struct infer_mbox *mb;
+	size_t i = 0;
+	uint32_t v;
+
+	if (tok->type == IMAP_TOKEN_LIST_BEGIN) {
+		srv->code_depth++;
+		return;
+	}
+	if (tok->type == IMAP_TOKEN_LIST_END) {
+		if (srv->code_depth > 0 && --srv->code_depth == 0)
+			srv->code_i++;
+		return;
+	}
+	if (srv->code_depth > 0)
+		return;
+	switch (srv->code_i++) {
+	case 0:
+		if (tok->type != IMAP_TOKEN_ATOM)
+			break;
+		srv->code_len = tok->len < sizeof(srv->code) ?
+		    tok->len : sizeof(srv->code);
+		memcpy(srv->code, tok->data, srv->code_len);
+		srv->appenduid = srv->kind == SRV_TAGGED &&
+		    srv->status == ST_OK && srv->cmd != NULL &&
+		    srv->cmd->kind == INFER_K_APPEND && !srv->cmd->uid &&
+		    srv->cmd->rec != NULL &&
+		    ascii_ieq(tok->data, tok->len, "APPENDUID");
+		break;
+	case 1:
+		if (!srv->appenduid)
+			break;
+		mb = &srv->cmd->rec->mb;
+		if (tok->type == IMAP_TOKEN_ATOM &&
+		    parse_u32(tok->data, tok->len, &i, &v) && i == tok->len &&
+		    v != 0) {
+			mb->uidvalidity = v;
+			mb->appenduid = true;
+		} else
+			srv->appenduid = false;
+		break;
+	case 2:
+		if (srv->appenduid && tok->type == IMAP_TOKEN_ATOM)
+			appenduid_uids(&srv->cmd->rec->mb, tok->data, tok->len);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+server_token(struct imap_parser *parser, const struct imap_token *tok)
+{
+	struct imap_infer *infer = parser->data;
+	struct infer_srv *srv = &infer->srv;
+
+	if (infer->blind || infer->ended)
+		return;
+	if (tok->type == IMAP_TOKEN_CODE_BEGIN) {
+		if (!srv->code_seen)
+			srv->in_code = true;
+		return;
+	}
+	if (tok->type == IMAP_TOKEN_CODE_END) {
+		srv->in_code = false;
+		srv->code_seen = true;
+		return;
+	}
+	if (srv->in_code) {
+		server_code_token(infer, tok);
+		return;
+	}
+	if (tok->index == 0) {
+		memset(srv, 0, sizeof(*srv));
+		if (tok->type != IMAP_TOKEN_ATOM)
+			return;
+		if (tok->len == 1 && tok->data[0] == '*')
+			srv->kind = SRV_UNTAGGED;
+		else if (tok->len == 1 && tok->data[0] == '+')
+			srv->kind = SRV_CONT;
+		else {
+			srv->kind = SRV_TAGGED;
+			srv->tag_long = tok->len > IMAP_INFER_TAG_MAX;
+			if (!srv->tag_long) {
+				memcpy(srv->tag, tok->data, tok->len);
+				srv->tag_len = tok->len;
+				srv->cmd = cmd_find(infer, tok->data,
+				    tok->len);
+			}
+		}
+		return;
+	}
+	if (tok->index == 1 && tok->type == IMAP_TOKEN_ATOM) {
+		if (ascii_ieq(tok->data, tok->len, "OK"))
+			srv->status = ST_OK;
+		else if (ascii_ieq(tok->data, tok->len, "NO"))
+			srv->status = ST_NO;
+		else if (ascii_ieq(tok->data, tok->len, "BAD"))
+			srv->status = ST_BAD;
+		else if (ascii_ieq(tok->data, tok->len, "BYE"))
+			srv->status = ST_BYE;
+		return;
+	}
+	/*
+	 * RFC 9051 7.1.5: BYE before a close the client did not ask for.
+	 * Autologout is what the RFC's example says; Dovecot says
+	 * "Disconnected for inactivity".
+	 */
+	if (tok->type == IMAP_TOKEN_TEXT && srv->kind == SRV_UNTAGGED &&
+	    srv->status == ST_BYE && (ascii_icontains(tok->data, tok->len,
+	    "autologout") || ascii_icontains(tok->data, tok->len, "idle") ||
+	    ascii_icontains(tok->data, tok->len, "inactivity")))
+		srv->bye_timeout = true;
+}
+
+/* Response literals (FETCH bodies) are jumped over, never looked at. */
+static void
+server_literal(struct imap_parser *parser, const char *data, size_t len)
+{
+	(void)parser;
+	(void)data;
+	(void)len;
+}
+
+/* The tagged response to CMD has been read whole. */
+static void
+complete(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	enum infer_status st = infer->srv.status;
+	bool ok = st == ST_OK;
+
+	/* Answered before its line ended: the rest is not looked at. */
+	if (cmd == infer->cur.cmd)
+		cur_reset(infer);
+	switch (cmd->kind) {
+	case INFER_K_LOGIN:
+	case INFER_K_AUTHENTICATE:
+		if (cmd->uid)
+			break;
+		if (infer->auth == cmd)
+			client_set_text(infer, false);
+		if (ok && cmd->complete)
+			emit_login(infer, cmd, true);
+		else if ((st == ST_NO || st == ST_BAD) &&
+		    !(cmd->rec != NULL && cmd->rec->auth.cancelled))
+			emit_login(infer, cmd, false);
+		break;
+	case INFER_K_LOGOUT:
+		if (ok && !cmd->uid)
+			emit_logout(infer, IMAP_INFER_END_GRACEFUL);
+		break;
+	case INFER_K_CREATE:
+	case INFER_K_DELETE:
+	case INFER_K_RENAME:
+	case INFER_K_SUBSCRIBE:
+	case INFER_K_UNSUBSCRIBE:
+		if (ok && cmd->complete && cmd->rec != NULL && !cmd->uid)
+			emit_mailbox(infer, cmd);
+		break;
+	case INFER_K_APPEND:
+		if (ok && cmd->complete && cmd->rec != NULL && !cmd->uid)
+			emit_append(infer, cmd);
+		break;
+	case INFER_K_IDLE:
+		/* Ended by the server, without DONE (refused IDLE). */
+		if (infer->idling) {
+			infer->idling = false;
+			client_set_text(infer, false);
+		}
+		break;
+	case INFER_K_STARTTLS:
+		/* RFC 9051 6.2.1: TLS starts right after the OK. */
+		if (ok && !cmd->uid)
+			go_blind(infer, "STARTTLS accepted: TLS between client "
+			    "and server");
+		break;
+	case INFER_K_COMPRESS:
+		/* RFC 4978 3: compression starts right after the OK. */
+		if (ok && !cmd->uid)
+			go_blind(infer, "COMPRESS accepted: the streams are "
+			    "compressed");
+		break;
+	default:
+		break;
+	}
+	cmd_done(infer, cmd);
+}
+
+static void
+server_line_end(struct imap_parser *parser)
+{
+	struct imap_infer *infer = parser->data;
+	struct infer_srv *srv = &infer->srv;
+
+	if (infer->blind || infer->ended)
+		return;
+	/*
+	 * A PREAUTH greeting (RFC 9051 7.1.4) needs nothing here: the user
+	 * is not named, so there is no Login, and events go without user.
+	 */
+	if (srv->bye_timeout)
+		infer->bye_timeout = true;
+	/*
+	 * A tagged NO/BAD for the command whose synchronizing literal
+	 * header the client parser has just read: the server refused the
+	 * literal (RFC 9051 4.3 and 7.5: the client waits for "+" before
+	 * sending the body, and got the completion instead), so the body
+	 * will not come and the client's next bytes start a new command.
+	 * Matched by tag, so an untracked command does not desynchronise
+	 * the client direction either.
+	 */
+	if (srv->kind == SRV_TAGGED && srv->status != ST_OK &&
+	    infer->cur.active && infer->cur.lit_sync_wait &&
+	    !srv->tag_long && !infer->cur.tag_long &&
+	    srv->tag_len == infer->cur.tag_len &&
+	    memcmp(srv->tag, infer->cur.tag, srv->tag_len) == 0) {
+		imap_parser_literal_cancel(&infer->client);
+		cur_reset(infer);
+	}
+	if (srv->kind == SRV_TAGGED && srv->cmd != NULL)
+		complete(infer, srv->cmd);
+	memset(srv, 0, sizeof(*srv));
+}
+
+/* ---- the interface ---------------------------------------------------- */
+
+static const char *
+str_or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+struct imap_infer *
+imap_infer_new(const struct imap_infer_env *env)
+{
+	const char *src[4];
+	const char **dst[4];
+	struct imap_infer *infer;
+	size_t len[4], total = 0, off = 0;
+	int i;
+
+	src[0] = str_or_empty(env->client_ip);
+	src[1] = str_or_empty(env->server_domain);
+	src[2] = str_or_empty(env->server_fqdn);
+	src[3] = str_or_empty(env->service);
+	for (i = 0; i < 4; i++) {
+		len[i] = strlen(src[i]) + 1;
+		total += len[i];
+	}
+	if ((infer = calloc(1, sizeof(*infer) + total)) == NULL)
+		return NULL;
+	dst[0] = &infer->client_ip;
+	dst[1] = &infer->server_domain;
+	dst[2] = &infer->server_fqdn;
+	dst[3] = &infer->service;
+	for (i = 0; i < 4; i++) {
+		memcpy(infer->strs + off, src[i], len[i]);
+		*dst[i] = infer->strs + off;
+		off += len[i];
+	}
+	infer->client_port = env->client_port;
+	infer->server_port = env->server_port;
+	infer->session_id = env->session_id;
+	infer->emit = env->emit;
+	infer->ctx = env->ctx;
+	imap_parser_init(&infer->client, IMAP_PARSER_CLIENT, &client_cb,
+	    env->line_max);
+	imap_parser_init(&infer->server, IMAP_PARSER_SERVER, &server_cb,
+	    env->line_max);
+	infer->client.data = infer;
+	infer->server.data = infer;
+	return infer;
+}
+
+void
+imap_infer_free(struct imap_infer **inferp)
+{
+	struct imap_infer *infer;
+	struct infer_cmd *cmd, *next;
+	size_t i;
+
+	if (inferp == NULL || (infer = *inferp) == NULL)
+		return;
+	for (i = 0; i < IMAP_INFER_INLINE_CMDS; i++)
+		free(infer->cmds[i].rec);
+	for (cmd = infer->overflow; cmd != NULL; cmd = next) {
+		next = cmd->next;
+		free(cmd->rec);
+		free(cmd);
+	}
+	free(infer);
+	*inferp = NULL;
+}
+
+void
+imap_infer_client_data(struct imap_infer *infer, const char *data,
+    size_t len)
+{
+	if (infer->blind || infer->ended)
+		return;
+	imap_parser_feed(&infer->client, data, len);
+	/* A command cut short by a parser error never completes. */
+	if (infer->client.error != IMAP_PERR_OK && infer->cur.cmd != NULL) {
+		infer->cur.cmd = NULL;
+		infer->cur.active = false;
+	}
+}
+
+void
+imap_infer_server_data(struct imap_infer *infer, const char *data,
+    size_t len)
+{
+	if (infer->blind || infer->ended)
+		return;
+	imap_parser_feed(&infer->server, data, len);
+}
+
+void
+imap_infer_end(struct imap_infer *infer, enum imap_infer_end reason)
+{
+	if (infer->ended)
+		return;
+	if (reason == IMAP_INFER_END_ABORT && infer->bye_timeout)
+		reason = IMAP_INFER_END_TIMEOUT;
+	emit_logout(infer, reason);
+	infer->ended = true;
+}
+
+bool
+imap_infer_error(const struct imap_infer *infer,
+    enum imap_parser_dir *dir_r, enum imap_parser_error *error_r)
+{
+	const struct imap_parser *p;
+
+	if (infer->blind)
+		return false;
+	if (infer->client.error != IMAP_PERR_OK)
+		p = &infer->client;
+	else if (infer->server.error != IMAP_PERR_OK)
+		p = &infer->server;
+	else
+		return false;
+	if (dir_r != NULL)
+		*dir_r = p->dir;
+	if (error_r != NULL)
+		*error_r = p->error;
+	return true;
+}
+
+const char *
+imap_infer_blind_reason(const struct imap_infer *infer)
+{
+	return infer->blind ? infer->blind_reason : NULL;
+}
+
+uint64_t
+imap_infer_untracked(const struct imap_infer *infer)
+{
+	return infer->untracked;
+}
+
+const char *
+imap_infer_user(const struct imap_infer *infer)
+{
+	return infer->logged_in && infer->user_known ? infer->user : NULL;
+}
+
+bool
+imap_infer_in_literal(const struct imap_infer *infer,
+    enum imap_parser_dir dir)
+{
+	return dir == IMAP_PARSER_CLIENT ? infer->client.in_literal :
+	    infer->server.in_literal;
+}

@@ -1,0 +1,825 @@
+/*
+ * test_imap_infer.c - the inference, from transcripts and by hand.
+ *
+ * Every tests/transcripts/NAME.t (format: transcript.h) runs three ways,
+ * as http-parser's test_scan does: each chunk whole, each chunk fed
+ * byte by byte, and each chunk split in two at every offset.  All must
+ * give the expected events at the expected checkpoints.
+ *
+ * Usage: test_imap_infer [TRANSCRIPT_DIR]   (default ../transcripts,
+ * then tests/transcripts, for running from tests/unit or the top).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "transcript.h"
+
+/* ---- collecting events ------------------------------------------------ */
+
+struct events {
+	struct msgevent *ev;	/* copies, whole */
+	char **text;		/* canonical forms */
+	size_t n, cap;
+};
+
+static void
+events_emit(void *ctx, const struct msgevent *ev)
+{
+	struct events *e = ctx;
+	char buf[MSGEVENT_VALUE_SPACE * 4 + 256];
+
+	if (e->n == e->cap) {
+		e->cap = e->cap == 0 ? 8 : e->cap * 2;
+		e->ev = realloc(e->ev, e->cap * sizeof(*e->ev));
+		e->text = realloc(e->text, e->cap * sizeof(*e->text));
+		assert_non_null(e->ev);
+		assert_non_null(e->text);
+	}
+	e->ev[e->n] = *ev;
+	transcript_event_format(ev, buf, sizeof(buf));
+	e->text[e->n] = strdup(buf);
+	assert_non_null(e->text[e->n]);
+	e->n++;
+}
+
+static void
+events_free(struct events *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		free(e->text[i]);
+	free(e->text);
+	free(e->ev);
+	memset(e, 0, sizeof(*e));
+}
+
+static struct imap_infer *
+infer_new(struct events *e)
+{
+	struct imap_infer_env env;
+	struct imap_infer *infer;
+
+	memset(&env, 0, sizeof(env));
+	env.client_ip = TRANSCRIPT_ENV_CLIENT_IP;
+	env.client_port = TRANSCRIPT_ENV_CLIENT_PORT;
+	env.server_domain = TRANSCRIPT_ENV_SERVER_DOMAIN;
+	env.server_port = TRANSCRIPT_ENV_SERVER_PORT;
+	env.server_fqdn = TRANSCRIPT_ENV_SERVER_FQDN;
+	env.service = TRANSCRIPT_ENV_SERVICE;
+	env.session_id = TRANSCRIPT_ENV_SESSION;
+	env.emit = events_emit;
+	env.ctx = e;
+	infer = imap_infer_new(&env);
+	assert_non_null(infer);
+	return infer;
+}
+
+/* ---- running transcripts ---------------------------------------------- */
+
+enum way {
+	WAY_WHOLE,	/* each chunk in one call */
+	WAY_BYTES,	/* each chunk one byte per call */
+	WAY_SPLIT,	/* each chunk in two calls, split at offset k */
+};
+
+static const char *const way_names[] = { "whole", "bytes", "split" };
+
+static void
+feed(struct imap_infer *infer, enum transcript_op op, const char *data,
+    size_t len, enum way way, size_t k)
+{
+	void (*fn)(struct imap_infer *, const char *, size_t);
+	size_t i;
+
+	fn = op == TRANSCRIPT_CLIENT ? imap_infer_client_data :
+	    imap_infer_server_data;
+	switch (way) {
+	case WAY_WHOLE:
+		fn(infer, data, len);
+		break;
+	case WAY_BYTES:
+		for (i = 0; i < len; i++)
+			fn(infer, data + i, 1);
+		break;
+	case WAY_SPLIT:
+		if (k >= len)
+			fn(infer, data, len);
+		else {
+			fn(infer, data, k);
+			fn(infer, data + k, len - k);
+		}
+		break;
+	}
+}
+
+/*
+ * Run T one way; 0 if every checkpoint held, else -1 with a report in
+ * ERR.
+ */
+static int
+transcript_run(const struct transcript *t, enum way way, size_t k, char *err,
+    size_t errsize)
+{
+	struct events e;
+	struct imap_infer *infer;
+	const struct transcript_step *s;
+	size_t i, j, seen = 0, want;
+	int rc = 0, n;
+
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	for (i = 0; i < t->nsteps && rc == 0; i++) {
+		s = &t->steps[i];
+		switch (s->op) {
+		case TRANSCRIPT_CLIENT:
+		case TRANSCRIPT_SERVER:
+			feed(infer, s->op, s->data, s->len, way, k);
+			break;
+		case TRANSCRIPT_END:
+			imap_infer_end(infer, s->reason);
+			break;
+		case TRANSCRIPT_EXPECT:
+		case TRANSCRIPT_NONE:
+			/* A checkpoint: the run of E: lines from here. */
+			for (j = i, want = 0; j < t->nsteps &&
+			    (t->steps[j].op == TRANSCRIPT_EXPECT ||
+			    t->steps[j].op == TRANSCRIPT_NONE); j++)
+				if (t->steps[j].op == TRANSCRIPT_EXPECT)
+					want++;
+			for (; i < j && rc == 0; i++) {
+				s = &t->steps[i];
+				if (s->op == TRANSCRIPT_NONE)
+					continue;
+				if (seen >= e.n) {
+					n = snprintf(err, errsize, "%s:%u (%s "
+					    "%zu): missing event\n  want: %s",
+					    t->path, s->line, way_names[way], k,
+					    s->data);
+					rc = -1;
+				} else if (strcmp(e.text[seen], s->data) != 0) {
+					n = snprintf(err, errsize, "%s:%u (%s "
+					    "%zu): wrong event\n  want: %s\n"
+					    "  got:  %s", t->path, s->line,
+					    way_names[way], k, s->data,
+					    e.text[seen]);
+					rc = -1;
+				} else
+					seen++;
+			}
+			i--;
+			if (rc == 0 && seen < e.n) {
+				n = snprintf(err, errsize, "%s:%u (%s %zu): "
+				    "unexpected event\n  got:  %s", t->path,
+				    t->steps[i].line, way_names[way], k,
+				    e.text[seen]);
+				rc = -1;
+			}
+			(void)n;
+			break;
+		}
+	}
+	if (rc == 0 && seen < e.n) {
+		snprintf(err, errsize, "%s: end (%s %zu): unexpected event\n"
+		    "  got:  %s", t->path, way_names[way], k, e.text[seen]);
+		rc = -1;
+	}
+	imap_infer_free(&infer);
+	assert_null(infer);
+	events_free(&e);
+	return rc;
+}
+
+struct transcript_case {
+	const char *path;
+	enum way way;
+	char name[256];
+};
+
+static void
+test_transcript(void **state)
+{
+	struct transcript_case *tc = *state;
+	struct transcript t;
+	char err[16384];
+	size_t i, k, maxlen = 0;
+
+	if (transcript_load(tc->path, &t, err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	if (tc->way != WAY_SPLIT) {
+		if (transcript_run(&t, tc->way, 0, err, sizeof(err)) == -1) {
+			transcript_free(&t);
+			fail_msg("%s", err);
+		}
+		transcript_free(&t);
+		return;
+	}
+	for (i = 0; i < t.nsteps; i++)
+		if ((t.steps[i].op == TRANSCRIPT_CLIENT ||
+		    t.steps[i].op == TRANSCRIPT_SERVER) &&
+		    t.steps[i].len > maxlen)
+			maxlen = t.steps[i].len;
+	/* Every chunk split at k, for every k a chunk can be split at. */
+	for (k = 1; k < maxlen; k++) {
+		if (transcript_run(&t, WAY_SPLIT, k, err, sizeof(err)) == -1) {
+			transcript_free(&t);
+			fail_msg("%s", err);
+		}
+	}
+	transcript_free(&t);
+}
+
+/* ---- sessions written here -------------------------------------------- */
+
+/* One step of a session: 'C' client, 'S' server, 'E' end(ABORT). */
+struct sstep {
+	char dir;
+	const char *data;
+};
+
+static void
+session_run(struct events *e, const struct sstep *steps, enum way way,
+    struct imap_infer **infer_r)
+{
+	struct imap_infer *infer;
+	size_t i;
+
+	infer = infer_new(e);
+	for (i = 0; steps[i].dir != '\0'; i++) {
+		if (steps[i].dir == 'E')
+			imap_infer_end(infer, IMAP_INFER_END_ABORT);
+		else
+			feed(infer, steps[i].dir == 'C' ? TRANSCRIPT_CLIENT :
+			    TRANSCRIPT_SERVER, steps[i].data,
+			    strlen(steps[i].data), way, 0);
+	}
+	if (infer_r != NULL)
+		*infer_r = infer;
+	else
+		imap_infer_free(&infer);
+}
+
+static size_t
+count_type(const struct events *e, enum msgevent_type type)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < e->n; i++)
+		if (e->ev[i].type == type)
+			n++;
+	return n;
+}
+
+static void
+b64_encode(const char *in, size_t len, char *out)
+{
+	static const char a[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+	uint32_t v;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)(unsigned char)in[i] << 16 |
+		    (uint32_t)(unsigned char)in[i + 1] << 8 |
+		    (unsigned char)in[i + 2];
+		*out++ = a[v >> 18];
+		*out++ = a[v >> 12 & 63];
+		*out++ = a[v >> 6 & 63];
+		*out++ = a[v & 63];
+	}
+	if (len - i == 1) {
+		v = (uint32_t)(unsigned char)in[i] << 16;
+		*out++ = a[v >> 18];
+		*out++ = a[v >> 12 & 63];
+		*out++ = '=';
+		*out++ = '=';
+	} else if (len - i == 2) {
+		v = (uint32_t)(unsigned char)in[i] << 16 |
+		    (uint32_t)(unsigned char)in[i + 1] << 8;
+		*out++ = a[v >> 18];
+		*out++ = a[v >> 12 & 63];
+		*out++ = a[v >> 6 & 63];
+		*out++ = '=';
+	}
+	*out = '\0';
+}
+
+static bool
+mem_has(const char *hay, size_t hlen, const char *needle)
+{
+	return memmem(hay, hlen, needle, strlen(needle)) != NULL;
+}
+
+#define PASSWORD	"Pa55-w0rd!Secret"
+
+/*
+ * No emitted event holds the password, its base64, or the SASL blob,
+ * in any parameter, for every way of logging in, succeeding or not.
+ * The scan covers the whole value buffer of each event, all bytes in
+ * use.  Each session must produce its (Login or LoginFailure) event, so
+ * the test cannot pass by emitting nothing.
+ */
+static void
+test_password_never_emitted(void **state)
+{
+	char plain[128], plain_admin[128], pw64[64], user64[16];
+	char l_plain_ir[256], l_plain[256], l_plain_admin[256], l_pw[128];
+	char l_login_ir[128], l_user[64];
+	struct events e;
+	size_t i, j, w;
+	static const char raw_plain[] = "\0alice\0" PASSWORD;
+	static const char raw_admin[] = "bob\0admin\0" PASSWORD;
+
+	(void)state;
+	b64_encode(raw_plain, sizeof(raw_plain) - 1, plain);
+	b64_encode(raw_admin, sizeof(raw_admin) - 1, plain_admin);
+	b64_encode(PASSWORD, strlen(PASSWORD), pw64);
+	b64_encode("alice", 5, user64);
+	snprintf(l_plain_ir, sizeof(l_plain_ir),
+	    "a1 AUTHENTICATE PLAIN %s\r\n", plain);
+	snprintf(l_plain, sizeof(l_plain), "%s\r\n", plain);
+	snprintf(l_plain_admin, sizeof(l_plain_admin), "%s\r\n", plain_admin);
+	snprintf(l_pw, sizeof(l_pw), "%s\r\n", pw64);
+	snprintf(l_login_ir, sizeof(l_login_ir),
+	    "a1 AUTHENTICATE LOGIN %s\r\n", user64);
+	snprintf(l_user, sizeof(l_user), "%s\r\n", user64);
+	{
+		const struct sstep login_atom[] = {
+			{ 'S', "* OK ready\r\n" },
+			{ 'C', "a1 LOGIN alice " PASSWORD "\r\n" },
+			{ 'S', "a1 OK done\r\n" }, { 'E', NULL }, { 0, NULL } };
+		const struct sstep login_quoted[] = {
+			{ 'C', "a1 LOGIN \"alice\" \"" PASSWORD "\"\r\n" },
+			{ 'S', "a1 NO [AUTHENTICATIONFAILED] no\r\n" },
+			{ 'C', "a2 LOGIN \"alice\" \"" PASSWORD "\"\r\n" },
+			{ 'S', "a2 OK done\r\n" }, { 'E', NULL }, { 0, NULL } };
+		const struct sstep login_literal[] = {
+			{ 'C', "a1 LOGIN {5}\r\n" }, { 'S', "+ go\r\n" },
+			{ 'C', "alice {16}\r\n" }, { 'S', "+ go\r\n" },
+			{ 'C', PASSWORD "\r\n" },
+			{ 'S', "a1 OK done\r\n" }, { 'E', NULL }, { 0, NULL } };
+		const struct sstep login_literal_plus[] = {
+			{ 'C', "a1 LOGIN {5+}\r\nalice {16+}\r\n" PASSWORD
+			    "\r\n" },
+			{ 'S', "a1 NO [AUTHENTICATIONFAILED] no\r\n" },
+			{ 0, NULL } };
+		const struct sstep plain_ir[] = {
+			{ 'C', l_plain_ir }, { 'S', "a1 OK done\r\n" },
+			{ 'E', NULL }, { 0, NULL } };
+		const struct sstep plain_ir_fail[] = {
+			{ 'C', l_plain_ir },
+			{ 'S', "a1 NO [AUTHENTICATIONFAILED] no\r\n" },
+			{ 0, NULL } };
+		const struct sstep plain_cont[] = {
+			{ 'C', "a1 AUTHENTICATE PLAIN\r\n" }, { 'S', "+ \r\n" },
+			{ 'C', l_plain_admin }, { 'S', "a1 OK done\r\n" },
+			{ 'E', NULL }, { 0, NULL } };
+		const struct sstep login_mech[] = {
+			{ 'C', "a1 AUTHENTICATE LOGIN\r\n" },
+			{ 'S', "+ VXNlcm5hbWU6\r\n" }, { 'C', l_user },
+			{ 'S', "+ UGFzc3dvcmQ6\r\n" }, { 'C', l_pw },
+			{ 'S', "a1 OK done\r\n" }, { 'E', NULL }, { 0, NULL } };
+		const struct sstep login_mech_ir_fail[] = {
+			{ 'C', l_login_ir },
+			{ 'S', "+ UGFzc3dvcmQ6\r\n" }, { 'C', l_pw },
+			{ 'S', "a1 NO [AUTHENTICATIONFAILED] no\r\n" },
+			{ 0, NULL } };
+		const struct sstep login_mech_empty_user[] = {
+			{ 'C', "a1 AUTHENTICATE LOGIN\r\n" },
+			{ 'S', "+ VXNlcm5hbWU6\r\n" }, { 'C', "\r\n" },
+			{ 'S', "+ UGFzc3dvcmQ6\r\n" }, { 'C', l_pw },
+			{ 'S', "a1 NO [AUTHENTICATIONFAILED] no\r\n" },
+			{ 0, NULL } };
+		const struct sstep unknown_mech[] = {
+			{ 'C', "a1 AUTHENTICATE X-SECRET\r\n" },
+			{ 'S', "+ \r\n" }, { 'C', l_pw },
+			{ 'S', "a1 OK done\r\n" }, { 'E', NULL }, { 0, NULL } };
+		const struct sstep *sessions[] = {
+			login_atom, login_quoted, login_literal,
+			login_literal_plus, plain_ir, plain_ir_fail,
+			plain_cont, login_mech, login_mech_ir_fail,
+			login_mech_empty_user, unknown_mech,
+		};
+		const char *secrets[] = { PASSWORD, pw64, plain, plain_admin };
+
+		for (w = WAY_WHOLE; w <= WAY_BYTES; w++) {
+			for (i = 0; i < sizeof(sessions) / sizeof(sessions[0]);
+			    i++) {
+				memset(&e, 0, sizeof(e));
+				session_run(&e, sessions[i], (enum way)w, NULL);
+				if (count_type(&e, MSGEVENT_LOGIN) +
+				    count_type(&e, MSGEVENT_LOGIN_FAILURE) == 0)
+					fail_msg("session %zu: no login event",
+					    i);
+				for (j = 0; j < e.n; j++) {
+					size_t s;
+
+					for (s = 0; s < sizeof(secrets) /
+					    sizeof(secrets[0]); s++)
+						if (mem_has(e.ev[j].buf,
+						    e.ev[j].used, secrets[s]))
+							fail_msg("session %zu: "
+							    "secret in %s", i,
+							    e.text[j]);
+				}
+				events_free(&e);
+			}
+		}
+	}
+}
+
+/* The fields the canonical form leaves out are there. */
+static void
+test_session_and_timestamp(void **state)
+{
+	const struct sstep s[] = {
+		{ 'C', "a1 LOGIN alice pw\r\n" }, { 'S', "a1 OK done\r\n" },
+		{ 0, NULL } };
+	struct events e;
+	const char *v;
+	size_t len;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	session_run(&e, s, WAY_WHOLE, NULL);
+	assert_int_equal(e.n, 1);
+	v = msgevent_get(&e.ev[0], MSGEVENT_P_SESSION, &len);
+	assert_non_null(v);
+	assert_memory_equal(v, "7", 1);
+	assert_int_equal(len, 1);
+	v = msgevent_get(&e.ev[0], MSGEVENT_P_TIMESTAMP, &len);
+	assert_non_null(v);
+	assert_int_equal(len, strlen("2024-01-01T00:00:00.000000Z"));
+	events_free(&e);
+}
+
+static void
+test_user_accessor(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	assert_null(imap_infer_user(infer));
+	imap_infer_client_data(infer, "a1 LOGIN alice pw\r\n", 19);
+	assert_null(imap_infer_user(infer));
+	imap_infer_server_data(infer, "a1 OK done\r\n", 12);
+	assert_string_equal(imap_infer_user(infer), "alice");
+	imap_infer_free(&infer);
+	events_free(&e);
+
+	/* An unknown mechanism: logged in, user not known. */
+	infer = infer_new(&e);
+	imap_infer_client_data(infer, "a1 AUTHENTICATE GSSAPI\r\n", 24);
+	imap_infer_server_data(infer, "+ \r\n", 4);
+	imap_infer_client_data(infer, "YII=\r\n", 6);
+	imap_infer_server_data(infer, "a1 OK done\r\n", 12);
+	assert_int_equal(count_type(&e, MSGEVENT_LOGIN), 1);
+	assert_null(imap_infer_user(infer));
+	imap_infer_end(infer, IMAP_INFER_END_ABORT);
+	assert_int_equal(count_type(&e, MSGEVENT_LOGOUT), 1);
+	imap_infer_free(&infer);
+	events_free(&e);
+	imap_infer_free(&infer);	/* NULL: a no-op */
+}
+
+/* Logout once, nothing after imap_infer_end(). */
+static void
+test_end_once(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	imap_infer_client_data(infer, "a1 LOGIN alice pw\r\n", 19);
+	imap_infer_server_data(infer, "a1 OK done\r\n", 12);
+	imap_infer_end(infer, IMAP_INFER_END_ABORT);
+	imap_infer_end(infer, IMAP_INFER_END_GRACEFUL);
+	imap_infer_client_data(infer, "a2 CREATE x\r\n", 13);
+	imap_infer_server_data(infer, "a2 OK done\r\n", 12);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(count_type(&e, MSGEVENT_LOGOUT), 1);
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+/*
+ * Pipelining past the inline slots and past IMAP_INFER_PENDING_MAX:
+ * the excess is counted, the rest answered in reverse order, and the
+ * table works afterwards (ASan checks every heap slot is freed).
+ */
+static void
+test_pending_overflow(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+	char line[64];
+	int i, n = IMAP_INFER_PENDING_MAX + 72;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	imap_infer_client_data(infer, "a LOGIN alice pw\r\n", 18);
+	imap_infer_server_data(infer, "a OK done\r\n", 11);
+	/* The first IMAP_INFER_RECORDS_MAX CREATEs keep their names. */
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "c%d CREATE box%d\r\n", i, i);
+		imap_infer_client_data(infer, line, strlen(line));
+	}
+	assert_int_equal(imap_infer_untracked(infer),
+	    72 + (IMAP_INFER_PENDING_MAX - IMAP_INFER_RECORDS_MAX));
+	for (i = n - 1; i >= 0; i--) {
+		snprintf(line, sizeof(line), "c%d OK done\r\n", i);
+		imap_infer_server_data(infer, line, strlen(line));
+	}
+	assert_int_equal(count_type(&e, MSGEVENT_MAILBOX_CREATE),
+	    IMAP_INFER_RECORDS_MAX);
+	/* Reverse order: the last one tracked with a record comes first. */
+	assert_non_null(strstr(e.text[1], " mailboxID=imap://alice@"
+	    "mail.example.net/box15"));
+	assert_int_equal(e.text[1][strlen(e.text[1]) - 1], '5');
+	events_free(&e);
+	/* All slots are free again. */
+	for (i = 0; i < IMAP_INFER_PENDING_MAX; i++) {
+		snprintf(line, sizeof(line), "d%d NOOP\r\n", i);
+		imap_infer_client_data(infer, line, strlen(line));
+	}
+	imap_infer_client_data(infer, "x CREATE last\r\n", 15);
+	assert_int_equal(imap_infer_untracked(infer),
+	    72 + (IMAP_INFER_PENDING_MAX - IMAP_INFER_RECORDS_MAX) + 1);
+	imap_infer_server_data(infer, "d0 OK done\r\n", 12);
+	imap_infer_client_data(infer, "y CREATE last\r\n", 15);
+	imap_infer_server_data(infer, "y OK done\r\n", 11);
+	assert_int_equal(count_type(&e, MSGEVENT_MAILBOX_CREATE), 1);
+	/* Freed with commands still pending. */
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+/* A tag longer than IMAP_INFER_TAG_MAX is counted, not tracked. */
+static void
+test_long_tag(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+	char line[256];
+	char tag[IMAP_INFER_TAG_MAX + 2];
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	memset(tag, 't', sizeof(tag) - 1);
+	tag[sizeof(tag) - 1] = '\0';
+	infer = infer_new(&e);
+	snprintf(line, sizeof(line), "%s CREATE x\r\n", tag);
+	imap_infer_client_data(infer, line, strlen(line));
+	snprintf(line, sizeof(line), "%s OK done\r\n", tag);
+	imap_infer_server_data(infer, line, strlen(line));
+	assert_int_equal(e.n, 0);
+	assert_int_equal(imap_infer_untracked(infer), 1);
+	/* Exactly IMAP_INFER_TAG_MAX bytes is fine. */
+	tag[IMAP_INFER_TAG_MAX] = '\0';
+	snprintf(line, sizeof(line), "%s CREATE x\r\n", tag);
+	imap_infer_client_data(infer, line, strlen(line));
+	snprintf(line, sizeof(line), "%s OK done\r\n", tag);
+	imap_infer_server_data(infer, line, strlen(line));
+	assert_int_equal(e.n, 1);
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+/* STARTTLS and COMPRESS accepted: both directions blind, no error. */
+static void
+test_blind(void **state)
+{
+	static const char *const cmds[] = {
+		"s STARTTLS\r\n", "s COMPRESS DEFLATE\r\n",
+	};
+	struct events e;
+	struct imap_infer *infer;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		memset(&e, 0, sizeof(e));
+		infer = infer_new(&e);
+		imap_infer_client_data(infer, "a LOGIN alice pw\r\n", 18);
+		imap_infer_server_data(infer, "a OK done\r\n", 11);
+		imap_infer_client_data(infer, cmds[i], strlen(cmds[i]));
+		assert_null(imap_infer_blind_reason(infer));
+		imap_infer_server_data(infer, "s OK go\r\n\x16\x03\x01", 12);
+		assert_non_null(imap_infer_blind_reason(infer));
+		/* Not IMAP any more: no error, no event. */
+		imap_infer_client_data(infer, "\x16\x03\x01\0\0)))\r\n", 10);
+		imap_infer_client_data(infer, "b CREATE x\r\n", 12);
+		imap_infer_server_data(infer, "b OK done\r\n", 11);
+		assert_false(imap_infer_error(infer, NULL, NULL));
+		assert_int_equal(e.n, 1);
+		/* The Logout still comes at the end. */
+		imap_infer_end(infer, IMAP_INFER_END_GRACEFUL);
+		assert_int_equal(count_type(&e, MSGEVENT_LOGOUT), 1);
+		imap_infer_free(&infer);
+		events_free(&e);
+	}
+	/* Refused STARTTLS: still parsing. */
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	imap_infer_client_data(infer, "s STARTTLS\r\n", 12);
+	imap_infer_server_data(infer, "s NO not now\r\n", 14);
+	assert_null(imap_infer_blind_reason(infer));
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+static void
+test_parser_error(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+	enum imap_parser_dir dir;
+	enum imap_parser_error err;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	imap_infer_client_data(infer, "a1 LOGIN alice pw\r\n", 19);
+	imap_infer_server_data(infer, "a1 OK done\r\n", 12);
+	assert_false(imap_infer_error(infer, &dir, &err));
+	/* A command cut by the error never completes. */
+	imap_infer_client_data(infer, "a2 CREATE \"x\0y\"\r\n", 17);
+	assert_true(imap_infer_error(infer, &dir, &err));
+	assert_int_equal(dir, IMAP_PARSER_CLIENT);
+	assert_int_equal(err, IMAP_PERR_BAD_CHAR);
+	imap_infer_server_data(infer, "a2 OK done\r\n", 12);
+	assert_int_equal(e.n, 1);
+	imap_infer_end(infer, IMAP_INFER_END_ABORT);
+	assert_int_equal(count_type(&e, MSGEVENT_LOGOUT), 1);
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+static void
+test_in_literal(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	imap_infer_client_data(infer, "a1 APPEND INBOX {10}\r\n", 22);
+	assert_true(imap_infer_in_literal(infer, IMAP_PARSER_CLIENT));
+	assert_false(imap_infer_in_literal(infer, IMAP_PARSER_SERVER));
+	imap_infer_server_data(infer,
+	    "+ go\r\n* 1 FETCH (BODY[] {5}\r\nab", 31);
+	assert_true(imap_infer_in_literal(infer, IMAP_PARSER_SERVER));
+	imap_infer_client_data(infer, "0123456789", 10);
+	assert_false(imap_infer_in_literal(infer, IMAP_PARSER_CLIENT));
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+/* Names over IMAP_INFER_MAILBOX_MAX are cut and the event says so. */
+static void
+test_mailbox_too_long(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+	char body[2000];
+	const char *v;
+	size_t len, pre = strlen("imap://alice@mail.example.net/");
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	memset(body, 'm', sizeof(body));
+	infer = infer_new(&e);
+	imap_infer_client_data(infer, "a LOGIN alice pw\r\n", 18);
+	imap_infer_server_data(infer, "a OK done\r\n", 11);
+	imap_infer_client_data(infer, "b CREATE {2000+}\r\n", 18);
+	imap_infer_client_data(infer, body, sizeof(body));
+	imap_infer_client_data(infer, "\r\n", 2);
+	imap_infer_server_data(infer, "b OK done\r\n", 11);
+	assert_int_equal(e.n, 2);
+	assert_true(e.ev[1].truncated);
+	v = msgevent_get(&e.ev[1], MSGEVENT_P_MAILBOX_ID, &len);
+	assert_non_null(v);
+	assert_int_equal(len, pre + IMAP_INFER_MAILBOX_MAX);
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+/* A MULTIAPPEND past IMAP_INFER_APPEND_MAX messages. */
+static void
+test_append_cap(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+	char line[64];
+	int i, n = IMAP_INFER_APPEND_MAX + 8;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	imap_infer_client_data(infer, "a LOGIN alice pw\r\n", 18);
+	imap_infer_server_data(infer, "a OK done\r\n", 11);
+	imap_infer_client_data(infer, "b APPEND INBOX", 14);
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), " (\\Seen) {3+}\r\nm%02d", i);
+		imap_infer_client_data(infer, line, strlen(line));
+	}
+	imap_infer_client_data(infer, "\r\n", 2);
+	snprintf(line, sizeof(line), "b OK [APPENDUID 9 101:%d] done\r\n",
+	    100 + n);
+	imap_infer_server_data(infer, line, strlen(line));
+	assert_int_equal(count_type(&e, MSGEVENT_MESSAGE_APPEND),
+	    IMAP_INFER_APPEND_MAX);
+	assert_int_equal(imap_infer_untracked(infer), 8);
+	assert_non_null(strstr(e.text[IMAP_INFER_APPEND_MAX],
+	    " uidset=132 "));
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static const char *
+transcript_dir(int argc, char **argv)
+{
+	static const char *const dirs[] = {
+		"../transcripts", "tests/transcripts",
+	};
+	struct stat st;
+	size_t i;
+
+	if (argc > 1)
+		return argv[1];
+	if (getenv("TRANSCRIPT_DIR") != NULL)
+		return getenv("TRANSCRIPT_DIR");
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
+			return dirs[i];
+	return dirs[0];
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct CMUnitTest unit[] = {
+		cmocka_unit_test(test_password_never_emitted),
+		cmocka_unit_test(test_session_and_timestamp),
+		cmocka_unit_test(test_user_accessor),
+		cmocka_unit_test(test_end_once),
+		cmocka_unit_test(test_pending_overflow),
+		cmocka_unit_test(test_long_tag),
+		cmocka_unit_test(test_blind),
+		cmocka_unit_test(test_parser_error),
+		cmocka_unit_test(test_in_literal),
+		cmocka_unit_test(test_mailbox_too_long),
+		cmocka_unit_test(test_append_cap),
+	};
+	struct CMUnitTest *tests;
+	struct transcript_case *cases;
+	const char *dir = transcript_dir(argc, argv), *base;
+	char **paths;
+	size_t npaths, i, n = 0;
+	int w, failed;
+
+	if (transcript_list(dir, &paths, &npaths) == -1 || npaths == 0) {
+		fprintf(stderr, "test_imap_infer: no transcripts in %s\n", dir);
+		return 1;
+	}
+	tests = calloc(npaths * 3, sizeof(*tests));
+	cases = calloc(npaths * 3, sizeof(*cases));
+	if (tests == NULL || cases == NULL)
+		return 1;
+	for (i = 0; i < npaths; i++) {
+		base = strrchr(paths[i], '/') != NULL ?
+		    strrchr(paths[i], '/') + 1 : paths[i];
+		for (w = WAY_WHOLE; w <= WAY_SPLIT; w++, n++) {
+			cases[n].path = paths[i];
+			cases[n].way = (enum way)w;
+			snprintf(cases[n].name, sizeof(cases[n].name), "%s %s",
+			    base, way_names[w]);
+			tests[n].name = cases[n].name;
+			tests[n].test_func = test_transcript;
+			tests[n].initial_state = &cases[n];
+		}
+	}
+	failed = _cmocka_run_group_tests("transcripts", tests, n, NULL, NULL);
+	failed += cmocka_run_group_tests_name("imap_infer", unit, NULL, NULL);
+	free(tests);
+	free(cases);
+	transcript_list_free(paths, npaths);
+	return failed != 0;
+}
