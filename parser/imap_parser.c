@@ -136,6 +136,19 @@ emit(struct imap_parser *p, enum imap_token_type type, const char *data,
 		p->cb->on_token(p, &t);
 }
 
+/*
+ * Empty the scratch, wiping what it held: a token may be a LOGIN
+ * password or a SASL response, which must not linger in session memory
+ * (costs as much as the copy that put it there).
+ */
+static inline void
+tok_clear(struct imap_parser *p)
+{
+	memset(p->tok, 0, p->tok_len);
+	p->tok_len = 0;
+	p->tok_truncated = false;
+}
+
 /* Deliver the token held in the scratch and empty the scratch. */
 static void
 emit_tok(struct imap_parser *p, enum imap_token_type type)
@@ -143,8 +156,7 @@ emit_tok(struct imap_parser *p, enum imap_token_type type)
 	p->tok[p->tok_len] = '\0';
 	emit(p, type, p->tok, p->tok_len,
 	    p->tok_truncated ? IMAP_TOKEN_F_TRUNCATED : 0, true);
-	p->tok_len = 0;
-	p->tok_truncated = false;
+	tok_clear(p);
 }
 
 static bool
@@ -206,8 +218,7 @@ line_reset(struct imap_parser *p)
 	p->literal_size = 0;
 	p->in_literal = false;
 	p->line_len = 0;
-	p->tok_len = 0;
-	p->tok_truncated = false;
+	tok_clear(p);
 }
 
 /*

@@ -128,10 +128,20 @@ static void __attribute__((format(printf, 3, 4)))
 session_diag(const struct session *s, enum diag_level level,
     const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], user_buf[64];
 	va_list ap;
 	const char *user = s->infer != NULL ? imap_infer_user(s->infer) : NULL;
 
+	/* The user name is peer data: keep the log line one printable line. */
+	if (user != NULL) {
+		size_t i;
+
+		for (i = 0; user[i] != '\0' && i < sizeof(user_buf) - 1; i++)
+			user_buf[i] = user[i] >= 0x20 && user[i] < 0x7f ?
+			    user[i] : '?';
+		user_buf[i] = '\0';
+		user = user_buf;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -342,8 +352,9 @@ session_check_infer(struct session *s)
 
 	untracked = imap_infer_untracked(s->infer);
 	if (untracked > s->untracked_logged) {
-		session_diag(s, DIAG_WARN, "%llu pipelined commands not "
-		    "tracked (too many outstanding): their events are lost",
+		session_diag(s, DIAG_WARN, "%llu commands not tracked (too "
+		    "many outstanding, or over a size cap): their events are "
+		    "lost",
 		    (unsigned long long)(untracked - s->untracked_logged));
 		s->untracked_logged = untracked;
 	}

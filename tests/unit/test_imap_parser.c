@@ -1485,6 +1485,30 @@ test_null_callbacks(void **state)
 	assert_int_equal(imap_parser_feed(&p, NULL, 0), 0);
 }
 
+/*
+ * A LOGIN password or SASL line passes through the token scratch: once
+ * delivered it must not stay in the parser's memory, whatever the split.
+ */
+static void
+test_scratch_wiped(void **state)
+{
+	static const struct imap_parser_callbacks none = { NULL, NULL, NULL };
+	static const char in[] =
+	    "a LOGIN alice \"Secr3t-pw\"\r\nb LOGIN bob Secr3t-atom\r\n"
+	    "c LOGIN carol \"Secr3t-unterminated\r\n";
+	struct imap_parser p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(in) - 1; i++) {
+		memset(&p, 0, sizeof(p));
+		imap_parser_init(&p, C, &none, 0);
+		imap_parser_feed(&p, in, i);
+		imap_parser_feed(&p, in + i, sizeof(in) - 1 - i);
+		assert_null(memmem(&p, sizeof(p), "Secr3t", 6));
+	}
+}
+
 int
 main(void)
 {
@@ -1507,6 +1531,7 @@ main(void)
 		cmocka_unit_test(test_literal_1mb_line_limit),
 		cmocka_unit_test(test_mode_mid_line),
 		cmocka_unit_test(test_null_callbacks),
+		cmocka_unit_test(test_scratch_wiped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
