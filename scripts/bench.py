@@ -1,0 +1,1309 @@
+#!/usr/bin/env python3
+"""bench.py - msgeventd next to HAProxy and a direct connection.
+
+    scripts/bench.sh build/msgeventd          (make bench)
+    python3 scripts/bench.py --binary build/msgeventd [--quick] [...]
+
+One throwaway Dovecot (tests/integration/harness.py) on free loopback
+ports, and three paths to it, measured in the same run, interleaved:
+
+    direct      the client talks to Dovecot
+    haproxy     through `haproxy -db` in `mode tcp` (a blind relay)
+    msgeventd   through msgeventd, events sent as syslog over UDP to a
+                socket this script owns and drains (so they cost what
+                they cost, and are counted)
+
+Workloads (defaults):
+
+    bulk        UID FETCH 1:* (BODY.PEEK[]) of 100 messages of 1 MiB,
+                9 runs per path: MB/s (10^6 bytes/s), median and best;
+                the proxy's CPU during these runs, as CPU seconds per GB
+                (10^9 bytes) relayed: utime+stime of all its threads
+                (/proc/PID/stat, 10 ms ticks) and, finer, the run time
+                in /proc/PID/task/*/schedstat (ns).
+                A first, untimed run per path keeps every byte and
+                checks count and SHA-256 against the direct path.
+    flags       UID FETCH 1:* (UID FLAGS) of 20,000 tiny messages,
+                9 runs per path: milliseconds, median and best, and
+                the proxy's CPU per FETCH (schedstat)
+    noop        2,000 sequential NOOP round trips on one connection
+                per path (the paths taking turns, 10 rounds of 200):
+                p50/p90/p99 latency in microseconds
+    idle        1,000 logged-in idle sessions through each proxy, each
+                proxy freshly started: growth of its VmRSS
+                (/proc/PID/status) and Pss (/proc/PID/smaps_rollup)
+                divided by the number of sessions, in KiB
+
+Results: a table on stdout (with the issue's targets: throughput >= 90%
+of HAProxy's, CPU per GB <= 1.5x HAProxy's, <= 16 KiB per idle session)
+and build/bench.json.  Figures are reported, never asserted: the exit
+status is non-zero only when something broke (a path failed, a proxy
+died, or a path returned other bytes than the direct one).
+
+Python 3 standard library only.  The maildirs are written as files
+before Dovecot first opens them, which is much faster than APPEND.
+"""
+
+import argparse
+import atexit
+import ctypes
+import hashlib
+import json
+import os
+import platform
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+import harness  # noqa: E402
+
+HOST = harness.HOST
+USER = "alice"
+PASSWORD = harness.USERS[USER]
+PATHS = ("direct", "haproxy", "msgeventd")
+
+# The issue's targets, reported next to the figures (never asserted).
+TARGET_THROUGHPUT_RATIO = 0.90     # msgeventd MB/s >= 90% of HAProxy's
+TARGET_CPU_RATIO = 1.5             # msgeventd CPU/GB <= 1.5 x HAProxy's
+TARGET_IDLE_KIB = 16.0             # KiB per idle session
+
+BULK_BOX = "bulk"
+FLAGS_BOX = "flags20k"
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# The NOOP round trips are done in this many rounds, the paths taking
+# turns, so that a disturbance (another process on the machine) hits
+# every path alike.
+NOOP_ROUNDS = 10
+
+
+class BenchError(Exception):
+    """Something broke: the bench exits non-zero."""
+
+
+def tail_file(path, n):
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        return "\n".join(lines[-n:])
+    except OSError as e:
+        return "(%s)" % e
+
+
+def log(msg):
+    sys.stderr.write("bench: %s\n" % msg)
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------
+# Processes this script starts itself (HAProxy); harness.py stops its own.
+
+_MINE = []
+
+
+def _stop_mine():
+    for p in list(_MINE):
+        try:
+            p.stop()
+        except Exception:   # at exit: stop the others anyway
+            pass
+
+
+atexit.register(_stop_mine)
+
+
+def _on_signal(signum, frame):
+    # SystemExit unwinds the stack and runs the atexit handlers (ours and
+    # harness.py's), which a default SIGTERM would not.
+    log("signal %d: stopping everything started" % signum)
+    raise SystemExit(128 + signum)
+
+
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_sig, _on_signal)
+
+
+# ---------------------------------------------------------------------------
+# Dovecot with room for 1,000 sessions
+
+BENCH_DOVECOT_EXTRA = """
+# Added by scripts/bench.py: room for the idle-session workload.
+default_client_limit = 4096
+protocol imap {
+  mail_max_userip_connections = 4000
+}
+# One login process serves many clients (high-performance mode): 1,000
+# concurrent pre-login connections need no 1,000 processes.
+service imap-login {
+  service_count = 0
+  process_min_avail = 2
+  process_limit = 8
+  client_limit = 2048
+}
+# One imap process per logged-in session.
+service imap {
+  process_limit = 4096
+}
+"""
+
+
+class BenchDovecot(harness.Dovecot):
+    """harness.Dovecot plus BENCH_DOVECOT_EXTRA.  Dovecot merges a
+    repeated `service X { }` or `protocol imap { }` section into the
+    earlier one, so appending is enough.  (harness.Dovecot takes no
+    extra configuration; _write_config is the hook.)"""
+
+    def _write_config(self):
+        super()._write_config()
+        with open(self.conf, "a") as f:
+            f.write(BENCH_DOVECOT_EXTRA)
+
+    def maildir(self, user, box=None):
+        root = self.path("mail", user)
+        return root if box is None else os.path.join(root, "." + box)
+
+
+def _mkmaildir(path, uid, gid, folder):
+    for sub in ("", "cur", "new", "tmp"):
+        d = os.path.join(path, sub)
+        os.makedirs(d, exist_ok=True)
+        os.chown(d, uid, gid)
+    if folder:
+        mf = os.path.join(path, "maildirfolder")
+        open(mf, "w").close()
+        os.chown(mf, uid, gid)
+
+
+def _write_messages(cur, uid, gid, messages, stamp):
+    """Write MESSAGES (a list of (bytes, maildir flags)) into CUR with
+    unique names carrying S= and W= (the sizes: CRLF line ends, so the
+    physical and the virtual size agree and Dovecot need not compute
+    it).  Returns the bytes written."""
+    total = 0
+    pid = os.getpid()
+    for i, (data, flags) in enumerate(messages):
+        name = "%d.M%dP%d.msgeventd-bench,S=%d,W=%d:2,%s" % (
+            stamp, i, pid, len(data), len(data), flags)
+        fn = os.path.join(cur, name)
+        with open(fn, "wb") as f:
+            f.write(data)
+        os.chown(fn, uid, gid)
+        total += len(data)
+    return total
+
+
+def bulk_messages(count, size):
+    """COUNT messages of exactly SIZE bytes: headers plus base64 lines
+    (76 characters and CRLF), varying per message."""
+    import base64
+    # 57 raw bytes make one 76-character line: whole lines only, so the
+    # rotation below never splits a CRLF.
+    seed = os.urandom(57 * 862)
+    lines = base64.encodebytes(seed).replace(b"\n", b"\r\n")
+    out = []
+    for i in range(count):
+        head = (b"From: Bench Sender <sender@bench.example>\r\n"
+                b"To: alice@bench.example\r\n"
+                b"Subject: bulk message %d\r\n"
+                b"Message-ID: <bulk-%d@bench.example>\r\n"
+                b"Date: Mon, 01 Jan 2024 00:00:00 +0000\r\n"
+                b"MIME-Version: 1.0\r\n"
+                b"Content-Type: text/plain; charset=us-ascii\r\n"
+                b"\r\n" % (i, i))
+        need = size - len(head)
+        # Rotate the body per message so no two are alike.
+        rot = (i * 7919) % len(lines)
+        rot -= rot % 78
+        block = lines[rot:] + lines[:rot]
+        body = (block * (need // len(block) + 1))[:need - 2]
+        # The last line: keep it CRLF-terminated and free of a lone CR.
+        body = body.rstrip(b"\r") + b"\r\n"
+        msg = head + body
+        if len(msg) < size:
+            msg = head + b"x" * (size - len(head) - len(body)) + body
+        out.append((msg, ""))
+    return out
+
+
+def flag_messages(count):
+    out = []
+    for i in range(count):
+        data = (b"From: a@bench.example\r\nTo: alice@bench.example\r\n"
+                b"Subject: tiny %d\r\nMessage-ID: <tiny-%d@bench.example>\r\n"
+                b"\r\nhello %d\r\n" % (i, i, i))
+        # Some variety in the FLAGS the server returns.
+        flags = "S" if i % 3 == 0 else ("FS" if i % 7 == 0 else "")
+        out.append((data, flags))
+    return out
+
+
+def populate(dovecot, bulk_count, bulk_size, flags_count):
+    uid, gid = dovecot.mail_uid, dovecot.mail_gid
+    stamp = int(time.time())
+    root = dovecot.maildir(USER)
+    _mkmaildir(root, uid, gid, folder=False)
+    bulk = dovecot.maildir(USER, BULK_BOX)
+    flags = dovecot.maildir(USER, FLAGS_BOX)
+    _mkmaildir(bulk, uid, gid, folder=True)
+    _mkmaildir(flags, uid, gid, folder=True)
+    nbulk = _write_messages(os.path.join(bulk, "cur"), uid, gid,
+                            bulk_messages(bulk_count, bulk_size), stamp)
+    nflags = _write_messages(os.path.join(flags, "cur"), uid, gid,
+                             flag_messages(flags_count), stamp)
+    return nbulk, nflags
+
+
+# ---------------------------------------------------------------------------
+# HAProxy
+
+# HAProxy's defaults otherwise: 16 KiB buffers (tune.bufsize, so about
+# 4x the recv/send calls of msgeventd's 64 KiB on a bulk FETCH), no
+# splice(2) (option splice-* is off), no tcp-smart-connect.  It sets
+# TCP_NODELAY on both sides in TCP mode (on accepted sockets and on its
+# connections to the server), as msgeventd does: the bench reads the
+# option off both proxies' sockets through pidfd_getfd(2) and reports it.
+HAPROXY_CFG = """\
+# Written by msgeventd's scripts/bench.py: a blind TCP relay.
+global
+    maxconn 4096
+    # No log target: logging would cost it something msgeventd does not
+    # pay either (msgeventd's events are its work, not a log).
+
+defaults
+    mode tcp
+    maxconn 4096
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+
+frontend imap
+    bind 127.0.0.1:{port}
+    default_backend dovecot
+
+backend dovecot
+    server dovecot 127.0.0.1:{backend_port}
+"""
+
+
+class HAProxy:
+    """`haproxy -f CFG -db` (foreground, no daemon, no master-worker):
+    the Popen pid is the process doing the relaying.  HAProxy 2.6 starts
+    one thread per CPU by default (nbthread); /proc/PID/stat's utime and
+    stime cover them all."""
+
+    name = "haproxy"
+
+    def __init__(self, backend_port):
+        self.tmp = tempfile.mkdtemp(prefix="mev-hapr-")
+        self.port = harness.free_port()
+        self.backend_port = backend_port
+        self.cfg = os.path.join(self.tmp, "haproxy.cfg")
+        self.logfile = os.path.join(self.tmp, "haproxy.log")
+        self.proc = None
+
+    def start(self, timeout=10):
+        with open(self.cfg, "w") as f:
+            f.write(HAPROXY_CFG.format(port=self.port,
+                                       backend_port=self.backend_port))
+        out = open(self.logfile, "wb")
+        self.proc = subprocess.Popen(["haproxy", "-f", self.cfg, "-db"],
+                                     stdin=subprocess.DEVNULL, stdout=out,
+                                     stderr=subprocess.STDOUT)
+        out.close()
+        _MINE.append(self)
+        deadline = time.monotonic() + timeout
+        while not harness.port_accepts(self.port):
+            if self.proc.poll() is not None:
+                raise BenchError("haproxy exited with status %s:\n%s" % (
+                    self.proc.returncode, self.log_text()))
+            if time.monotonic() > deadline:
+                raise BenchError("haproxy not listening within %s s:\n%s"
+                                 % (timeout, self.log_text()))
+            time.sleep(0.02)
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_text(self):
+        try:
+            with open(self.logfile, "rb") as f:
+                return f.read().decode("utf-8", "replace")[-3000:]
+        except OSError:
+            return ""
+
+    @staticmethod
+    def version():
+        try:
+            out = subprocess.run(["haproxy", "-v"], capture_output=True,
+                                 text=True, timeout=10).stdout
+            return out.splitlines()[0] if out else "?"
+        except (OSError, subprocess.SubprocessError):
+            return "?"
+
+    def stop(self):
+        if self in _MINE:
+            _MINE.remove(self)
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if os.environ.get("KEEP_TMP"):
+            log("kept %s" % self.tmp)
+        else:
+            import shutil
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# msgeventd
+
+def msgeventd_config(port, backend_port, syslog_port):
+    return ("# Written by msgeventd's scripts/bench.py\n"
+            "server-name bench.example\n"
+            "listen imap 127.0.0.1:%d backend 127.0.0.1:%d\n"
+            "output syslog udp://127.0.0.1:%d\n"
+            % (port, backend_port, syslog_port))
+
+
+class Proxies:
+    """The proxies in front of one Dovecot, each startable afresh."""
+
+    def __init__(self, binary, dovecot_port, sink):
+        self.binary = binary
+        self.dovecot_port = dovecot_port
+        self.sink = sink
+        self.haproxy = None
+        self.msgeventd = None
+        self.msgeventd_port = None
+
+    def start_haproxy(self):
+        self.haproxy = HAProxy(self.dovecot_port).start()
+        return self.haproxy
+
+    def start_msgeventd(self):
+        self.msgeventd_port = harness.free_port()
+        cfg = msgeventd_config(self.msgeventd_port, self.dovecot_port,
+                               self.sink.port)
+        self.msgeventd = harness.Msgeventd(cfg, wait_ports=[
+            self.msgeventd_port], binary=self.binary)
+        self.msgeventd.start()
+        return self.msgeventd
+
+    def stop_haproxy(self):
+        if self.haproxy is not None:
+            if not self.haproxy.alive():
+                raise BenchError("haproxy died (status %s):\n%s" % (
+                    self.haproxy.proc.returncode, self.haproxy.log_text()))
+            self.haproxy.stop()
+            self.haproxy = None
+
+    def stop_msgeventd(self):
+        """Stops it; harness.Msgeventd.stop() raises when it did not exit
+        0 on SIGTERM (a crash counts as the bench breaking)."""
+        if self.msgeventd is not None:
+            m, self.msgeventd = self.msgeventd, None
+            try:
+                m.stop()
+            except AssertionError as e:
+                raise BenchError("msgeventd: %s" % e)
+
+    def port(self, path):
+        if path == "direct":
+            return self.dovecot_port
+        if path == "haproxy":
+            return self.haproxy.port
+        return self.msgeventd_port
+
+    def pid(self, path):
+        if path == "haproxy":
+            return self.haproxy.pid
+        if path == "msgeventd":
+            return self.msgeventd.proc.pid
+        return None
+
+    def check_alive(self, what):
+        if self.haproxy is not None and not self.haproxy.alive():
+            raise BenchError("haproxy died during %s:\n%s" % (
+                what, self.haproxy.log_text()))
+        if self.msgeventd is not None and not self.msgeventd.alive():
+            raise BenchError("msgeventd died during %s (status %s); "
+                             "stderr:\n%s" % (
+                                 what, self.msgeventd.proc.returncode,
+                                 self.msgeventd.stderr().decode(
+                                     "utf-8", "replace")[-3000:]))
+
+
+class SyslogSink:
+    """A UDP socket msgeventd sends its events to; drain() counts them."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for opt in (getattr(socket, "SO_RCVBUFFORCE", None),
+                    socket.SO_RCVBUF):
+            if opt is None:
+                continue
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, opt, 16 << 20)
+                break
+            except OSError:
+                continue
+        self.sock.bind((HOST, 0))
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+        self.count = 0
+        self.bytes = 0
+
+    def drain(self):
+        """Datagrams received since the last drain."""
+        n = 0
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                break
+            n += 1
+            self.bytes += len(data)
+        self.count += n
+        return n
+
+
+# ---------------------------------------------------------------------------
+# /proc
+
+def proc_cpu_seconds(pid):
+    """utime + stime of the whole process (all threads), in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state): utime is field 14, stime field 15.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_sched_ns(pid):
+    """Time on CPU of all threads in ns (schedstat: finer than ticks);
+    None where the kernel does not provide it."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def proc_mem_kib(pid):
+    """(VmRSS, Pss, Pss_Anon) in KiB; Pss values None if unavailable."""
+    rss = None
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    pss = pss_anon = None
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+                elif line.startswith("Pss_Anon:"):
+                    pss_anon = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss, pss_anon
+
+
+# TCP_NODELAY on a proxy's sockets, read through pidfd_getfd(2): a
+# duplicate of its descriptor, same socket.
+_SYS_PIDFD_OPEN = 434
+_SYS_PIDFD_GETFD = 438
+
+
+def socket_options(pid, listen_port, backend_port):
+    """{"client": [nodelay...], "backend": [nodelay...]} for PID's
+    connected TCP sockets, or {"error": text}."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        pidfd = libc.syscall(_SYS_PIDFD_OPEN, pid, 0)
+        if pidfd < 0:
+            return {"error": os.strerror(ctypes.get_errno())}
+    except (OSError, AttributeError) as e:
+        return {"error": str(e)}
+    out = {"client": [], "backend": []}
+    try:
+        for name in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if not os.readlink("/proc/%d/fd/%s" % (pid, name)).startswith(
+                        "socket:"):
+                    continue
+            except OSError:
+                continue
+            fd = libc.syscall(_SYS_PIDFD_GETFD, pidfd, int(name), 0)
+            if fd < 0:
+                return {"error": "pidfd_getfd: %s" %
+                        os.strerror(ctypes.get_errno())}
+            s = None
+            try:
+                s = socket.socket(fileno=fd)
+                if s.type != socket.SOCK_STREAM or s.family not in (
+                        socket.AF_INET, socket.AF_INET6):
+                    continue
+                try:
+                    peer = s.getpeername()
+                except OSError:
+                    continue          # a listener
+                nodelay = bool(s.getsockopt(socket.IPPROTO_TCP,
+                                            socket.TCP_NODELAY))
+                if s.getsockname()[1] == listen_port:
+                    out["client"].append(nodelay)
+                elif peer[1] == backend_port:
+                    out["backend"].append(nodelay)
+            except OSError:
+                continue
+            finally:
+                if s is not None:
+                    s.close()
+                else:
+                    os.close(fd)
+    finally:
+        os.close(pidfd)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# IMAP clients
+
+class Imap:
+    """A lean IMAP client on a raw socket, for setup and for timing."""
+
+    def __init__(self, port, timeout=120):
+        self.sock = socket.create_connection((HOST, port), timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.n = 0
+        line = self.read_line()
+        if not line.startswith(b"* OK"):
+            raise BenchError("port %d: greeting %r" % (port, line[:200]))
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def read_line(self):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i + 2], self.buf[i + 2:]
+                return line
+            data = self.sock.recv(65536)
+            if not data:
+                raise BenchError("connection closed; pending %r"
+                                 % self.buf[:200])
+            self.buf += data
+
+    def command(self, text):
+        """Send a command and return the tagged line; the untagged
+        responses must not contain literals (not followed here)."""
+        self.n += 1
+        tag = b"s%d" % self.n
+        self.sock.sendall(tag + b" " + text.encode() + b"\r\n")
+        while True:
+            line = self.read_line()
+            if line.startswith(tag + b" "):
+                if not line.startswith(tag + b" OK"):
+                    raise BenchError("%s: %r" % (text.split()[0],
+                                                 line[:300]))
+                return line
+
+    def login(self):
+        return self.command("LOGIN %s %s" % (USER, PASSWORD))
+
+    def logout(self):
+        try:
+            self.command("LOGOUT")
+        except (BenchError, OSError):
+            pass
+        self.close()
+
+
+TAIL = 512     # longer than any tagged line Dovecot sends
+
+
+def timed_fetch(conn, tag, command, buf, keep=False):
+    """Send TAG COMMAND and read up to its tagged response as fast as
+    Python can: recv_into one big buffer, count, look at the tail only.
+    The bodies are base64 lines (no spaces) and the tags are not in them,
+    so "CRLF TAG SP" at the end of a read is the tagged response.
+    Returns (seconds, untagged bytes, tagged line, kept bytes or None)."""
+    if conn.buf:
+        raise BenchError("unexpected bytes before %s: %r" % (tag, conn.buf))
+    sock = conn.sock
+    mv = memoryview(buf)
+    tagb = tag.encode() + b" "
+    total = 0
+    tail = b""
+    kept = [] if keep else None
+    req = tagb + command.encode() + b"\r\n"
+    t0 = time.perf_counter()
+    sock.sendall(req)
+    while True:
+        n = sock.recv_into(mv)
+        if n == 0:
+            raise BenchError("%s: connection closed after %d bytes"
+                             % (command, total))
+        total += n
+        if keep:
+            kept.append(bytes(mv[:n]))
+        tail = tail[-TAIL:] + bytes(mv[max(0, n - TAIL):n])
+        if mv[n - 1] != 10 or not tail.endswith(b"\r\n"):
+            continue
+        i = tail.rfind(b"\r\n", 0, len(tail) - 2)
+        if i >= 0:
+            line = tail[i + 2:]
+        elif total == len(tail):
+            line = tail
+        else:
+            continue
+        if line.startswith(tagb):
+            break
+    elapsed = time.perf_counter() - t0
+    if not line.startswith(tagb + b"OK"):
+        raise BenchError("%s: %r" % (command, line[:300]))
+    data = b"".join(kept)[:total - len(line)] if keep else None
+    return elapsed, total - len(line), line, data
+
+
+def parse_fetch_literals(data):
+    """Walk untagged FETCH responses with literals: (responses, literal
+    bytes).  Checks the structure the byte count stands for."""
+    pos = 0
+    responses = 0
+    lit_bytes = 0
+    end = len(data)
+    while pos < end:
+        if data.startswith(b"* ", pos):
+            responses += 1
+        while True:
+            i = data.find(b"\r\n", pos)
+            if i < 0:
+                raise BenchError("unterminated line at offset %d" % pos)
+            line = data[pos:i]
+            pos = i + 2
+            if line.endswith(b"}"):
+                j = line.rfind(b"{")
+                size = int(line[j + 1:-1].rstrip(b"+"))
+                lit_bytes += size
+                pos += size
+                continue   # the response goes on after the literal
+            break
+    return responses, lit_bytes
+
+
+def login_examine(port, box):
+    c = Imap(port)
+    c.login()
+    c.command("EXAMINE %s" % box)
+    return c
+
+
+# ---------------------------------------------------------------------------
+# Workloads
+
+def bulk_run(proxies, path, buf, keep=False):
+    pid = proxies.pid(path)
+    c = login_examine(proxies.port(path), BULK_BOX)
+    try:
+        cpu0 = proc_cpu_seconds(pid) if pid else None
+        ns0 = proc_sched_ns(pid) if pid else None
+        secs, nbytes, _line, data = timed_fetch(
+            c, "Zb1", "UID FETCH 1:* (BODY.PEEK[])", buf, keep)
+        cpu1 = proc_cpu_seconds(pid) if pid else None
+        ns1 = proc_sched_ns(pid) if pid else None
+    finally:
+        c.logout()
+    run = {"seconds": secs, "bytes": nbytes, "mb_s": nbytes / secs / 1e6}
+    if pid:
+        run["proxy_cpu_s"] = cpu1 - cpu0
+        if ns0 is not None and ns1 is not None:
+            run["proxy_sched_cpu_s"] = (ns1 - ns0) / 1e9
+    return run, data
+
+
+def flags_run(proxies, path, buf):
+    pid = proxies.pid(path)
+    c = login_examine(proxies.port(path), FLAGS_BOX)
+    try:
+        ns0 = proc_sched_ns(pid) if pid else None
+        cpu0 = proc_cpu_seconds(pid) if pid else None
+        secs, nbytes, _line, _ = timed_fetch(
+            c, "Zf1", "UID FETCH 1:* (UID FLAGS)", buf)
+        cpu1 = proc_cpu_seconds(pid) if pid else None
+        ns1 = proc_sched_ns(pid) if pid else None
+    finally:
+        c.logout()
+    run = {"ms": secs * 1e3, "bytes": nbytes}
+    if pid:
+        run["proxy_cpu_s"] = cpu1 - cpu0
+        if ns0 is not None and ns1 is not None:
+            run["proxy_sched_cpu_s"] = (ns1 - ns0) / 1e9
+    return run
+
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile."""
+    k = max(0, min(len(sorted_values) - 1,
+                   int(-(-p * len(sorted_values) // 100)) - 1))
+    return sorted_values[k]
+
+
+def noop_batch(conn, first, count):
+    """COUNT sequential NOOP round trips on CONN, tags from FIRST on;
+    returns the latencies in microseconds."""
+    sock = conn.sock
+    lat = []
+    for i in range(first, first + count):
+        tag = b"n%d " % i
+        req = tag + b"NOOP\r\n"
+        t0 = time.perf_counter_ns()
+        sock.sendall(req)
+        data = b""
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise BenchError("NOOP: connection closed")
+            data += chunk
+            if data.endswith(b"\r\n"):
+                j = data.rfind(b"\r\n", 0, len(data) - 2)
+                j = j + 2 if j >= 0 else 0
+                if data.startswith(tag, j):
+                    break
+        t1 = time.perf_counter_ns()
+        if not data.startswith(tag + b"OK", j):
+            raise BenchError("NOOP: %r" % data[:200])
+        lat.append((t1 - t0) / 1e3)
+    return lat
+
+
+def latency_summary(lat):
+    lat = sorted(lat)
+    return {"count": len(lat),
+            "p50_us": percentile(lat, 50), "p90_us": percentile(lat, 90),
+            "p99_us": percentile(lat, 99), "min_us": lat[0],
+            "max_us": lat[-1], "mean_us": statistics.fmean(lat)}
+
+
+def open_idle_sessions(port, count, batch=100):
+    """COUNT logged-in sessions on PORT, opened BATCH at a time (connect
+    all, read the greetings, send every LOGIN, read every answer)."""
+    conns = []
+    try:
+        for start in range(0, count, batch):
+            group = []
+            for _ in range(min(batch, count - start)):
+                s = socket.create_connection((HOST, port), 60)
+                group.append([s, b""])
+                conns.append(s)
+            for g in group:
+                g[1] = _read_line(g[0], b"")[1]
+                g[0].sendall(b"l LOGIN %s %s\r\n" % (USER.encode(),
+                                                    PASSWORD.encode()))
+            for g in group:
+                rest = g[1]
+                while True:
+                    line, rest = _read_line(g[0], rest)
+                    if line.startswith(b"l "):
+                        break
+                if not line.startswith(b"l OK"):
+                    raise BenchError("idle session LOGIN: %r" % line[:200])
+    except BaseException:
+        for s in conns:
+            s.close()
+        raise
+    return conns
+
+
+def _read_line(sock, buf):
+    while True:
+        i = buf.find(b"\r\n")
+        if i >= 0:
+            return buf[:i + 2], buf[i + 2:]
+        data = sock.recv(65536)
+        if not data:
+            raise BenchError("idle session closed; pending %r" % buf[:200])
+        buf += data
+
+
+def fd_count(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def wait_fds(pid, limit, timeout=30):
+    """Wait until PID has at most LIMIT descriptors open (its sessions
+    are closed); returns the count."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = fd_count(pid)
+        if n <= limit or time.monotonic() > deadline:
+            return n
+        time.sleep(0.05)
+
+
+def idle_memory(pid, port, sessions, settle=1.0):
+    """Open SESSIONS logged-in sessions through the proxy PID listening
+    on PORT and return its memory growth per session."""
+    fds0 = fd_count(pid)
+    # Warm up: a few sessions opened and closed, so pools and lazily
+    # set up structures exist before the baseline.
+    warm = open_idle_sessions(port, 10)
+    for s in warm:
+        s.close()
+    wait_fds(pid, fds0)
+    time.sleep(settle)
+    rss0, pss0, anon0 = proc_mem_kib(pid)
+    t0 = time.monotonic()
+    conns = open_idle_sessions(port, sessions)
+    opened_s = time.monotonic() - t0
+    try:
+        time.sleep(settle)
+        rss1, pss1, anon1 = proc_mem_kib(pid)
+    finally:
+        for s in conns:
+            s.close()
+    # Let the proxy close its side before anything else is measured.
+    if wait_fds(pid, fds0) > fds0:
+        raise BenchError("proxy still has %d descriptors open 30 s after "
+                         "the idle sessions closed (%d before)"
+                         % (fd_count(pid), fds0))
+
+    def per(a, b):
+        return None if a is None or b is None else (b - a) / sessions
+    return {
+        "sessions": sessions, "open_seconds": opened_s,
+        "rss_before_kib": rss0, "rss_after_kib": rss1,
+        "pss_before_kib": pss0, "pss_after_kib": pss1,
+        "rss_kib_per_session": per(rss0, rss1),
+        "pss_kib_per_session": per(pss0, pss1),
+        "pss_anon_kib_per_session": per(anon0, anon1),
+    }
+
+
+def wait_sessions_gone(dovecot, timeout=30):
+    """Wait until our Dovecot's imap processes (children of its master
+    named dovecot/imap...) are gone: the idle sessions' processes would
+    otherwise compete for CPU with the next measurement."""
+    master = dovecot.proc.pid
+    deadline = time.monotonic() + timeout
+    while True:
+        n = 0
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % p) as f:
+                    stat = f.read()
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            if ppid == master and cmd.startswith(b"dovecot/imap") and \
+                    not cmd.startswith(b"dovecot/imap-"):
+                n += 1
+        if n == 0 or time.monotonic() > deadline:
+            return n
+        time.sleep(0.1)
+
+
+# ---------------------------------------------------------------------------
+# Report
+
+def fmt(v, spec="%.1f"):
+    return "-" if v is None else spec % v
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def verdict(ok):
+    return "-" if ok is None else ("meets" if ok else "MISSES")
+
+
+def print_table(res):
+    rows = []
+
+    def row(name, d, h, m, rat="", target="", v=""):
+        rows.append((name, d, h, m, rat, target, v))
+
+    b = res["bulk_fetch"]
+    row("bulk FETCH BODY.PEEK[] MB/s (median of %d)" % b["runs_per_path"],
+        *(fmt(b["median_mb_s"][p]) for p in PATHS),
+        fmt(b["ratio_msgeventd_haproxy"], "%.2f"),
+        ">= %.2f" % TARGET_THROUGHPUT_RATIO, verdict(b["meets_target"]))
+    row("  best MB/s", *(fmt(b["best_mb_s"][p]) for p in PATHS),
+        fmt(ratio(b["best_mb_s"]["msgeventd"], b["best_mb_s"]["haproxy"]),
+            "%.2f"))
+    row("  bytes per FETCH (untagged)",
+        *(str(b["bytes"][p]) for p in PATHS), "", "== direct",
+        "ok" if b["bytes_equal"] else "DIFFER")
+    c = res["cpu_per_gb"]
+    row("proxy CPU s per GB, bulk (utime+stime)", "-",
+        fmt(c["haproxy"], "%.3f"), fmt(c["msgeventd"], "%.3f"),
+        fmt(c["ratio_msgeventd_haproxy"], "%.2f"),
+        "<= %.1f" % TARGET_CPU_RATIO, verdict(c["meets_target"]))
+    row("  same, from schedstat (ns)", "-",
+        fmt(c["sched_haproxy"], "%.3f"), fmt(c["sched_msgeventd"], "%.3f"),
+        fmt(ratio(c["sched_msgeventd"], c["sched_haproxy"]), "%.2f"))
+    f = res["flags_fetch"]
+    row("FETCH (UID FLAGS) %d msgs, ms (median of %d)" % (
+        f["messages"], f["runs_per_path"]),
+        *(fmt(f["median_ms"][p]) for p in PATHS),
+        fmt(ratio(f["median_ms"]["msgeventd"], f["median_ms"]["haproxy"]),
+            "%.2f"))
+    row("  best ms", *(fmt(f["best_ms"][p]) for p in PATHS))
+    row("  proxy CPU ms per FETCH (schedstat)", "-",
+        *(fmt(f["proxy_cpu_ms"].get(p)) for p in ("haproxy", "msgeventd")),
+        fmt(ratio(f["proxy_cpu_ms"].get("msgeventd"),
+                  f["proxy_cpu_ms"].get("haproxy")), "%.2f"))
+    n = res["noop"]
+    for q in ("p50", "p90", "p99"):
+        row("NOOP round trip %s us (%d)" % (q, n["count"]),
+            *(fmt(n[p][q + "_us"]) for p in PATHS),
+            fmt(ratio(n["msgeventd"][q + "_us"], n["haproxy"][q + "_us"]),
+                "%.2f"))
+    row("  NOOP added by proxy, p50 us", "-",
+        *(fmt(n[p]["p50_us"] - n["direct"]["p50_us"])
+          for p in ("haproxy", "msgeventd")))
+    m = res["idle_memory"]
+    row("idle session KiB, VmRSS growth / %d" % m["sessions"], "-",
+        fmt(m["haproxy"]["rss_kib_per_session"], "%.2f"),
+        fmt(m["msgeventd"]["rss_kib_per_session"], "%.2f"), "",
+        "<= %g" % TARGET_IDLE_KIB, verdict(m["meets_target"]))
+    row("idle session KiB, Pss growth / %d" % m["sessions"], "-",
+        fmt(m["haproxy"]["pss_kib_per_session"], "%.2f"),
+        fmt(m["msgeventd"]["pss_kib_per_session"], "%.2f"), "",
+        "<= %g" % TARGET_IDLE_KIB)
+
+    head = ("workload", "direct", "haproxy", "msgeventd", "mev/hap",
+            "target", "")
+    widths = [max(len(str(r[i])) for r in rows + [head])
+              for i in range(len(head))]
+    line = "  ".join("%-*s" % (widths[0], head[0]) if i == 0 else
+                     "%*s" % (widths[i], head[i]) for i in range(len(head)))
+    out = [line, "-" * len(line)]
+    for r in rows:
+        out.append("  ".join("%-*s" % (widths[0], r[0]) if i == 0 else
+                             "%*s" % (widths[i], r[i])
+                             for i in range(len(r))))
+    print("\n".join(out))
+    print()
+    nd = res["tcp_nodelay"]
+    for p in ("haproxy", "msgeventd"):
+        print("TCP_NODELAY on %s's sockets (client side / backend side): %s"
+              % (p, _nodelay_text(nd.get(p))))
+    print("msgeventd events sent to the syslog sink: %d (%d bytes)"
+          % (res["events"]["datagrams"], res["events"]["bytes"]))
+    print("idle sessions: logged in through each proxy to the same "
+          "Dovecot, each proxy freshly started")
+    print("host: Linux %s, %d CPUs shared by client, proxy and Dovecot; "
+          "%s; Dovecot %s" % (res["host"]["kernel"], res["host"]["cpus"],
+                              res["haproxy_version"].split(" - ")[0],
+                              res["dovecot"]["version"].split()[0]))
+    print("MB = 10^6 bytes, GB = 10^9 bytes; the paths take turns in every "
+          "workload; figures on a busy machine vary by tens of percent")
+
+
+def _nodelay_text(d):
+    if not d:
+        return "not checked"
+    if "error" in d:
+        return "unknown (%s)" % d["error"]
+
+    def one(v):
+        if not v:
+            return "none seen"
+        return "on" if all(v) else ("off" if not any(v) else "mixed")
+    return "%s / %s" % (one(d.get("client")), one(d.get("backend")))
+
+
+# ---------------------------------------------------------------------------
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build",
+                                                     "msgeventd"))
+    ap.add_argument("--json", default=os.path.join(ROOT, "build",
+                                                   "bench.json"))
+    ap.add_argument("--bulk-messages", type=int, default=100)
+    ap.add_argument("--bulk-size", type=int, default=1 << 20)
+    ap.add_argument("--bulk-runs", type=int, default=9)
+    ap.add_argument("--flags-messages", type=int, default=20000)
+    ap.add_argument("--flags-runs", type=int, default=9)
+    ap.add_argument("--noops", type=int, default=2000)
+    ap.add_argument("--sessions", type=int, default=1000)
+    ap.add_argument("--quick", action="store_true",
+                    help="small sizes, to try the bench itself out")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.bulk_messages, args.bulk_runs = 10, 2
+        args.flags_messages, args.flags_runs = 2000, 2
+        args.noops, args.sessions = 200, 100
+
+    binary = os.path.abspath(args.binary)
+    if not os.access(binary, os.X_OK):
+        raise BenchError("%s: not an executable (run make first)" % binary)
+
+    # The client side needs a descriptor per idle session too.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65536 if hard == resource.RLIM_INFINITY else min(65536, hard)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if nofile < 3 * args.sessions + 200:
+        raise BenchError("open-file limit %d is too low for %d sessions"
+                         % (nofile, args.sessions))
+
+    t_start = time.monotonic()
+    res = {
+        "version": 1,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "binary": binary,
+        "host": {"kernel": platform.release(), "cpus": os.cpu_count(),
+                 "python": platform.python_version(),
+                 "nofile_limit": nofile},
+        "targets": {"throughput_ratio_min": TARGET_THROUGHPUT_RATIO,
+                    "cpu_per_gb_ratio_max": TARGET_CPU_RATIO,
+                    "idle_kib_per_session_max": TARGET_IDLE_KIB},
+        "units": {"MB": 1e6, "GB": 1e9, "KiB": 1024},
+    }
+
+    log("starting Dovecot")
+    dovecot = BenchDovecot()
+    dovecot.start()
+    try:
+        log("writing %d x %d bytes and %d tiny messages" % (
+            args.bulk_messages, args.bulk_size, args.flags_messages))
+        nbulk, nflags = populate(dovecot, args.bulk_messages,
+                                 args.bulk_size, args.flags_messages)
+        buf = bytearray(8 << 20)
+        # Dovecot indexes the mailboxes on first SELECT; read everything
+        # once so the page cache and its cache files are warm.
+        t0 = time.monotonic()
+        c = Imap(dovecot.imap_port)
+        c.login()
+        c.command("SELECT %s" % BULK_BOX)
+        timed_fetch(c, "W1", "UID FETCH 1:* (BODY.PEEK[])", buf)
+        c.command("SELECT %s" % FLAGS_BOX)
+        timed_fetch(c, "W2", "UID FETCH 1:* (UID FLAGS)", buf)
+        c.logout()
+        log("Dovecot indexed the mailboxes in %.1f s" % (
+            time.monotonic() - t0))
+        res["dovecot"] = {"version": subprocess.run(
+            ["dovecot", "--version"], capture_output=True,
+            text=True).stdout.strip()}
+        res["setup"] = {"bulk_bytes_on_disk": nbulk,
+                        "flags_bytes_on_disk": nflags,
+                        "index_seconds": time.monotonic() - t0}
+
+        sink = SyslogSink()
+        proxies = Proxies(binary, dovecot.imap_port, sink)
+        try:
+            run_all(args, res, dovecot, proxies, sink, buf)
+        except BaseException:
+            for stop in (proxies.stop_haproxy, proxies.stop_msgeventd):
+                try:
+                    stop()
+                except Exception:   # the first failure is the news
+                    pass
+            raise
+        # Raises if a proxy died or msgeventd did not exit 0 on SIGTERM.
+        proxies.stop_haproxy()
+        proxies.stop_msgeventd()
+    except BenchError:
+        log("the end of Dovecot's log:\n%s" % tail_file(dovecot.log, 15))
+        raise
+    finally:
+        dovecot.stop()
+
+    sink.drain()
+    res["events"] = {"datagrams": sink.count, "bytes": sink.bytes}
+    res["elapsed_seconds"] = time.monotonic() - t_start
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(res, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print()
+    print_table(res)
+    print("\nelapsed %.0f s; results in %s" % (res["elapsed_seconds"],
+                                                os.path.relpath(args.json)))
+    return 0
+
+
+def run_all(args, res, dovecot, proxies, sink, buf):
+    # -- idle memory first, on freshly started proxies.
+    mem = {"sessions": args.sessions}
+    res["haproxy_version"] = HAProxy.version()
+    for path, start in (("haproxy", proxies.start_haproxy),
+                        ("msgeventd", proxies.start_msgeventd)):
+        start()
+        log("%d idle sessions through %s" % (args.sessions, path))
+        mem[path] = idle_memory(proxies.pid(path), proxies.port(path),
+                                args.sessions)
+        proxies.check_alive("the idle sessions")
+        wait_sessions_gone(dovecot)
+    v = mem["msgeventd"]["rss_kib_per_session"]
+    mem["meets_target"] = None if v is None else v <= TARGET_IDLE_KIB
+    mem["backend"] = "the bench's Dovecot (logged-in sessions)"
+    res["idle_memory"] = mem
+    # msgeventd's events per phase (HAProxy and direct send none).
+    phase_events = res["events_by_phase"] = {}
+    phase_events["idle"] = sink.drain()
+
+    # -- bulk FETCH: an untimed run per path keeping every byte, checked
+    # against direct; then the timed runs, interleaved.
+    bulk = {"messages": args.bulk_messages,
+            "message_size": args.bulk_size,
+            "runs_per_path": args.bulk_runs, "runs": {p: [] for p in PATHS},
+            "bytes": {}, "sha256": {}}
+    for path in PATHS:
+        log("bulk FETCH check via %s" % path)
+        run, data = bulk_run(proxies, path, buf, keep=True)
+        nresp, nlit = parse_fetch_literals(data)
+        if nresp != args.bulk_messages:
+            raise BenchError("%s: %d FETCH responses, expected %d"
+                             % (path, nresp, args.bulk_messages))
+        bulk["bytes"][path] = len(data)
+        bulk["sha256"][path] = hashlib.sha256(data).hexdigest()
+        bulk.setdefault("literal_bytes", {})[path] = nlit
+        del data
+    bulk["bytes_equal"] = len(set(bulk["bytes"].values())) == 1 and \
+        len(set(bulk["sha256"].values())) == 1
+    if not bulk["bytes_equal"]:
+        raise BenchError("bulk FETCH differs between paths: bytes %r, "
+                         "sha256 %r" % (bulk["bytes"], bulk["sha256"]))
+    phase_events["bulk_check"] = sink.drain()
+    for i in range(args.bulk_runs):
+        for path in PATHS:
+            run, _ = bulk_run(proxies, path, buf)
+            if run["bytes"] != bulk["bytes"]["direct"]:
+                raise BenchError("bulk FETCH via %s: %d bytes, direct %d"
+                                 % (path, run["bytes"],
+                                    bulk["bytes"]["direct"]))
+            bulk["runs"][path].append(run)
+            log("bulk run %d %-9s %7.1f MB/s" % (i + 1, path, run["mb_s"]))
+        proxies.check_alive("bulk FETCH")
+    phase_events["bulk"] = sink.drain()
+    mbs = {p: [r["mb_s"] for r in bulk["runs"][p]] for p in PATHS}
+    bulk["median_mb_s"] = {p: statistics.median(mbs[p]) for p in PATHS}
+    bulk["best_mb_s"] = {p: max(mbs[p]) for p in PATHS}
+    bulk["ratio_msgeventd_haproxy"] = ratio(bulk["median_mb_s"]["msgeventd"],
+                                            bulk["median_mb_s"]["haproxy"])
+    bulk["meets_target"] = bulk["ratio_msgeventd_haproxy"] >= \
+        TARGET_THROUGHPUT_RATIO
+    res["bulk_fetch"] = bulk
+
+    cpu = {}
+    for p in ("haproxy", "msgeventd"):
+        gb = sum(r["bytes"] for r in bulk["runs"][p]) / 1e9
+        cpu[p] = sum(r["proxy_cpu_s"] for r in bulk["runs"][p]) / gb
+        sched = [r.get("proxy_sched_cpu_s") for r in bulk["runs"][p]]
+        cpu["sched_" + p] = None if None in sched else sum(sched) / gb
+    cpu["ratio_msgeventd_haproxy"] = ratio(cpu["msgeventd"], cpu["haproxy"])
+    cpu["meets_target"] = None if cpu["ratio_msgeventd_haproxy"] is None \
+        else cpu["ratio_msgeventd_haproxy"] <= TARGET_CPU_RATIO
+    cpu["note"] = ("utime+stime from /proc/PID/stat (%d Hz ticks) summed "
+                   "over the timed bulk runs, divided by the bytes relayed"
+                   % CLK_TCK)
+    res["cpu_per_gb"] = cpu
+
+    # -- FETCH (UID FLAGS)
+    flags = {"messages": args.flags_messages,
+             "runs_per_path": args.flags_runs,
+             "runs": {p: [] for p in PATHS}}
+    for i in range(args.flags_runs):
+        for path in PATHS:
+            run = flags_run(proxies, path, buf)
+            flags["runs"][path].append(run)
+        proxies.check_alive("FETCH (UID FLAGS)")
+    sizes = {p: {r["bytes"] for r in flags["runs"][p]} for p in PATHS}
+    if any(s != sizes["direct"] for s in sizes.values()) or \
+            len(sizes["direct"]) != 1:
+        raise BenchError("FETCH (UID FLAGS) byte counts differ: %r" % sizes)
+    flags["bytes"] = sizes["direct"].pop()
+    flags["median_ms"] = {p: statistics.median(
+        r["ms"] for r in flags["runs"][p]) for p in PATHS}
+    flags["best_ms"] = {p: min(r["ms"] for r in flags["runs"][p])
+                        for p in PATHS}
+    flags["proxy_cpu_ms"] = {}
+    for p in ("haproxy", "msgeventd"):
+        v = [r.get("proxy_sched_cpu_s") for r in flags["runs"][p]]
+        if None not in v:
+            flags["proxy_cpu_ms"][p] = statistics.median(v) * 1e3
+    res["flags_fetch"] = flags
+    phase_events["flags"] = sink.drain()
+    log("FETCH (UID FLAGS) median ms: " + ", ".join(
+        "%s %.1f" % (p, flags["median_ms"][p]) for p in PATHS))
+
+    # -- NOOP round trips: one logged-in connection per path, the
+    # round trips done in interleaved rounds so that a disturbance hits
+    # every path alike; TCP_NODELAY looked at while the sessions are open.
+    noop = {"count": args.noops, "rounds": NOOP_ROUNDS}
+    conns = {}
+    lat = {p: [] for p in PATHS}
+    nodelay = {}
+    try:
+        for path in PATHS:
+            conns[path] = Imap(proxies.port(path))
+            conns[path].login()
+            noop_batch(conns[path], 0, max(20, args.noops // 10))
+        per_round = -(-args.noops // NOOP_ROUNDS)
+        done = 0
+        while done < args.noops:
+            n = min(per_round, args.noops - done)
+            for path in PATHS:
+                lat[path] += noop_batch(conns[path], 100000 + done, n)
+            done += n
+        for path in ("haproxy", "msgeventd"):
+            nodelay[path] = socket_options(proxies.pid(path),
+                                           proxies.port(path),
+                                           proxies.dovecot_port)
+    finally:
+        for c in conns.values():
+            c.logout()
+    for path in PATHS:
+        noop[path] = latency_summary(lat[path])
+        log("NOOP %-9s p50 %.1f us" % (path, noop[path]["p50_us"]))
+    proxies.check_alive("NOOP")
+    res["noop"] = noop
+    phase_events["noop"] = sink.drain()
+    res["tcp_nodelay"] = nodelay
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BenchError as e:
+        log("FAILED: %s" % e)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        log("interrupted")
+        sys.exit(130)
