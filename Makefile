@@ -52,13 +52,14 @@ $(BUILD)/%.o: %.c
 # Unit tests: one cmocka binary per module.  test_imap_parser links libc
 # alone: needing more means the parser's boundary broke.
 UNIT_TESTS := test_imap_parser test_imap_infer test_msgevent test_config \
-	      test_loop test_out_syslog
+	      test_loop test_out_syslog test_out
 $(BUILD)/tests/test_imap_parser: $(call obj,tests/unit/test_imap_parser.c parser/imap_parser.c)
 $(BUILD)/tests/test_imap_infer: $(call obj,tests/unit/test_imap_infer.c tests/unit/transcript.c $(PARSER_SRC))
 $(BUILD)/tests/test_msgevent: $(call obj,tests/unit/test_msgevent.c parser/msgevent.c)
 $(BUILD)/tests/test_config: $(call obj,tests/unit/test_config.c proxy/config.c proxy/diag.c)
 $(BUILD)/tests/test_loop: $(call obj,tests/unit/test_loop.c proxy/loop.c)
 $(BUILD)/tests/test_out_syslog: $(call obj,tests/unit/test_out_syslog.c outputs/out_syslog.c parser/msgevent.c)
+$(BUILD)/tests/test_out: $(call obj,tests/unit/test_out.c outputs/out.c outputs/out_syslog.c parser/msgevent.c proxy/loop.c proxy/diag.c)
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)): $(BUILD)/tests/%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS)

@@ -109,7 +109,7 @@ run_until_(wait_cond *cond, void *arg, const char *what)
 		fail_msg("still not %s after %d ms", what, WAIT_MAX_MS);
 }
 
-#define run_until(cond, arg)	run_until_(cond, arg, #cond)
+#define run_until(cond, arg)	run_until_(cond, arg, #cond "(" #arg ")")
 
 /*
  * Events and their messages.
@@ -728,7 +728,7 @@ test_tcp_partial_frame_resent(void **state)
  * then the output's queue, then events are dropped and counted, and
  * out_emit() keeps returning: emitting runs to the end without the loop.
  * What was taken before the first drop arrives once the collector
- * reads, numbered 1..N - dropped.
+ * reads, numbered 1..N - dropped; the next events come after the gap.
  */
 static void
 test_tcp_stalled_drops(void **state)
@@ -771,6 +771,12 @@ test_tcp_stalled_drops(void **state)
 	st = stats();
 	assert_int_equal(st.sent, taken);
 	assert_int_equal(st.dropped, nemitted - taken);
+
+	/* Dropped events used up their numbers: the collector sees a gap. */
+	emit(2);
+	c->want_frames = taken + 2;
+	run_until(coll_has, c);
+	assert_frames(c, taken, taken + 2, 1, (long)first_drop + 1001);
 	coll_free(c);
 }
 
