@@ -36,32 +36,46 @@ import time
 
 HOST = "127.0.0.1"
 
-# Every process started through this module that has not been stopped.
+# Every process started through this module and not yet reaped, and
+# every temporary directory made for one and not yet removed: atexit
+# stops and removes whatever a test (or an interrupted run) left.
 _LIVE = []
+_TMPDIRS = []
 
 
 def _kill_all():
     for proc in list(_LIVE):
         _terminate(proc, 5)
+    for d in list(_TMPDIRS):
+        _remove_tmp(d)
 
 
 atexit.register(_kill_all)
 
 
 def _terminate(proc, timeout):
-    """SIGTERM, then SIGKILL after TIMEOUT seconds; returns the status."""
-    try:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-    finally:
-        if proc in _LIVE:
-            _LIVE.remove(proc)
+    """SIGTERM, then SIGKILL after TIMEOUT seconds; returns the status.
+    The process stays in _LIVE until it has been reaped, so an exception
+    (SIGTERM turned into SystemExit, Ctrl-C) leaves it to atexit."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc in _LIVE:
+        _LIVE.remove(proc)
     return proc.returncode
+
+
+def _remove_tmp(d):
+    if d in _TMPDIRS:
+        _TMPDIRS.remove(d)
+    if os.environ.get("KEEP_TMP"):
+        sys.stderr.write("harness: kept %s\n" % d)
+    else:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def _spawn(argv, stdout, stderr, **kw):
@@ -113,6 +127,43 @@ def port_accepts(port, host=HOST):
         return False
 
 
+def port_listening(port):
+    """True if some socket listens on TCP PORT, read from /proc/net/tcp*
+    so that asking does not make a connection (a msgeventd session);
+    falls back to connecting where /proc is not there."""
+    found_proc = False
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        found_proc = True
+        for line in lines:
+            fields = line.split()
+            # local_address is HEXIP:HEXPORT; state 0A is LISTEN.
+            if (len(fields) > 3 and fields[3] == "0A" and
+                    int(fields[1].rsplit(":", 1)[1], 16) == port):
+                return True
+    return False if found_proc else port_accepts(port)
+
+
+def greets(port, prefix, host=HOST):
+    """True if a connection to PORT is greeted with a line starting with
+    PREFIX within a second."""
+    try:
+        with socket.create_connection((host, port), timeout=1) as s:
+            data = b""
+            while b"\n" not in data:
+                chunk = s.recv(1024)
+                if not chunk:
+                    return False
+                data += chunk
+            return data.startswith(prefix)
+    except OSError:
+        return False
+
+
 def _tail(path, n=40):
     try:
         with open(path, "rb") as f:
@@ -132,6 +183,7 @@ class _Service:
         if tmpdir is None:
             # Short path: Unix socket paths must fit in 108 bytes.
             tmpdir = tempfile.mkdtemp(prefix="mev-%s-" % self.name[:4])
+            _TMPDIRS.append(tmpdir)
         self.tmp = tmpdir
         self.proc = None
 
@@ -173,11 +225,8 @@ class _Service:
         return rc
 
     def _cleanup_tmp(self):
-        if self._own_tmp and os.path.isdir(self.tmp):
-            if os.environ.get("KEEP_TMP"):
-                sys.stderr.write("harness: kept %s\n" % self.tmp)
-            else:
-                shutil.rmtree(self.tmp, ignore_errors=True)
+        if self._own_tmp and self.tmp in _TMPDIRS:
+            _remove_tmp(self.tmp)
 
 
 # ---------------------------------------------------------------------------
@@ -212,6 +261,8 @@ default_login_user = {login_user}
 mail_location = maildir:{tmp}/mail/%u
 mail_max_userip_connections = 1000
 mail_plugins =
+# Long lines must meet msgeventd's limit (64 KiB), not Dovecot's.
+imap_max_line_length = 1M
 protocol imap {{
   mail_max_userip_connections = 1000
 }}
@@ -225,6 +276,7 @@ passdb {{
 userdb {{
   driver = passwd-file
   args = username_format=%u {tmp}/passwd
+  override_fields = uid={uid} gid={gid} home={tmp}/home/%u
 }}
 service imap-login {{
   inet_listener imap {{
@@ -242,6 +294,14 @@ service pop3-login {{
   }}
   inet_listener pop3s {{
     port = 0
+  }}
+}}
+# Failed logins slow every later login from 127.0.0.1 down (anvil's auth
+# penalty, up to 15 s).  The auth process skips the penalty when it cannot
+# reach anvil's penalty socket, so move that socket out of its way.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    path = anvil-auth-penalty-off
   }}
 }}
 service lmtp {{
@@ -271,24 +331,48 @@ class Dovecot(_Service):
     def _write_config(self):
         uid, gid = os.getuid(), os.getgid()
         if uid == 0:
+            # Dovecot refuses to run mail processes as root (a userdb
+            # uid 0 is an error whatever first_valid_uid says), so the
+            # mailboxes belong to nobody:nogroup.
             internal_user, internal_group = "dovecot", "dovecot"
             login_user = "dovenull"
+            mail_pw = pwd.getpwnam("nobody")
+            mail_uid, mail_gid = mail_pw.pw_uid, mail_pw.pw_gid
         else:
             # Unprivileged Dovecot: every process runs as us.
             internal_user = pwd.getpwuid(uid).pw_name
             internal_group = grp.getgrgid(gid).gr_name
             login_user = internal_user
+            mail_uid, mail_gid = uid, gid
+        self.mail_uid, self.mail_gid = mail_uid, mail_gid
         for d in ("run", "state", "mail", "home"):
             os.makedirs(self.path(d), exist_ok=True)
+        for d in ("mail", "home"):
+            os.chown(self.path(d), mail_uid, mail_gid)
+        # The auth and mail processes run as other users: they must
+        # reach the passwd-file (test passwords only) and the mailboxes.
+        os.chmod(self.tmp, 0o711)
+        if uid == 0:
+            parent = os.path.dirname(os.path.abspath(self.tmp))
+            while True:
+                if not os.stat(parent).st_mode & 0o001:
+                    raise RuntimeError(
+                        "Dovecot's unprivileged processes cannot pass "
+                        "through %s (mode %o): use another TMPDIR"
+                        % (parent, os.stat(parent).st_mode & 0o7777))
+                if parent == "/":
+                    break
+                parent = os.path.dirname(parent)
         with open(self.path("passwd"), "w") as f:
             for user, pw in self.users.items():
-                # user:password:uid:gid:gecos:home:shell
-                f.write("%s:{PLAIN}%s:%d:%d::%s::\n"
-                        % (user, pw, uid, gid, self.path("home", user)))
+                # user:password:uid:gid:gecos:home:shell; uid, gid and
+                # home come from the userdb's override_fields.
+                f.write("%s:{PLAIN}%s::::::\n" % (user, pw))
+        os.chmod(self.path("passwd"), 0o644)
         with open(self.conf, "w") as f:
             f.write(DOVECOT_CONF.format(
                 tmp=self.tmp, imap_port=self.imap_port,
-                pop3_port=self.pop3_port, uid=uid, gid=gid,
+                pop3_port=self.pop3_port, uid=mail_uid, gid=mail_gid,
                 internal_user=internal_user, internal_group=internal_group,
                 login_user=login_user))
 
@@ -299,9 +383,11 @@ class Dovecot(_Service):
                            subprocess.STDOUT)
         out.close()
 
+        # The listeners accept before the auth process is up; the login
+        # processes greet only once it is.
         def ready():
-            return (port_accepts(self.imap_port)
-                    and port_accepts(self.pop3_port)
+            return (greets(self.imap_port, b"* OK")
+                    and greets(self.pop3_port, b"+OK")
                     and os.path.exists(self.lmtp_socket))
         self._wait_ready(ready, timeout, self.log)
         return self
@@ -493,6 +579,7 @@ class Msgeventd(_Service):
         self.conf = self.path("msgeventd.conf")
         self.stderr_file = self.path("msgeventd.stderr")
         self.exit_status = None
+        self.final_stderr = b""     # all of stderr, kept by stop()
 
     def start(self, timeout=10):
         with open(self.conf, "w") as f:
@@ -501,13 +588,16 @@ class Msgeventd(_Service):
         self.proc = _spawn([self.binary, "-c", self.conf],
                            subprocess.DEVNULL, err)
         err.close()
-        self._wait_ready(lambda: all(port_accepts(p)
+        self._wait_ready(lambda: all(port_listening(p)
                                      for p in self.wait_ports),
                          timeout, self.stderr_file)
         return self
 
     def stderr(self):
-        """Everything msgeventd wrote to stderr so far."""
+        """Everything msgeventd wrote to stderr so far (after stop():
+        all of it)."""
+        if self.proc is not None and self.proc not in _LIVE:
+            return self.final_stderr
         try:
             with open(self.stderr_file, "rb") as f:
                 return f.read()
@@ -527,28 +617,33 @@ class Msgeventd(_Service):
             self._cleanup_tmp()
             return None
         problem = None
-        try:
-            if self.proc.poll() is not None:
-                problem = "msgeventd had already exited with status %s" \
+        # An exception here (SIGTERM turned into SystemExit, Ctrl-C)
+        # leaves the process in _LIVE and the temp dir for atexit.
+        if self.proc.poll() is not None:
+            problem = "msgeventd had already exited with status %s" \
+                % self.proc.returncode
+        else:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(self.STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                problem = "msgeventd did not exit within %d s of SIGTERM" \
+                    % self.STOP_TIMEOUT
+            if problem is None and self.proc.returncode != 0:
+                problem = "msgeventd exited with status %s after SIGTERM" \
                     % self.proc.returncode
-            else:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(self.STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-                    problem = "msgeventd did not exit within %d s of " \
-                        "SIGTERM" % self.STOP_TIMEOUT
-                if problem is None and self.proc.returncode != 0:
-                    problem = "msgeventd exited with status %s after " \
-                        "SIGTERM" % self.proc.returncode
-        finally:
-            if self.proc in _LIVE:
-                _LIVE.remove(self.proc)
-            self.exit_status = self.proc.returncode
-            log = _tail(self.stderr_file)
-            self._cleanup_tmp()
+        if self.proc in _LIVE:
+            _LIVE.remove(self.proc)
+        self.exit_status = self.proc.returncode
+        log = _tail(self.stderr_file)
+        try:
+            with open(self.stderr_file, "rb") as f:
+                self.final_stderr = f.read()
+        except OSError:
+            pass
+        self._cleanup_tmp()
         if problem:
             raise AssertionError("%s; stderr:\n%s" % (problem, log))
         return self.exit_status
@@ -588,14 +683,12 @@ class RawClient:
         self.sock = socket.create_connection((host, port), timeout)
         if nodelay:
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # What msgeventd reports as clientPort; kept for after close().
+        self.local_port = self.sock.getsockname()[1]
         self.buf = b""
         self.sent = bytearray()
         self.received = bytearray()
         self.eof = False
-
-    @property
-    def local_port(self):
-        return self.sock.getsockname()[1]
 
     def __enter__(self):
         return self
