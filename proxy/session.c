@@ -58,7 +58,8 @@ struct pipe {
 enum session_state {
 	SESSION_CONNECTING,		/* waiting for the backend connect */
 	SESSION_RELAYING,
-	SESSION_CLOSING,		/* flushing a last message to the client */
+	SESSION_CLOSING,		/* flushing the last bytes to the client */
+	SESSION_LINGERING,		/* FIN sent; discarding what the client still sends */
 };
 
 struct session {
@@ -119,6 +120,8 @@ session_action(const struct session *s)
 		return "relaying";
 	case SESSION_CLOSING:
 		return "closing";
+	case SESSION_LINGERING:
+		return "lingering";
 	}
 	return "?";
 }
@@ -281,9 +284,26 @@ pipe_flush(struct pipe *p)
 }
 
 /*
- * Queue a message of the proxy's own for the client (a "* BYE"), after
- * whatever is already pending for it, and end the session once it is
- * out.  The backend is closed at once: nothing more is relayed.
+ * The client's last bytes are out: send FIN and read (and discard) what
+ * the client still sends until it closes or the linger timer fires.
+ * Closing a socket with unread input makes the kernel send RST, which
+ * can destroy the last bytes before the client read them (a BYE, the
+ * server's final reply): nginx's lingering close, for the same reason.
+ */
+static void
+session_linger(struct session *s)
+{
+	(void)shutdown(s->cfd, SHUT_WR);
+	s->state = SESSION_LINGERING;
+	loop_set_fd(s->set->loop, s->cfd, LOOP_READ);
+}
+
+/*
+ * End the relay: close the backend at once, deliver to the client what
+ * is pending for it plus LINE (a "* BYE" of the proxy's own; may be
+ * empty), then linger.  Used when the proxy ends a session and when the
+ * backend failed, so that the client still gets every byte the backend
+ * sent before it went away.
  */
 static void
 session_close_with(struct session *s, const char *line)
@@ -299,32 +319,34 @@ session_close_with(struct session *s, const char *line)
 	free(s->up.pending);
 	s->up.pending = NULL;
 	s->up.eof = s->down.eof = true;
-	if (s->down.pending == NULL) {
-		s->down.pending = malloc(SESSION_PENDING_MAX);
-		if (s->down.pending == NULL) {
-			session_free(s);
-			return;
-		}
-		s->down.pending_len = s->down.pending_off = 0;
-	}
-	/* Compact, then append the line if it fits (it always does in practice). */
-	have = s->down.pending_len - s->down.pending_off;
-	memmove(s->down.pending, s->down.pending + s->down.pending_off, have);
-	s->down.pending_off = 0;
-	s->down.pending_len = have;
-	if (have + len <= SESSION_PENDING_MAX) {
-		memcpy(s->down.pending + have, line, len);
-		s->down.pending_len += len;
-	}
 	s->state = SESSION_CLOSING;
 	loop_timer_cancel(s->set->loop, &s->timer);
 	s->timer = loop_timer_add(s->set->loop, SESSION_LINGER_MS,
 	    session_timer, s);
-	if (pipe_flush(&s->down) < 0 || s->down.pending == NULL) {
+	if (len > 0 && s->down.pending == NULL && pipe_write(&s->down, line,
+	    len) < 0) {
+		session_free(s);
+		return;
+	} else if (len > 0 && s->down.pending != NULL) {
+		/* Compact, then append: the line is far smaller than the cap. */
+		have = s->down.pending_len - s->down.pending_off;
+		memmove(s->down.pending, s->down.pending + s->down.pending_off,
+		    have);
+		s->down.pending_off = 0;
+		s->down.pending_len = have;
+		if (have + len <= SESSION_PENDING_MAX) {
+			memcpy(s->down.pending + have, line, len);
+			s->down.pending_len += len;
+		}
+	}
+	if (pipe_flush(&s->down) < 0) {
 		session_free(s);
 		return;
 	}
-	session_update_watch(s);
+	if (s->down.pending == NULL)
+		session_linger(s);
+	else
+		loop_set_fd(s->set->loop, s->cfd, LOOP_WRITE);
 }
 
 /* The backend connection failed or timed out: tell the client why. */
@@ -390,6 +412,42 @@ session_check_infer(struct session *s)
 }
 
 /*
+ * A peer failed (reset, write error).  Without a client there is no one
+ * to relay to; without a backend the client still gets what the backend
+ * sent before it went, then an orderly close.
+ */
+static void
+session_lost(struct session *s, bool client)
+{
+	if (client)
+		session_free(s);
+	else
+		session_close_with(s, "");
+}
+
+/*
+ * Discard what a lingering client still sends; free the session at its
+ * EOF or error.
+ */
+static void
+session_discard(struct session *s)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = recv(s->cfd, relay_buf, sizeof(relay_buf), 0);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		session_free(s);
+		return;
+	}
+}
+
+/*
  * Read once from P's source, feed the inference, write on.  Returns
  * false when the session was freed.
  */
@@ -408,7 +466,7 @@ session_read(struct session *s, struct pipe *p)
 		session_diag(s, DIAG_INFO, "%s: %s", up ? "client" : "backend",
 		    strerror(errno));
 		s->end_reason = IMAP_INFER_END_ABORT;
-		session_free(s);
+		session_lost(s, up);
 		return false;
 	}
 	if (n == 0) {
@@ -430,7 +488,7 @@ session_read(struct session *s, struct pipe *p)
 		session_diag(s, DIAG_INFO, "writing to %s: %s",
 		    up ? "backend" : "client", strerror(errno));
 		s->end_reason = IMAP_INFER_END_ABORT;
-		session_free(s);
+		session_lost(s, !up);
 		return false;
 	}
 	return true;
@@ -494,9 +552,16 @@ session_io(struct loop *loop, int fd, unsigned events, void *arg)
 	}
 	if (s->state == SESSION_CLOSING) {
 		if (fd == s->cfd && (events & LOOP_WRITE)) {
-			if (pipe_flush(&s->down) < 0 || s->down.pending == NULL)
+			if (pipe_flush(&s->down) < 0)
 				session_free(s);
+			else if (s->down.pending == NULL)
+				session_linger(s);
 		}
+		return;
+	}
+	if (s->state == SESSION_LINGERING) {
+		if (fd == s->cfd)
+			session_discard(s);
 		return;
 	}
 	/* Writes first: they may unblock reads on the other side. */
@@ -508,7 +573,7 @@ session_io(struct loop *loop, int fd, unsigned events, void *arg)
 			    p == &s->down ? "client" : "backend",
 			    strerror(errno));
 			s->end_reason = IMAP_INFER_END_ABORT;
-			session_free(s);
+			session_lost(s, p == &s->down);
 			return;
 		}
 	}
@@ -531,7 +596,11 @@ session_timer(struct loop *loop, void *arg)
 	s->timer = NULL;
 	if (s->state == SESSION_CLOSING) {
 		session_diag(s, DIAG_INFO, "client did not take the last "
-		    "message in time");
+		    "bytes in time");
+		session_free(s);
+		return;
+	}
+	if (s->state == SESSION_LINGERING) {
 		session_free(s);
 		return;
 	}
