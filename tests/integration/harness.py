@@ -315,13 +315,20 @@ service lmtp {{
 class Dovecot(_Service):
     """A throwaway Dovecot: IMAP and POP3 on free loopback ports, LMTP on
     a Unix socket, users alice and bob (USERS) with maildirs in the temp
-    dir.  Works as root or as an ordinary user."""
+    dir.  Works as root or as an ordinary user.
+
+    EXTRA_CONFIG, if given, is appended verbatim to the generated
+    dovecot.conf.  Dovecot merges a repeated `service X { }` or
+    `protocol imap { }` section into the earlier one, and a repeated
+    plain setting overrides the earlier one, so a caller can add
+    settings or raise limits without knowing the rest of the file."""
 
     name = "dovecot"
     users = USERS
 
-    def __init__(self, tmpdir=None):
+    def __init__(self, tmpdir=None, extra_config: str = ""):
         super().__init__(tmpdir)
+        self.extra_config = extra_config or ""
         self.imap_port = free_port()
         self.pop3_port = free_port()
         self.conf = self.path("dovecot.conf")
@@ -375,6 +382,12 @@ class Dovecot(_Service):
                 pop3_port=self.pop3_port, uid=mail_uid, gid=mail_gid,
                 internal_user=internal_user, internal_group=internal_group,
                 login_user=login_user))
+            if self.extra_config:
+                f.write("\n# Added by the caller "
+                        "(Dovecot(extra_config=...)):\n")
+                f.write(self.extra_config)
+                if not self.extra_config.endswith("\n"):
+                    f.write("\n")
 
     def start(self, timeout=20):
         self._write_config()
