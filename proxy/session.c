@@ -33,6 +33,9 @@
 #include "diag.h"
 #include "loop.h"
 
+/* A session's repeated warnings are logged at most this often. */
+#define SESSION_WARN_INTERVAL_MS	10000
+
 /* A session being closed gets this long to flush its last bytes (BYE). */
 #define SESSION_LINGER_MS	5000
 
@@ -76,7 +79,8 @@ struct session {
 	uint64_t start_ms;
 	enum imap_infer_end end_reason;
 	bool blind_logged;
-	uint64_t untracked_logged;
+	uint64_t untracked_logged;	/* commands not tracked, as logged */
+	uint64_t untracked_log_ms;	/* when that was last logged */
 	char client_ip[INET6_ADDRSTRLEN];
 	uint16_t client_port;
 	uint16_t server_port;
@@ -363,6 +367,17 @@ session_backend_failed(struct session *s, const char *why)
 	session_close_with(s, line);
 }
 
+/* Commands the inference could not track: their events are lost. */
+static void
+session_log_untracked(struct session *s, uint64_t untracked)
+{
+	session_diag(s, DIAG_WARN, "%llu commands not tracked (too many "
+	    "outstanding, or over a size cap): their events are lost",
+	    (unsigned long long)(untracked - s->untracked_logged));
+	s->untracked_logged = untracked;
+	s->untracked_log_ms = loop_now_ms(s->set->loop);
+}
+
 /* Check the inference after it has been fed: log trouble, apply policy. */
 static bool
 session_check_infer(struct session *s)
@@ -373,13 +388,10 @@ session_check_infer(struct session *s)
 	uint64_t untracked;
 
 	untracked = imap_infer_untracked(s->infer);
-	if (untracked > s->untracked_logged) {
-		session_diag(s, DIAG_WARN, "%llu commands not tracked (too "
-		    "many outstanding, or over a size cap): their events are "
-		    "lost",
-		    (unsigned long long)(untracked - s->untracked_logged));
-		s->untracked_logged = untracked;
-	}
+	if (untracked > s->untracked_logged &&
+	    (s->untracked_logged == 0 || loop_now_ms(s->set->loop) >=
+	    s->untracked_log_ms + SESSION_WARN_INTERVAL_MS))
+		session_log_untracked(s, untracked);
 	if (!imap_infer_error(s->infer, &dir, &err)) {
 		const char *blind = imap_infer_blind_reason(s->infer);
 
@@ -628,6 +640,8 @@ session_free(struct session *s)
 	struct session_set *set = s->set;
 
 	if (s->infer != NULL) {
+		if (imap_infer_untracked(s->infer) > s->untracked_logged)
+			session_log_untracked(s, imap_infer_untracked(s->infer));
 		imap_infer_end(s->infer, s->end_reason);
 		imap_infer_free(&s->infer);
 	}
@@ -876,7 +890,6 @@ session_set_configure(struct session_set *set, const struct config *config,
 				break;
 		if (l != NULL) {
 			l->seen = true;
-			l->backend = cl->backend;
 			continue;
 		}
 		if (listener_open(set, cl, &l, err, errlen) < 0) {
@@ -890,6 +903,11 @@ session_set_configure(struct session_set *set, const struct config *config,
 		l->next = fresh;
 		fresh = l;
 	}
+	/* Committed: kept listeners take their new backends. */
+	for (cl = config->listens; cl != NULL; cl = cl->next)
+		for (l = set->listeners; l != NULL; l = l->next)
+			if (listener_same(l, cl))
+				l->backend = cl->backend;
 	for (lp = &set->listeners; *lp != NULL;) {
 		l = *lp;
 		if (!l->seen) {
