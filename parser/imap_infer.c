@@ -83,51 +83,94 @@ static const struct {
 /* A decoded SASL response: the parser's token cap, base64 is 4:3. */
 #define INFER_SASL_MAX		(IMAP_TOKEN_MAX / 4 * 3 + 3)
 
-/* LOGIN and AUTHENTICATE: the user names, never the password. */
-struct infer_auth {
-	char user[IMAP_INFER_USER_MAX];
-	size_t user_len;
-	bool user_set, user_cut;
-	char admin[IMAP_INFER_USER_MAX];	/* authcid, when != user */
-	size_t admin_len;
-	bool admin_set, admin_cut;
-	char mech[INFER_MECH_MAX];		/* upper case */
-	size_t mech_len;
-	unsigned step;				/* SASL responses seen */
-	bool cancelled;				/* the client sent "*" */
+/*
+ * A record's memory is proportional to what the command carried: a
+ * small fixed part (struct infer_record) and a byte arena behind it,
+ * realloc'd as names, messages and flags arrive.  Everything in the
+ * arena is addressed by offset, since a realloc moves it (and the
+ * fixed part with it).  Items are built one at a time at the arena's
+ * end: a name is complete (its token or literal read) before the next
+ * item starts, and an APPEND message's flags follow its struct
+ * infer_msg directly.
+ */
+
+/* Bytes in a record's arena: a user or mailbox name. */
+struct infer_span {
+	uint32_t off;
+	uint32_t len;
+	bool set, cut;
 };
 
+/* The names of a record, for rec_span(). */
+enum infer_slot {
+	SLOT_USER,		/* auth: authorization identity */
+	SLOT_ADMIN,		/* auth: authcid, when != user */
+	SLOT_NAME0,		/* mbox: the mailbox (RENAME: the old name) */
+	SLOT_NAME1,		/* mbox: RENAME's new name */
+};
+
+/* LOGIN and AUTHENTICATE: the user names, never the password. */
+struct infer_auth {
+	struct infer_span user, admin;
+	char mech[INFER_MECH_MAX];		/* upper case */
+	uint8_t mech_len;
+	bool cancelled;				/* the client sent "*" */
+	unsigned step;				/* SASL responses seen */
+};
+
+/*
+ * One APPEND message, in the arena at an offset aligned for it, its
+ * flag names (space-separated) right behind it; the next message starts
+ * at the next aligned offset (msg_next()).
+ */
 struct infer_msg {
 	uint64_t size;
 	uint32_t uid;
-	uint16_t flags_off, flags_len;
+	uint16_t flags_len;
 	bool has_size, has_uid, flags_cut;
 };
 
 /* Mailbox commands and APPEND: raw (modified UTF-7) names as sent. */
 struct infer_mbox {
-	char name[2][IMAP_INFER_MAILBOX_MAX];	/* RENAME: old, new */
-	size_t len[2];
-	bool set[2], cut[2];
-	struct infer_msg msg[IMAP_INFER_APPEND_MAX];
-	unsigned nmsg;
-	char flags[IMAP_INFER_FLAGS_MAX];	/* space-separated, per msg */
-	size_t flags_used;
+	struct infer_span name[2];		/* RENAME: old, new */
+	uint32_t msg_first;			/* offset of message 0 */
+	uint16_t nmsg;
+	uint16_t flags_used;			/* flag bytes, all messages */
 	uint32_t uidvalidity;
 	bool appenduid;
 };
 
 /* What a pending command's events need, malloced only for those. */
 struct infer_record {
+	uint32_t used, cap;			/* arena bytes */
 	union {
 		struct infer_auth auth;
 		struct infer_mbox mb;
 	};
+	_Alignas(struct infer_msg) unsigned char arena[];
 };
+
+/*
+ * More arena than one record can need: two mailbox names (a mailbox
+ * name is longer than two user names), IMAP_INFER_APPEND_MAX messages
+ * each padded for alignment, and their flags.  Growth stops here.
+ */
+#define INFER_ARENA_MAX							\
+	(2 * IMAP_INFER_MAILBOX_MAX + IMAP_INFER_FLAGS_MAX +		\
+	IMAP_INFER_APPEND_MAX *						\
+	(sizeof(struct infer_msg) + _Alignof(struct infer_msg)))
+/* A new record's arena: "INBOX", one message and "\Seen" fit. */
+#define INFER_ARENA_INIT	64
+
+_Static_assert(IMAP_INFER_FLAGS_MAX <= UINT16_MAX &&
+    IMAP_INFER_APPEND_MAX <= UINT16_MAX && INFER_MECH_MAX <= UINT8_MAX,
+    "struct infer_msg and struct infer_mbox count in 16 bits");
+_Static_assert(INFER_ARENA_MAX < IMAP_INFER_RECORD_BYTES_MAX,
+    "one record of the largest size fits the session's budget");
 
 struct infer_cmd {
 	struct infer_cmd *next;		/* heap slots: overflow list */
-	struct infer_record *rec;	/* NULL: no events (or over the cap) */
+	struct infer_record *rec;	/* NULL: no events (or over a cap) */
 	uint32_t seq;			/* issue order: oldest first */
 	uint8_t kind;			/* enum infer_kind */
 	uint8_t tag_len;
@@ -148,16 +191,15 @@ struct infer_cur {
 	size_t tag_len;
 	bool tag_long;
 	unsigned depth;			/* ( nesting, counted here */
-	/* Where the current literal's body goes, or lit_dst NULL. */
-	char *lit_dst;
-	size_t lit_cap;
-	size_t *lit_len;
-	bool *lit_cut;
+	/* The name the current literal's body goes to, if lit_keep. */
+	bool lit_keep;
+	enum infer_slot lit_slot;
 	/* A synchronizing literal's header was the last thing read. */
 	bool lit_sync_wait;
 	/* APPEND message groups (RFC 3502 append-message). */
 	bool msg_open;
-	struct infer_msg *msg;		/* NULL: open but over the cap */
+	bool msg_kept;			/* false: open but over a cap */
+	uint32_t msg_off;		/* its struct infer_msg, if kept */
 	bool in_flags;
 	bool ext_next;			/* UTF8/CATENATE: a list next */
 	bool in_ext;
@@ -177,6 +219,16 @@ enum infer_status {
 	ST_NO,
 	ST_BAD,
 	ST_BYE,
+};
+
+/* The parser's status words as ours (PREAUTH needs nothing here). */
+static const enum infer_status status_map[] = {
+	[IMAP_STATUS_NONE] = ST_OTHER,
+	[IMAP_STATUS_OK] = ST_OK,
+	[IMAP_STATUS_NO] = ST_NO,
+	[IMAP_STATUS_BAD] = ST_BAD,
+	[IMAP_STATUS_BYE] = ST_BYE,
+	[IMAP_STATUS_PREAUTH] = ST_OTHER,
 };
 
 /* The server line being read; reset at each line. */
@@ -232,7 +284,7 @@ struct imap_infer {
 	struct infer_cmd cmds[IMAP_INFER_INLINE_CMDS];
 	struct infer_cmd *overflow;
 	unsigned npending;
-	unsigned nrecords;
+	size_t rec_bytes;		/* records' malloced bytes, all */
 	uint32_t seq;
 	uint64_t untracked;
 	struct infer_cmd *auth;		/* AUTHENTICATE reading lines */
@@ -312,20 +364,6 @@ kind_lookup(const char *s, size_t len)
 		if (ascii_ieq(s, len, kinds[k].name))
 			return (enum infer_kind)k;
 	return INFER_K_OTHER;
-}
-
-/* Copy at most CAP bytes; a longer source (or TRUNC) sets *cut_r. */
-static void
-copy_capped(char *dst, size_t cap, size_t *len_r, bool *cut_r,
-    const char *src, size_t len, bool trunc)
-{
-	if (len > cap) {
-		len = cap;
-		trunc = true;
-	}
-	memcpy(dst, src, len);
-	*len_r = len;
-	*cut_r = trunc;
 }
 
 static void
@@ -578,6 +616,190 @@ sb_server(struct imap_infer *infer, struct sbuf *sb, const char *user,
 	sb_adds(sb, "/");
 }
 
+/* ---- records ---------------------------------------------------------- */
+
+static size_t
+rec_size(uint32_t cap)
+{
+	return sizeof(struct infer_record) + cap;
+}
+
+/*
+ * A record for CMD with INFER_ARENA_INIT bytes of arena, charged to the
+ * session's budget.  False, and no record, when that would exceed
+ * IMAP_INFER_RECORD_BYTES_MAX or memory is short.
+ */
+static bool
+rec_new(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	size_t size = rec_size(INFER_ARENA_INIT);
+
+	assert(cmd->rec == NULL);
+	if (size > IMAP_INFER_RECORD_BYTES_MAX - infer->rec_bytes ||
+	    (cmd->rec = calloc(1, size)) == NULL)
+		return false;
+	cmd->rec->cap = INFER_ARENA_INIT;
+	infer->rec_bytes += size;
+	return true;
+}
+
+static void
+rec_free(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	if (cmd->rec == NULL)
+		return;
+	assert(infer->rec_bytes >= rec_size(cmd->rec->cap));
+	infer->rec_bytes -= rec_size(cmd->rec->cap);
+	free(cmd->rec);
+	cmd->rec = NULL;
+}
+
+/*
+ * CMD's record could not grow: drop it, so that the command completes
+ * without events, and count the command as untracked.  Nothing outside
+ * the record may keep an offset into it.
+ */
+static void
+rec_drop(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	rec_free(infer, cmd);
+	infer->untracked++;
+	if (infer->cur.cmd == cmd) {
+		infer->cur.lit_keep = false;
+		infer->cur.msg_kept = false;
+	}
+	if (infer->srv.cmd == cmd)
+		infer->srv.appenduid = false;
+}
+
+/*
+ * Room for N more bytes at the end of CMD's arena.  The arena doubles
+ * (up to INFER_ARENA_MAX), or grows to the exact need when the budget
+ * has no room for the slack.  Returns false when it cannot grow within
+ * IMAP_INFER_RECORD_BYTES_MAX (or memory is short): the record is then
+ * dropped (rec_drop()).  May move the record: callers re-read cmd->rec.
+ */
+static bool
+rec_reserve(struct imap_infer *infer, struct infer_cmd *cmd, size_t n)
+{
+	struct infer_record *rec = cmd->rec;
+	size_t need = (size_t)rec->used + n, cap = rec->cap, room;
+
+	if (need <= cap)
+		return true;
+	/* The per-item caps keep every record within INFER_ARENA_MAX. */
+	assert(need <= INFER_ARENA_MAX);
+	while (cap < need)
+		cap *= 2;
+	if (cap > INFER_ARENA_MAX)
+		cap = INFER_ARENA_MAX;
+	room = IMAP_INFER_RECORD_BYTES_MAX - infer->rec_bytes;
+	if (cap - rec->cap > room)
+		cap = need;
+	if (cap - rec->cap > room ||
+	    (rec = realloc(rec, rec_size((uint32_t)cap))) == NULL) {
+		rec_drop(infer, cmd);
+		return false;
+	}
+	infer->rec_bytes += cap - rec->cap;
+	rec->cap = (uint32_t)cap;
+	cmd->rec = rec;
+	return true;
+}
+
+static struct infer_span *
+rec_span(struct infer_record *rec, enum infer_slot slot)
+{
+	switch (slot) {
+	case SLOT_USER:
+		return &rec->auth.user;
+	case SLOT_ADMIN:
+		return &rec->auth.admin;
+	case SLOT_NAME0:
+		return &rec->mb.name[0];
+	case SLOT_NAME1:
+	default:
+		return &rec->mb.name[1];
+	}
+}
+
+static const char *
+span_data(const struct infer_record *rec, const struct infer_span *sp)
+{
+	return (const char *)rec->arena + sp->off;
+}
+
+/* Name SLOT starts, empty, at the arena's end. */
+static void
+span_start(struct infer_record *rec, enum infer_slot slot)
+{
+	struct infer_span *sp = rec_span(rec, slot);
+
+	sp->off = rec->used;
+	sp->len = 0;
+	sp->set = true;
+	sp->cut = false;
+}
+
+/*
+ * Append to name SLOT, the arena's last item, what fits its cap
+ * (IMAP_INFER_USER_MAX or IMAP_INFER_MAILBOX_MAX); a longer name is cut.
+ * The record may be dropped (rec_reserve()).
+ */
+static void
+span_add(struct imap_infer *infer, struct infer_cmd *cmd,
+    enum infer_slot slot, const char *data, size_t len)
+{
+	struct infer_span *sp = rec_span(cmd->rec, slot);
+	size_t cap = slot == SLOT_USER || slot == SLOT_ADMIN ?
+	    IMAP_INFER_USER_MAX : IMAP_INFER_MAILBOX_MAX;
+
+	assert(sp->off + sp->len == cmd->rec->used);
+	if (len > cap - sp->len) {
+		len = cap - sp->len;
+		sp->cut = true;
+	}
+	if (len == 0 || !rec_reserve(infer, cmd, len))
+		return;
+	sp = rec_span(cmd->rec, slot);
+	memcpy(cmd->rec->arena + cmd->rec->used, data, len);
+	cmd->rec->used += (uint32_t)len;
+	sp->len += (uint32_t)len;
+}
+
+/* Name SLOT is DATA (cut, or TRUNC: marked truncated). */
+static void
+span_set(struct imap_infer *infer, struct infer_cmd *cmd,
+    enum infer_slot slot, const char *data, size_t len, bool trunc)
+{
+	span_start(cmd->rec, slot);
+	span_add(infer, cmd, slot, data, len);
+	if (trunc && cmd->rec != NULL)
+		rec_span(cmd->rec, slot)->cut = true;
+}
+
+static uint32_t
+msg_align(uint32_t off)
+{
+	const uint32_t a = _Alignof(struct infer_msg);
+
+	return (off + a - 1) & ~(a - 1);
+}
+
+static struct infer_msg *
+rec_msg(struct infer_record *rec, uint32_t off)
+{
+	return (struct infer_msg *)(void *)(rec->arena + off);
+}
+
+/* The offset of the message after the one at OFF (and its flags). */
+static uint32_t
+msg_next(struct infer_record *rec, uint32_t off)
+{
+	return msg_align(off + (uint32_t)sizeof(struct infer_msg) +
+	    rec_msg(rec, off)->flags_len);
+}
+
 /* ---- pending commands -------------------------------------------------- */
 
 static struct infer_cmd *
@@ -645,10 +867,7 @@ cmd_done(struct imap_infer *infer, struct infer_cmd *cmd)
 {
 	struct infer_cmd **pp;
 
-	if (cmd->rec != NULL) {
-		free(cmd->rec);
-		infer->nrecords--;
-	}
+	rec_free(infer, cmd);
 	if (infer->auth == cmd)
 		infer->auth = NULL;
 	if (infer->cur.cmd == cmd)
@@ -766,17 +985,25 @@ emit_logout(struct imap_infer *infer, enum imap_infer_end reason)
 static void
 emit_login(struct imap_infer *infer, struct infer_cmd *cmd, bool ok)
 {
-	struct infer_auth *a = cmd->rec != NULL ? &cmd->rec->auth : NULL;
+	const struct infer_record *rec = cmd->rec;
+	const struct infer_auth *a = rec != NULL ? &rec->auth : NULL;
 	struct msgevent ev;
 	char buf[MSGEVENT_VALUE_SPACE];
 	struct sbuf sb;
-	const char *user = NULL;
-	size_t ulen = 0;
+	const char *user = NULL, *admin = NULL;
+	size_t ulen = 0, alen = 0;
+	bool cut = false;
 
 	/* An empty name is no name (RFC 5092 enc-user is 1*achar). */
-	if (a != NULL && a->user_set && a->user_len > 0) {
-		user = a->user;
-		ulen = a->user_len;
+	if (a != NULL && a->user.set && a->user.len > 0) {
+		user = span_data(rec, &a->user);
+		ulen = a->user.len;
+		cut = a->user.cut;
+		if (a->admin.set && a->admin.len > 0) {
+			admin = span_data(rec, &a->admin);
+			alen = a->admin.len;
+			cut = cut || a->admin.cut;
+		}
 	}
 	if (ok) {
 		infer->logged_in = true;
@@ -784,27 +1011,23 @@ emit_login(struct imap_infer *infer, struct infer_cmd *cmd, bool ok)
 		clock_gettime(CLOCK_MONOTONIC, &infer->login_time);
 		infer->user_known = user != NULL;
 		infer->user_len = ulen;
-		infer->user_cut = a != NULL && a->user_cut;
+		infer->user_cut = a != NULL && a->user.cut;
 		if (ulen > 0)
 			memcpy(infer->user, user, ulen);
 		infer->user[ulen] = '\0';
-		infer->admin_len = 0;
-		infer->admin_cut = false;
-		if (a != NULL && a->admin_set && a->admin_len > 0) {
-			infer->admin_len = a->admin_len;
-			infer->admin_cut = a->admin_cut;
-			memcpy(infer->admin, a->admin, a->admin_len);
-		}
-		infer->admin[infer->admin_len] = '\0';
+		infer->admin_len = alen;
+		infer->admin_cut = admin != NULL && a->admin.cut;
+		if (alen > 0)
+			memcpy(infer->admin, admin, alen);
+		infer->admin[alen] = '\0';
 	}
 	msgevent_init(&ev, ok ? MSGEVENT_LOGIN : MSGEVENT_LOGIN_FAILURE);
 	ev_common(infer, &ev, ok);
 	if (user != NULL) {
 		msgevent_set(&ev, MSGEVENT_P_USER, user, ulen);
-		if (a->admin_set && a->admin_len > 0)
-			msgevent_set(&ev, MSGEVENT_P_ADMIN, a->admin,
-			    a->admin_len);
-		if (a->user_cut || a->admin_cut)
+		if (admin != NULL)
+			msgevent_set(&ev, MSGEVENT_P_ADMIN, admin, alen);
+		if (cut)
 			ev.truncated = true;
 	}
 	sb_init(&sb, buf, sizeof(buf));
@@ -826,22 +1049,24 @@ emit_login(struct imap_infer *infer, struct infer_cmd *cmd, bool ok)
 /* "imap://USER@DOMAIN/MAILBOX" for name I of the record. */
 static void
 sb_mailbox_url(struct imap_infer *infer, struct sbuf *sb,
-    const struct infer_mbox *mb, int i)
+    const struct infer_record *rec, int i)
 {
+	const struct infer_span *name = &rec->mb.name[i];
 	const char *user;
 	size_t ulen;
 
 	user = session_user(infer, &ulen);
 	sb_server(infer, sb, user, ulen);
-	sb_mailbox(sb, mb->name[i], mb->len[i]);
-	if (mb->cut[i])
+	sb_mailbox(sb, span_data(rec, name), name->len);
+	if (name->cut)
 		sb->cut = true;
 }
 
 static void
 emit_mailbox(struct imap_infer *infer, struct infer_cmd *cmd)
 {
-	const struct infer_mbox *mb = &cmd->rec->mb;
+	const struct infer_record *rec = cmd->rec;
+	const struct infer_mbox *mb = &rec->mb;
 	enum msgevent_type type;
 	struct msgevent ev;
 	char buf[MSGEVENT_VALUE_SPACE];
@@ -864,7 +1089,8 @@ emit_mailbox(struct imap_infer *infer, struct infer_cmd *cmd)
 		type = MSGEVENT_MAILBOX_UNSUBSCRIBE;
 		break;
 	}
-	if (!mb->set[0] || (type == MSGEVENT_MAILBOX_RENAME && !mb->set[1]))
+	if (!mb->name[0].set ||
+	    (type == MSGEVENT_MAILBOX_RENAME && !mb->name[1].set))
 		return;
 	msgevent_init(&ev, type);
 	ev_common(infer, &ev, false);
@@ -872,11 +1098,11 @@ emit_mailbox(struct imap_infer *infer, struct infer_cmd *cmd)
 	if (type == MSGEVENT_MAILBOX_RENAME) {
 		/* RFC 5423 5: mailboxID is the new name, oldMailboxID old. */
 		sb_init(&sb, buf, sizeof(buf));
-		sb_mailbox_url(infer, &sb, mb, 0);
+		sb_mailbox_url(infer, &sb, rec, 0);
 		ev_set_sb(&ev, MSGEVENT_P_OLD_MAILBOX_ID, &sb);
 	}
 	sb_init(&sb, buf, sizeof(buf));
-	sb_mailbox_url(infer, &sb, mb, type == MSGEVENT_MAILBOX_RENAME);
+	sb_mailbox_url(infer, &sb, rec, type == MSGEVENT_MAILBOX_RENAME);
 	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
 	ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
 	ev_emit(infer, &ev);
@@ -890,22 +1116,24 @@ emit_mailbox(struct imap_infer *infer, struct infer_cmd *cmd)
 static void
 emit_append(struct imap_infer *infer, struct infer_cmd *cmd)
 {
-	const struct infer_mbox *mb = &cmd->rec->mb;
+	struct infer_record *rec = cmd->rec;
+	const struct infer_mbox *mb = &rec->mb;
 	const struct infer_msg *m;
 	struct msgevent ev;
 	char buf[MSGEVENT_VALUE_SPACE];
 	struct sbuf sb;
+	uint32_t off = mb->msg_first;
 	unsigned i;
 
-	if (!mb->set[0])
+	if (!mb->name[0].set)
 		return;
-	for (i = 0; i < mb->nmsg; i++) {
-		m = &mb->msg[i];
+	for (i = 0; i < mb->nmsg; i++, off = msg_next(rec, off)) {
+		m = rec_msg(rec, off);
 		msgevent_init(&ev, MSGEVENT_MESSAGE_APPEND);
 		ev_common(infer, &ev, false);
 		ev_session_user(infer, &ev);
 		sb_init(&sb, buf, sizeof(buf));
-		sb_mailbox_url(infer, &sb, mb, 0);
+		sb_mailbox_url(infer, &sb, rec, 0);
 		if (mb->appenduid) {
 			sb_adds(&sb, ";UIDVALIDITY=");
 			sb_addu(&sb, mb->uidvalidity);
@@ -922,7 +1150,7 @@ emit_append(struct imap_infer *infer, struct infer_cmd *cmd)
 			    m->size);
 		if (m->flags_len > 0)
 			msgevent_set(&ev, MSGEVENT_P_FLAG_NAMES,
-			    mb->flags + m->flags_off, m->flags_len);
+			    (const char *)(m + 1), m->flags_len);
 		if (m->flags_cut)
 			ev.truncated = true;
 		ev_emit(infer, &ev);
@@ -947,28 +1175,26 @@ client_set_text(struct imap_infer *infer, bool text)
 }
 
 /*
- * Take an argument into DST: an atom or quoted string now, a literal's
- * body as it comes (client_literal).  Longer than CAP: cut.
+ * Take an argument into name SLOT of the command's record: an atom or
+ * quoted string now, a literal's body as it comes (client_literal).
+ * Longer than the slot's cap: cut.
  */
 static void
-arg_take(struct imap_infer *infer, const struct imap_token *tok, char *dst,
-    size_t cap, size_t *len_r, bool *set_r, bool *cut_r)
+arg_take(struct imap_infer *infer, const struct imap_token *tok,
+    enum infer_slot slot)
 {
+	struct infer_cmd *cmd = infer->cur.cmd;
+
 	switch (tok->type) {
 	case IMAP_TOKEN_ATOM:
 	case IMAP_TOKEN_QUOTED:
-		copy_capped(dst, cap, len_r, cut_r, tok->data, tok->len,
+		span_set(infer, cmd, slot, tok->data, tok->len,
 		    (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
-		*set_r = true;
 		break;
 	case IMAP_TOKEN_LITERAL:
-		*len_r = 0;
-		*cut_r = false;
-		*set_r = true;
-		infer->cur.lit_dst = dst;
-		infer->cur.lit_cap = cap;
-		infer->cur.lit_len = len_r;
-		infer->cur.lit_cut = cut_r;
+		span_start(cmd->rec, slot);
+		infer->cur.lit_keep = true;
+		infer->cur.lit_slot = slot;
 		break;
 	default:
 		break;
@@ -983,7 +1209,8 @@ arg_take(struct imap_infer *infer, const struct imap_token *tok, char *dst,
  * stack buffer and are wiped before returning.
  */
 static void
-sasl_plain(struct infer_auth *a, const char *data, size_t len)
+sasl_plain(struct imap_infer *infer, struct infer_cmd *cmd, const char *data,
+    size_t len)
 {
 	unsigned char buf[INFER_SASL_MAX];
 	const unsigned char *z1, *z2;
@@ -1000,34 +1227,31 @@ sasl_plain(struct infer_auth *a, const char *data, size_t len)
 		goto out;
 	clen = (size_t)(z2 - (z1 + 1));
 	if (zlen > 0) {
-		copy_capped(a->user, sizeof(a->user), &a->user_len,
-		    &a->user_cut, (const char *)buf, zlen, false);
-		if (clen != zlen || memcmp(buf, z1 + 1, zlen) != 0) {
-			copy_capped(a->admin, sizeof(a->admin), &a->admin_len,
-			    &a->admin_cut, (const char *)z1 + 1, clen, false);
-			a->admin_set = true;
-		}
+		span_set(infer, cmd, SLOT_USER, (const char *)buf, zlen,
+		    false);
+		if (cmd->rec != NULL &&
+		    (clen != zlen || memcmp(buf, z1 + 1, zlen) != 0))
+			span_set(infer, cmd, SLOT_ADMIN, (const char *)z1 + 1,
+			    clen, false);
 	} else
-		copy_capped(a->user, sizeof(a->user), &a->user_len,
-		    &a->user_cut, (const char *)z1 + 1, clen, false);
-	a->user_set = true;
+		span_set(infer, cmd, SLOT_USER, (const char *)z1 + 1, clen,
+		    false);
 out:
 	explicit_bzero(buf, sizeof(buf));
 }
 
 /* LOGIN (draft-murchison-sasl-login): the first response is the user. */
 static void
-sasl_login(struct infer_auth *a, const char *data, size_t len)
+sasl_login(struct imap_infer *infer, struct infer_cmd *cmd, const char *data,
+    size_t len)
 {
 	unsigned char buf[INFER_SASL_MAX];
 	ssize_t n;
 
 	n = b64_decode(data, len, buf, sizeof(buf));
-	if (n >= 0) {
-		copy_capped(a->user, sizeof(a->user), &a->user_len,
-		    &a->user_cut, (const char *)buf, (size_t)n, false);
-		a->user_set = true;
-	}
+	if (n >= 0)
+		span_set(infer, cmd, SLOT_USER, (const char *)buf, (size_t)n,
+		    false);
 	explicit_bzero(buf, sizeof(buf));
 }
 
@@ -1038,7 +1262,8 @@ sasl_login(struct infer_auth *a, const char *data, size_t len)
  * only for PLAIN and LOGIN; later ones (LOGIN's password) never are.
  */
 static void
-auth_response(struct infer_cmd *cmd, const char *data, size_t len)
+auth_response(struct imap_infer *infer, struct infer_cmd *cmd,
+    const char *data, size_t len)
 {
 	struct infer_auth *a;
 
@@ -1062,9 +1287,9 @@ auth_response(struct infer_cmd *cmd, const char *data, size_t len)
 	if (a->step++ != 0)
 		return;
 	if (ascii_ieq(a->mech, a->mech_len, "PLAIN"))
-		sasl_plain(a, data, len);
+		sasl_plain(infer, cmd, data, len);
 	else if (ascii_ieq(a->mech, a->mech_len, "LOGIN"))
-		sasl_login(a, data, len);
+		sasl_login(infer, cmd, data, len);
 }
 
 /*
@@ -1082,8 +1307,19 @@ auth_done(const struct infer_cmd *cmd)
 	if (cmd->rec == NULL)
 		return false;
 	a = &cmd->rec->auth;
-	return a->step > 0 && a->user_set &&
+	return a->step > 0 && a->user.set &&
 	    ascii_ieq(a->mech, a->mech_len, "PLAIN");
+}
+
+/* The open APPEND message, or NULL when it is not kept. */
+static struct infer_msg *
+cur_msg(struct imap_infer *infer)
+{
+	struct infer_cur *cur = &infer->cur;
+
+	if (!cur->msg_kept || cur->cmd == NULL || cur->cmd->rec == NULL)
+		return NULL;
+	return rec_msg(cur->cmd->rec, cur->msg_off);
 }
 
 /* An APPEND message group starts (flags, date, extension or data). */
@@ -1091,28 +1327,38 @@ static void
 append_open(struct imap_infer *infer)
 {
 	struct infer_cur *cur = &infer->cur;
-	struct infer_mbox *mb;
+	struct infer_record *rec;
+	size_t pad;
+	uint32_t off;
 
 	if (cur->msg_open)
 		return;
 	cur->msg_open = true;
-	cur->msg = NULL;
-	if (cur->cmd == NULL || cur->cmd->rec == NULL)
+	cur->msg_kept = false;
+	if (cur->cmd == NULL || (rec = cur->cmd->rec) == NULL)
 		return;
-	mb = &cur->cmd->rec->mb;
-	if (mb->nmsg == IMAP_INFER_APPEND_MAX) {
+	if (rec->mb.nmsg == IMAP_INFER_APPEND_MAX) {
 		infer->untracked++;
 		return;
 	}
-	cur->msg = &mb->msg[mb->nmsg++];
-	cur->msg->flags_off = (uint16_t)mb->flags_used;
+	off = msg_align(rec->used);
+	pad = off - rec->used;
+	if (!rec_reserve(infer, cur->cmd, pad + sizeof(struct infer_msg)))
+		return;
+	rec = cur->cmd->rec;
+	memset(rec->arena + rec->used, 0, pad + sizeof(struct infer_msg));
+	rec->used = off + (uint32_t)sizeof(struct infer_msg);
+	if (rec->mb.nmsg++ == 0)
+		rec->mb.msg_first = off;
+	cur->msg_kept = true;
+	cur->msg_off = off;
 }
 
 static void
 append_close(struct imap_infer *infer)
 {
 	infer->cur.msg_open = false;
-	infer->cur.msg = NULL;
+	infer->cur.msg_kept = false;
 	infer->cur.in_flags = false;
 	infer->cur.in_ext = false;
 	infer->cur.ext_next = false;
@@ -1122,23 +1368,34 @@ append_close(struct imap_infer *infer)
 static void
 append_flag(struct imap_infer *infer, const struct imap_token *tok)
 {
-	struct infer_msg *m = infer->cur.msg;
-	struct infer_mbox *mb;
+	struct infer_cur *cur = &infer->cur;
+	struct infer_record *rec;
+	struct infer_msg *m;
+	unsigned char *p;
 	size_t need;
 
-	if (m == NULL || ascii_ieq(tok->data, tok->len, "\\Recent"))
+	if ((m = cur_msg(infer)) == NULL ||
+	    ascii_ieq(tok->data, tok->len, "\\Recent"))
 		return;
-	mb = &infer->cur.cmd->rec->mb;
+	rec = cur->cmd->rec;
+	/* The message's flags are the arena's last item. */
+	assert(cur->msg_off + sizeof(*m) + m->flags_len == rec->used);
 	need = tok->len + (m->flags_len > 0);
 	if ((tok->flags & IMAP_TOKEN_F_TRUNCATED) ||
-	    need > sizeof(mb->flags) - mb->flags_used) {
+	    need > (size_t)IMAP_INFER_FLAGS_MAX - rec->mb.flags_used) {
 		m->flags_cut = true;
 		return;
 	}
+	if (!rec_reserve(infer, cur->cmd, need))
+		return;
+	rec = cur->cmd->rec;
+	m = rec_msg(rec, cur->msg_off);
+	p = rec->arena + rec->used;
 	if (m->flags_len > 0)
-		mb->flags[mb->flags_used++] = ' ';
-	memcpy(mb->flags + mb->flags_used, tok->data, tok->len);
-	mb->flags_used += tok->len;
+		*p++ = ' ';
+	memcpy(p, tok->data, tok->len);
+	rec->used += (uint32_t)need;
+	rec->mb.flags_used = (uint16_t)(rec->mb.flags_used + need);
 	m->flags_len = (uint16_t)(m->flags_len + need);
 }
 
@@ -1154,6 +1411,7 @@ append_token(struct imap_infer *infer, const struct imap_token *tok,
     unsigned depth)
 {
 	struct infer_cur *cur = &infer->cur;
+	struct infer_msg *m;
 
 	switch (tok->type) {
 	case IMAP_TOKEN_LIST_BEGIN:
@@ -1192,14 +1450,15 @@ append_token(struct imap_infer *infer, const struct imap_token *tok,
 	case IMAP_TOKEN_LITERAL:
 		if (depth == 0 && !cur->in_ext) {
 			append_open(infer);
-			if (cur->msg != NULL) {
-				cur->msg->size = tok->literal_size;
-				cur->msg->has_size = true;
+			if ((m = cur_msg(infer)) != NULL) {
+				m->size = tok->literal_size;
+				m->has_size = true;
 			}
 			append_close(infer);
-		} else if (cur->in_ext && cur->ext_utf8 && cur->msg != NULL) {
-			cur->msg->size = tok->literal_size;
-			cur->msg->has_size = true;
+		} else if (cur->in_ext && cur->ext_utf8 &&
+		    (m = cur_msg(infer)) != NULL) {
+			m->size = tok->literal_size;
+			m->has_size = true;
 		}
 		break;
 	default:
@@ -1235,14 +1494,8 @@ client_command(struct imap_infer *infer, const struct imap_token *tok)
 	cmd->kind = (uint8_t)kind;
 	cmd->uid = cur->uid;
 	cur->cmd = cmd;
-	if (!(kinds[kind].flags & KF_RECORD))
-		return;
-	if (infer->nrecords >= IMAP_INFER_RECORDS_MAX ||
-	    (cmd->rec = calloc(1, sizeof(*cmd->rec))) == NULL) {
+	if ((kinds[kind].flags & KF_RECORD) && !rec_new(infer, cmd))
 		infer->untracked++;
-		return;
-	}
-	infer->nrecords++;
 }
 
 /* An argument (top-level INDEX >= 2) of the command being read. */
@@ -1253,31 +1506,28 @@ client_arg(struct imap_infer *infer, const struct imap_token *tok,
 	struct infer_cur *cur = &infer->cur;
 	struct infer_record *rec;
 	struct infer_auth *a;
-	struct infer_mbox *mb;
 	unsigned i = tok->index;
 	size_t j;
 
 	if (cur->uid || cur->cmd == NULL || (rec = cur->cmd->rec) == NULL)
 		return;
 	a = &rec->auth;
-	mb = &rec->mb;
 	switch (cur->kind) {
 	case INFER_K_LOGIN:
 		/* RFC 9051 6.2.3: LOGIN userid password (astrings) */
 		if (i == 2 && depth == 0)
-			arg_take(infer, tok, a->user, sizeof(a->user),
-			    &a->user_len, &a->user_set, &a->user_cut);
+			arg_take(infer, tok, SLOT_USER);
 		/* the password (i == 3) is not looked at, nor kept */
 		break;
 	case INFER_K_AUTHENTICATE:
 		/* RFC 9051 6.2.2, RFC 4959: mechanism [initial-response] */
 		if (i == 2 && tok->type == IMAP_TOKEN_ATOM) {
-			a->mech_len = tok->len < sizeof(a->mech) ?
-			    tok->len : sizeof(a->mech);
+			a->mech_len = (uint8_t)(tok->len < sizeof(a->mech) ?
+			    tok->len : sizeof(a->mech));
 			for (j = 0; j < a->mech_len; j++)
 				a->mech[j] = ascii_upper(tok->data[j]);
 		} else if (i == 3 && tok->type == IMAP_TOKEN_ATOM)
-			auth_response(cur->cmd, tok->data, tok->len);
+			auth_response(infer, cur->cmd, tok->data, tok->len);
 		break;
 	case INFER_K_CREATE:
 	case INFER_K_DELETE:
@@ -1285,12 +1535,11 @@ client_arg(struct imap_infer *infer, const struct imap_token *tok,
 	case INFER_K_UNSUBSCRIBE:
 	case INFER_K_RENAME:
 	case INFER_K_APPEND:
-		if ((i == 2 || (i == 3 && cur->kind == INFER_K_RENAME)) &&
-		    depth == 0) {
-			arg_take(infer, tok, mb->name[i - 2],
-			    sizeof(mb->name[0]), &mb->len[i - 2],
-			    &mb->set[i - 2], &mb->cut[i - 2]);
-		} else if (i > 2 && cur->kind == INFER_K_APPEND)
+		if (i == 2 && depth == 0)
+			arg_take(infer, tok, SLOT_NAME0);
+		else if (i == 3 && depth == 0 && cur->kind == INFER_K_RENAME)
+			arg_take(infer, tok, SLOT_NAME1);
+		else if (i > 2 && cur->kind == INFER_K_APPEND)
 			append_token(infer, tok, depth);
 		break;
 	default:
@@ -1308,7 +1557,7 @@ client_text_line(struct imap_infer *infer, const char *data, size_t len)
 {
 	infer->text_seen = true;
 	if (infer->auth != NULL)
-		auth_response(infer->auth, data, len);
+		auth_response(infer, infer->auth, data, len);
 }
 
 static void
@@ -1353,7 +1602,7 @@ client_token(struct imap_parser *parser, const struct imap_token *tok)
 	cur->lit_sync_wait = tok->type == IMAP_TOKEN_LITERAL &&
 	    !(tok->flags & IMAP_TOKEN_F_NONSYNC);
 	if (tok->type == IMAP_TOKEN_LITERAL)
-		cur->lit_dst = NULL;	/* unless arg_take keeps its body */
+		cur->lit_keep = false;	/* unless arg_take keeps its body */
 	if (tok->index == 1)
 		client_command(infer, tok);
 	else if (tok->index == 2 && cur->uid && depth == 0 &&
@@ -1369,18 +1618,12 @@ client_literal(struct imap_parser *parser, const char *data, size_t len)
 {
 	struct imap_infer *infer = parser->data;
 	struct infer_cur *cur = &infer->cur;
-	size_t room;
 
 	cur->lit_sync_wait = false;
-	if (infer->blind || infer->ended || cur->lit_dst == NULL)
+	if (infer->blind || infer->ended || !cur->lit_keep ||
+	    cur->cmd == NULL || cur->cmd->rec == NULL)
 		return;
-	room = cur->lit_cap - *cur->lit_len;
-	if (len > room) {
-		len = room;
-		*cur->lit_cut = true;
-	}
-	memcpy(cur->lit_dst + *cur->lit_len, data, len);
-	*cur->lit_len += len;
+	span_add(infer, cur->cmd, cur->lit_slot, data, len);
 }
 
 static void
@@ -1394,7 +1637,7 @@ client_line_end(struct imap_parser *parser)
 	if (infer->client_text) {
 		/* A TEXT line ended.  An empty one had no token. */
 		if (!infer->text_seen && infer->auth != NULL)
-			auth_response(infer->auth, "", 0);
+			auth_response(infer, infer->auth, "", 0);
 		infer->text_seen = false;
 		if (infer->idling) {
 			infer->idling = false;
@@ -1455,13 +1698,14 @@ parse_u32(const char *s, size_t len, size_t *i, uint32_t *v_r)
  * never further than the messages there are.
  */
 static void
-appenduid_uids(struct infer_mbox *mb, const char *s, size_t len)
+appenduid_uids(struct infer_record *rec, const char *s, size_t len)
 {
+	struct infer_msg *m;
 	size_t i = 0;
 	unsigned k = 0;
-	uint32_t a, b, u;
+	uint32_t a, b, u, off = rec->mb.msg_first;
 
-	while (i < len && k < mb->nmsg) {
+	while (i < len && k < rec->mb.nmsg) {
 		if (!parse_u32(s, len, &i, &a))
 			return;
 		b = a;
@@ -1470,9 +1714,11 @@ appenduid_uids(struct infer_mbox *mb, const char *s, size_t len)
 			if (!parse_u32(s, len, &i, &b))
 				return;
 		}
-		for (u = a; k < mb->nmsg; u = a <= b ? u + 1 : u - 1) {
-			mb->msg[k].uid = u;
-			mb->msg[k].has_uid = true;
+		for (u = a; k < rec->mb.nmsg; u = a <= b ? u + 1 : u - 1) {
+			m = rec_msg(rec, off);
+			m->uid = u;
+			m->has_uid = true;
+			off = msg_next(rec, off);
 			k++;
 			if (u == b)
 				break;
@@ -1483,8 +1729,14 @@ appenduid_uids(struct infer_mbox *mb, const char *s, size_t len)
 	}
 }
 
+/*
+ * The server_token() helpers below stay out of line (INFER_COLD), so
+ * that the common token, a FETCH item, costs no register saves.
+ */
+#define INFER_COLD	__attribute__((noinline, cold))
+
 /* A token inside the response code "[...]" (RFC 9051 7.1). */
-static void
+static INFER_COLD void
 server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 {
 	struct infer_srv *srv = &infer->srv;
@@ -1530,11 +1782,67 @@ server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 		break;
 	case 2:
 		if (srv->appenduid && tok->type == IMAP_TOKEN_ATOM)
-			appenduid_uids(&srv->cmd->rec->mb, tok->data, tok->len);
+			appenduid_uids(srv->cmd->rec, tok->data, tok->len);
 		break;
 	default:
 		break;
 	}
+}
+
+/*
+ * The server line's state back to its start, for the next line: the
+ * scalars only (tag and code bytes count by their lengths).
+ */
+static void
+srv_reset(struct infer_srv *srv)
+{
+	srv->kind = SRV_NONE;
+	srv->status = ST_OTHER;
+	srv->cmd = NULL;
+	srv->tag_len = 0;
+	srv->tag_long = false;
+	srv->in_code = false;
+	srv->code_seen = false;
+	srv->code_depth = 0;
+	srv->code_i = 0;
+	srv->code_len = 0;
+	srv->appenduid = false;
+	srv->bye_timeout = false;
+}
+
+/* A response's first token: "*", "+" or a tag (RFC 9051 7). */
+static INFER_COLD void
+server_tag(struct imap_infer *infer, const struct imap_token *tok)
+{
+	struct infer_srv *srv = &infer->srv;
+
+	if (tok->len == 1 && tok->data[0] == '*')
+		srv->kind = SRV_UNTAGGED;
+	else if (tok->len == 1 && tok->data[0] == '+')
+		srv->kind = SRV_CONT;
+	else {
+		srv->kind = SRV_TAGGED;
+		srv->tag_long = tok->len > IMAP_INFER_TAG_MAX;
+		if (!srv->tag_long) {
+			memcpy(srv->tag, tok->data, tok->len);
+			srv->tag_len = tok->len;
+			srv->cmd = cmd_find(infer, tok->data, tok->len);
+		}
+	}
+}
+
+/*
+ * RFC 9051 7.1.5: BYE before a close the client did not ask for.
+ * Autologout is what the RFC's example says; Dovecot says "Disconnected
+ * for inactivity".
+ */
+static INFER_COLD void
+server_bye_text(struct imap_infer *infer, const struct imap_token *tok)
+{
+	if (ascii_icontains(tok->data, tok->len, "autologout") ||
+	    ascii_icontains(tok->data, tok->len, "idle") ||
+	    ascii_icontains(tok->data, tok->len, "inactivity"))
+		infer->srv.bye_timeout = true;
 }
 
 static void
@@ -1545,61 +1853,37 @@ server_token(struct imap_parser *parser, const struct imap_token *tok)
 
 	if (infer->blind || infer->ended)
 		return;
-	if (tok->type == IMAP_TOKEN_CODE_BEGIN) {
+	/*
+	 * Most tokens are a FETCH response's items: settle them with as
+	 * few tests as possible, on the type and the index first.
+	 */
+	switch (tok->type) {
+	case IMAP_TOKEN_ATOM:
+		if (srv->in_code)
+			break;
+		if (tok->index == 0)
+			server_tag(infer, tok);
+		else if (tok->index == 1)
+			srv->status = status_map[tok->status];
+		return;
+	case IMAP_TOKEN_CODE_BEGIN:
 		if (!srv->code_seen)
 			srv->in_code = true;
 		return;
-	}
-	if (tok->type == IMAP_TOKEN_CODE_END) {
+	case IMAP_TOKEN_CODE_END:
 		srv->in_code = false;
 		srv->code_seen = true;
 		return;
-	}
-	if (srv->in_code) {
-		server_code_token(infer, tok);
+	case IMAP_TOKEN_TEXT:
+		if (srv->kind == SRV_UNTAGGED && srv->status == ST_BYE)
+			server_bye_text(infer, tok);
+		return;
+	default:
+		if (srv->in_code)
+			break;
 		return;
 	}
-	if (tok->index == 0) {
-		memset(srv, 0, sizeof(*srv));
-		if (tok->type != IMAP_TOKEN_ATOM)
-			return;
-		if (tok->len == 1 && tok->data[0] == '*')
-			srv->kind = SRV_UNTAGGED;
-		else if (tok->len == 1 && tok->data[0] == '+')
-			srv->kind = SRV_CONT;
-		else {
-			srv->kind = SRV_TAGGED;
-			srv->tag_long = tok->len > IMAP_INFER_TAG_MAX;
-			if (!srv->tag_long) {
-				memcpy(srv->tag, tok->data, tok->len);
-				srv->tag_len = tok->len;
-				srv->cmd = cmd_find(infer, tok->data,
-				    tok->len);
-			}
-		}
-		return;
-	}
-	if (tok->index == 1 && tok->type == IMAP_TOKEN_ATOM) {
-		if (ascii_ieq(tok->data, tok->len, "OK"))
-			srv->status = ST_OK;
-		else if (ascii_ieq(tok->data, tok->len, "NO"))
-			srv->status = ST_NO;
-		else if (ascii_ieq(tok->data, tok->len, "BAD"))
-			srv->status = ST_BAD;
-		else if (ascii_ieq(tok->data, tok->len, "BYE"))
-			srv->status = ST_BYE;
-		return;
-	}
-	/*
-	 * RFC 9051 7.1.5: BYE before a close the client did not ask for.
-	 * Autologout is what the RFC's example says; Dovecot says
-	 * "Disconnected for inactivity".
-	 */
-	if (tok->type == IMAP_TOKEN_TEXT && srv->kind == SRV_UNTAGGED &&
-	    srv->status == ST_BYE && (ascii_icontains(tok->data, tok->len,
-	    "autologout") || ascii_icontains(tok->data, tok->len, "idle") ||
-	    ascii_icontains(tok->data, tok->len, "inactivity")))
-		srv->bye_timeout = true;
+	server_code_token(infer, tok);
 }
 
 /* Response literals (FETCH bodies) are jumped over, never looked at. */
@@ -1708,7 +1992,7 @@ server_line_end(struct imap_parser *parser)
 	}
 	if (srv->kind == SRV_TAGGED && srv->cmd != NULL)
 		complete(infer, srv->cmd);
-	memset(srv, 0, sizeof(*srv));
+	srv_reset(srv);
 }
 
 /* ---- the interface ---------------------------------------------------- */
@@ -1771,12 +2055,13 @@ imap_infer_free(struct imap_infer **inferp)
 	if (inferp == NULL || (infer = *inferp) == NULL)
 		return;
 	for (i = 0; i < IMAP_INFER_INLINE_CMDS; i++)
-		free(infer->cmds[i].rec);
+		rec_free(infer, &infer->cmds[i]);
 	for (cmd = infer->overflow; cmd != NULL; cmd = next) {
 		next = cmd->next;
-		free(cmd->rec);
+		rec_free(infer, cmd);
 		free(cmd);
 	}
+	assert(infer->rec_bytes == 0);
 	free(infer);
 	*inferp = NULL;
 }

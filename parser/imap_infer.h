@@ -40,8 +40,10 @@
  *
  * Memory: the struct holds both parsers and IMAP_INFER_INLINE_CMDS
  * pending commands.  More outstanding commands get a heap slot each,
- * and commands with events a heap record for their arguments, freed
- * when the server completes them; both are capped below.
+ * and commands with events a heap record for their arguments, sized to
+ * what they carry (names, messages, flags) and freed when the server
+ * completes them.  Nothing is allocated while nothing is pending.  The
+ * caps below bound all of it.
  *
  * Includes libc and parser/ only.
  */
@@ -63,8 +65,14 @@
 #define IMAP_INFER_INLINE_CMDS	4
 /* Outstanding commands tracked; later ones are counted, not tracked. */
 #define IMAP_INFER_PENDING_MAX	128
-/* Commands with event arguments (3.4 KiB each) outstanding; over: counted. */
-#define IMAP_INFER_RECORDS_MAX	16
+/*
+ * Bytes of heap (a small header plus the names, messages and flags
+ * kept) that all outstanding commands' event records of one session may
+ * hold.  A command whose record would go over it, when it starts or as
+ * its arguments arrive, is counted, not tracked.  A record holds at most
+ * about 3.6 KiB (the caps below), a typical APPEND under 200 bytes.
+ */
+#define IMAP_INFER_RECORD_BYTES_MAX	(256 * 1024)
 /* Bytes of a tag; a command with a longer tag is counted, not tracked. */
 #define IMAP_INFER_TAG_MAX	32
 /* Bytes of a user name kept; longer: cut, events marked truncated. */

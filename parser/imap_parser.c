@@ -4,11 +4,12 @@
  * The shape is nginx's ngx_mail_imap_parse_command: a local state, a
  * switch for each byte, the state stored back at the end of the input
  * and before every callback.  Two things differ.  Runs of ordinary bytes
- * inside an atom, quoted string or text are found with a class table
- * and copied into the token scratch in one memcpy, so a line costs about
- * one table lookup per byte.  Literal bodies are never looked at: like
- * http-parser's s_body_identity, each chunk yields one span of
- * min(remaining, available) bytes and the loop jumps past it.
+ * inside an atom, quoted string or text are found with a class table,
+ * so a line costs about one table lookup per byte, and are not copied:
+ * a token that lies wholly inside the fed chunk is delivered as a span
+ * of the caller's bytes (see tok_get()).  Literal bodies are never
+ * looked at: like http-parser's s_body_identity, each chunk yields one
+ * span of min(remaining, available) bytes and the loop jumps past it.
  *
  * The line limit is a count, not a buffer (http-parser's
  * COUNT_HEADER_SIZE): the byte loop runs up to a pointer `lim` that is
@@ -85,6 +86,14 @@ scan(const unsigned char *q, const unsigned char *lim, unsigned mask)
 	return q;
 }
 
+/*
+ * A token in the making is the scratch p->tok (its bytes from earlier
+ * chunks, and a quoted string's unescaped bytes) followed by a span of
+ * the chunk being fed, from the local tok0 in imap_parser_feed() to the
+ * byte being read.  Only what straddles chunks or needs unescaping is
+ * copied; at the end of a chunk the span goes into the scratch.
+ */
+
 /* Keep what fits of N bytes in the token scratch; note what did not. */
 static inline void
 tok_add(struct imap_parser *p, const unsigned char *q, size_t n)
@@ -114,67 +123,143 @@ tok_add1(struct imap_parser *p, unsigned char c)
  * outside lists and codes) advances the index, and does so before the
  * callback so that a callback resetting the line is not undone.
  */
-static void
+static inline void
 emit(struct imap_parser *p, enum imap_token_type type, const char *data,
-    size_t len, unsigned flags, bool completes)
+    size_t len, unsigned flags, enum imap_status status, bool completes)
 {
 	struct imap_token t;
 
 	t.type = type;
 	t.flags = flags;
+	t.status = status;
 	t.data = data;
 	t.len = len;
-	t.literal_size = 0;
+	t.literal_size = type == IMAP_TOKEN_LITERAL ? p->literal_size : 0;
 	t.index = p->index;
-	t.depth = p->depth + (p->in_code ? 1 : 0);
+	t.depth = p->depth + p->in_code;
 	t.in_code = p->in_code;
-	if (type == IMAP_TOKEN_LITERAL)
-		t.literal_size = p->literal_size;
-	if (completes && p->depth == 0 && !p->in_code)
+	if (completes && (p->depth | p->in_code) == 0)
 		p->index++;
 	if (p->cb->on_token != NULL)
 		p->cb->on_token(p, &t);
 }
 
 /*
- * Empty the scratch, wiping what it held: a token may be a LOGIN
+ * Empty the scratch.  The client's is wiped: a token may be a LOGIN
  * password or a SASL response, which must not linger in session memory
- * (costs as much as the copy that put it there).
+ * (costs as much as the copy that put it there).  The server sends no
+ * secrets the client did not already have.
  */
 static inline void
 tok_clear(struct imap_parser *p)
 {
-	memset(p->tok, 0, p->tok_len);
+	/* Empty: tok_truncated is only set with a full scratch. */
+	if (p->tok_len == 0)
+		return;
+	if (p->dir == IMAP_PARSER_CLIENT)
+		memset(p->tok, 0, p->tok_len);
 	p->tok_len = 0;
 	p->tok_truncated = false;
 }
 
-/* Deliver the token held in the scratch and empty the scratch. */
-static void
-emit_tok(struct imap_parser *p, enum imap_token_type type)
+/*
+ * The token whose last bytes are [Q0, Q1) of the chunk, in one piece:
+ * the span itself when the scratch is empty (the common case: no
+ * copy), else the scratch with the span added.  Sets *LEN_R (at most
+ * IMAP_TOKEN_MAX) and *FLAGS_R (IMAP_TOKEN_F_TRUNCATED or 0).
+ */
+static inline const char *
+tok_get(struct imap_parser *p, const unsigned char *q0,
+    const unsigned char *q1, size_t *len_r, unsigned *flags_r)
 {
-	p->tok[p->tok_len] = '\0';
-	emit(p, type, p->tok, p->tok_len,
-	    p->tok_truncated ? IMAP_TOKEN_F_TRUNCATED : 0, true);
+	size_t n = (size_t)(q1 - q0);
+
+	if (p->tok_len == 0) {
+		*flags_r = 0;
+		if (n > IMAP_TOKEN_MAX) {
+			n = IMAP_TOKEN_MAX;
+			*flags_r = IMAP_TOKEN_F_TRUNCATED;
+		}
+		*len_r = n;
+		return (const char *)q0;
+	}
+	tok_add(p, q0, n);
+	*len_r = p->tok_len;
+	*flags_r = p->tok_truncated ? IMAP_TOKEN_F_TRUNCATED : 0;
+	return p->tok;
+}
+
+/* Deliver the token ending with [Q0, Q1) and empty the scratch. */
+static void
+emit_tok(struct imap_parser *p, enum imap_token_type type,
+    const unsigned char *q0, const unsigned char *q1)
+{
+	const char *data;
+	unsigned flags;
+	size_t len;
+
+	data = tok_get(p, q0, q1, &len, &flags);
+	emit(p, type, data, len, flags, IMAP_STATUS_NONE, true);
 	tok_clear(p);
 }
 
-static bool
-is_status(const char *s, size_t len)
+/*
+ * The status word (RFC 9051 7.1 resp-cond-state, resp-cond-bye,
+ * resp-cond-auth) S[0..len) spells, in any case, or IMAP_STATUS_NONE.
+ * Dispatched on the length: this runs for the second atom of every
+ * response line.  "& ~0x20" upper-cases letters and maps no other byte
+ * to one.
+ */
+static enum imap_status
+status_word(const char *s, size_t len)
 {
-	static const char *const words[] = {
-		"OK", "NO", "BAD", "BYE", "PREAUTH"
-	};
-	size_t i, j;
+	unsigned c0, c1, c2;
 
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		for (j = 0; j < len && words[i][j] != '\0'; j++)
-			if ((s[j] & ~0x20) != words[i][j])
-				break;
-		if (j == len && words[i][j] == '\0')
-			return true;
+	if (len < 2)
+		return IMAP_STATUS_NONE;
+	c0 = (unsigned char)s[0] & ~0x20u;
+	c1 = (unsigned char)s[1] & ~0x20u;
+	switch (len) {
+	case 2:
+		if (c0 == 'O' && c1 == 'K')
+			return IMAP_STATUS_OK;
+		if (c0 == 'N' && c1 == 'O')
+			return IMAP_STATUS_NO;
+		break;
+	case 3:
+		c2 = (unsigned char)s[2] & ~0x20u;
+		if (c0 == 'B' && c1 == 'A' && c2 == 'D')
+			return IMAP_STATUS_BAD;
+		if (c0 == 'B' && c1 == 'Y' && c2 == 'E')
+			return IMAP_STATUS_BYE;
+		break;
+	case 7:
+		if (c0 == 'P' && c1 == 'R' &&
+		    ((unsigned char)s[2] & ~0x20u) == 'E' &&
+		    ((unsigned char)s[3] & ~0x20u) == 'A' &&
+		    ((unsigned char)s[4] & ~0x20u) == 'U' &&
+		    ((unsigned char)s[5] & ~0x20u) == 'T' &&
+		    ((unsigned char)s[6] & ~0x20u) == 'H')
+			return IMAP_STATUS_PREAUTH;
+		break;
+	default:
+		break;
 	}
-	return false;
+	return IMAP_STATUS_NONE;
+}
+
+/*
+ * The status word an atom is (see imap_token.status): in the server
+ * direction, at index 1, top level, whole.
+ */
+static inline enum imap_status
+atom_status(const struct imap_parser *p, const char *data, size_t len,
+    unsigned flags)
+{
+	if (p->dir != IMAP_PARSER_SERVER || p->index != 1 || p->depth != 0 ||
+	    p->in_code || flags != 0)
+		return IMAP_STATUS_NONE;
+	return status_word(data, len);
 }
 
 /*
@@ -186,18 +271,26 @@ is_status(const char *s, size_t len)
  * Returns the next state.
  */
 static unsigned
-atom_end(struct imap_parser *p)
+atom_end(struct imap_parser *p, const unsigned char *q0,
+    const unsigned char *q1)
 {
-	unsigned next = S_SP;
+	enum imap_status status = IMAP_STATUS_NONE;
+	unsigned next = S_SP, flags;
+	const char *data;
+	size_t len;
 
-	if (p->dir == IMAP_PARSER_SERVER && p->depth == 0 && !p->in_code &&
-	    !p->tok_truncated) {
-		if (p->index == 0 && p->tok_len == 1 && p->tok[0] == '+')
-			next = S_TEXT;
-		else if (p->index == 1 && is_status(p->tok, p->tok_len))
+	data = tok_get(p, q0, q1, &len, &flags);
+	if (p->index <= 1 && p->dir == IMAP_PARSER_SERVER) {
+		if (p->index == 0) {
+			if (len == 1 && data[0] == '+' && p->depth == 0 &&
+			    !p->in_code)
+				next = S_TEXT;
+		} else if ((status = atom_status(p, data, len, flags)) !=
+		    IMAP_STATUS_NONE)
 			next = S_RESP_TEXT;
 	}
-	emit_tok(p, IMAP_TOKEN_ATOM);
+	emit(p, IMAP_TOKEN_ATOM, data, len, flags, status, true);
+	tok_clear(p);
 	return next;
 }
 
@@ -223,21 +316,31 @@ line_reset(struct imap_parser *p)
 
 /*
  * The LF ending a line, read in state ST: deliver what the line still
- * holds, then on_line_end.  An unterminated quoted string is dropped (a
- * broken command the server will refuse).
+ * holds (a token ending with [Q0, Q1) in a token state), then
+ * on_line_end.  An unterminated quoted string is dropped (a broken
+ * command the server will refuse).
  */
 static void
-line_end(struct imap_parser *p, unsigned st)
+line_end(struct imap_parser *p, unsigned st, const unsigned char *q0,
+    const unsigned char *q1)
 {
+	const char *data;
+	unsigned flags;
+	size_t len;
+
 	switch (st) {
 	case S_ATOM:
 	case S_ATOM_BQ:
 	case S_ATOM_BQ_ESC:
-		emit_tok(p, IMAP_TOKEN_ATOM);
+		/* "a BAD" CRLF: a status word without text. */
+		data = tok_get(p, q0, q1, &len, &flags);
+		emit(p, IMAP_TOKEN_ATOM, data, len, flags,
+		    atom_status(p, data, len, flags), true);
+		tok_clear(p);
 		break;
 	case S_TEXT:
-		if (p->tok_len > 0 || p->text_line)
-			emit_tok(p, IMAP_TOKEN_TEXT);
+		if (p->tok_len > 0 || q1 > q0 || p->text_line)
+			emit_tok(p, IMAP_TOKEN_TEXT, q0, q1);
 		break;
 	default:
 		break;
@@ -250,30 +353,50 @@ line_end(struct imap_parser *p, unsigned st)
 
 /*
  * A CR was not followed by LF: it is an ordinary byte of whatever it
- * interrupted (we are lenient here, as Dovecot is).  Returns the state
- * in which to read the byte after it.
+ * interrupted (we are lenient here, as Dovecot is).  HERE: the CR is
+ * the byte before PS in this chunk, so a span running through it holds
+ * it already; else it ended the previous chunk and goes to the scratch.
+ * *TOK0 is updated when a token starts with the CR or follows an
+ * escaping "\\".  Returns the state in which to read the byte after it.
  */
 static unsigned
-cr_ordinary(struct imap_parser *p)
+cr_ordinary(struct imap_parser *p, const unsigned char *ps, bool here,
+    const unsigned char **tok0)
 {
 	unsigned st = p->cr_state;
 
 	switch (st) {
 	case S_SP:
-		st = S_ATOM;
 		p->bracket = 0;
-		break;
+		if (here) {
+			*tok0 = ps - 1;
+			return S_ATOM;
+		}
+		tok_add1(p, '\r');
+		*tok0 = ps;
+		return S_ATOM;
+	case S_QUOTED_ESC:
+		/* Unescaped: "\\" and CR are not both in one span. */
+		tok_add1(p, '\r');
+		*tok0 = ps;
+		return S_QUOTED;
 	case S_ATOM_BQ_ESC:
 		st = S_ATOM_BQ;
-		break;
-	case S_QUOTED_ESC:
-		st = S_QUOTED;
 		break;
 	default:
 		break;
 	}
-	tok_add1(p, '\r');
+	if (!here)
+		tok_add1(p, '\r');
 	return st;
+}
+
+/* A token is in the making in state ST (see tok_get()). */
+static inline bool
+tok_state(unsigned st)
+{
+	return st == S_ATOM || st == S_ATOM_BQ || st == S_ATOM_BQ_ESC ||
+	    st == S_QUOTED || st == S_QUOTED_ESC || st == S_TEXT;
 }
 
 /* Where the line in progress would exceed line_max, or END. */
@@ -350,15 +473,16 @@ imap_parser_error_name(enum imap_parser_error error)
 /*
  * The byte loop.  `ps` is the byte being read; `seg` is where the
  * counted part of the current line starts in this chunk (p->line_len
- * holds what the line counted before it); `lim` is line_limit().  Every
- * case either consumes its byte (ps++) or changes state and reads the
- * same byte again (continue without ps++).
+ * holds what the line counted before it); `lim` is line_limit(); `tok0`
+ * is where the current token's span starts (tok_get()), `tok1` where it
+ * ends at a line end.  Every case either consumes its byte (ps++) or
+ * changes state and reads the same byte again (continue without ps++).
  */
 size_t
 imap_parser_feed(struct imap_parser *p, const char *data, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)data;
-	const unsigned char *end, *ps, *seg, *lim, *q;
+	const unsigned char *end, *ps, *seg, *lim, *tok0, *tok1;
 	uint64_t base = p->offset, n;
 	enum imap_parser_error err;
 	unsigned st = p->state;
@@ -371,6 +495,7 @@ imap_parser_feed(struct imap_parser *p, const char *data, size_t len)
 		return 0;
 	end = s + len;
 	ps = seg = s;
+	tok0 = s;		/* a token from the last chunk goes on here */
 
 body:
 	if (st == S_LIT_BODY) {
@@ -413,6 +538,7 @@ body:
 			if (p->mode == IMAP_PARSER_MODE_TEXT) {
 				p->text_line = true;
 				st = S_TEXT;
+				tok0 = ps;
 			} else
 				st = S_SP;
 			continue;
@@ -435,7 +561,7 @@ body:
 				}
 				p->offset = AT(ps + 1);
 				emit(p, IMAP_TOKEN_LIST_BEGIN, NULL, 0, 0,
-				    false);
+				    IMAP_STATUS_NONE, false);
 				p->depth++;
 				ps++;
 				continue;
@@ -448,7 +574,8 @@ body:
 				}
 				p->depth--;
 				p->offset = AT(ps + 1);
-				emit(p, IMAP_TOKEN_LIST_END, NULL, 0, 0, true);
+				emit(p, IMAP_TOKEN_LIST_END, NULL, 0, 0,
+				    IMAP_STATUS_NONE, true);
 				ps++;
 				continue;
 			case ']':
@@ -457,13 +584,15 @@ body:
 					break;
 				p->in_code = false;
 				p->offset = AT(ps + 1);
-				emit(p, IMAP_TOKEN_CODE_END, NULL, 0, 0, true);
+				emit(p, IMAP_TOKEN_CODE_END, NULL, 0, 0,
+				    IMAP_STATUS_NONE, true);
 				st = S_TEXT_SKIP;
 				ps++;
 				continue;
 			case '"':
 				st = S_QUOTED;
 				ps++;
+				tok0 = ps;
 				continue;
 			case '{':
 				if (p->in_code)
@@ -487,14 +616,17 @@ body:
 			}
 			p->bracket = 0;
 			st = S_ATOM;
+			tok0 = ps;
 			continue;
 
+		/*
+		 * Atoms are kept as they were, so every byte of one is in
+		 * its span: nothing to copy while it runs.
+		 */
 		case S_ATOM:
 			if (p->bracket > 0)
 				goto section;
-			q = scan(ps, lim, C_ATOM);
-			tok_add(p, ps, (size_t)(q - ps));
-			ps = q;
+			ps = scan(ps, lim, C_ATOM);
 			if (ps == lim)
 				continue;
 			c = *ps;
@@ -502,12 +634,10 @@ body:
 			case '[':
 				/* BODY[...]: SP and parens are its own. */
 				p->bracket = 1;
-				tok_add1(p, c);
 				ps++;
 				continue;
 			case ')':
 				if (p->in_code && p->depth == 0) {
-					tok_add1(p, c);
 					ps++;
 					continue;
 				}
@@ -515,18 +645,17 @@ body:
 			case ']':
 				if (p->in_code && p->depth == 0)
 					break;
-				tok_add1(p, c);
 				ps++;
 				continue;
 			case '{':
 				/* RFC 3516 section 4.2: literal8, "~{n}". */
-				if (p->tok_len == 1 && p->tok[0] == '~' &&
-				    !p->in_code) {
-					p->tok_len = 0;
+				if (!p->in_code && p->tok_len + (size_t)(ps -
+				    tok0) == 1 && (p->tok_len == 1 ?
+				    p->tok[0] : (char)*tok0) == '~') {
+					tok_clear(p);
 					p->lit_flags = IMAP_TOKEN_F_LITERAL8;
 					st = S_LIT_OPEN;
-				} else
-					tok_add1(p, c);
+				}
 				ps++;
 				continue;
 			case '\r':
@@ -544,14 +673,13 @@ body:
 			}
 			/* SP, '(', ')' or a code's ']' ends the atom. */
 			p->offset = AT(ps + 1);
-			st = atom_end(p);
+			st = atom_end(p, tok0, ps);
 			if (c == ' ')
 				ps++;
+			tok0 = ps;	/* a continuation's text, if S_TEXT */
 			continue;
 section:
-			q = scan(ps, lim, C_SECT);
-			tok_add(p, ps, (size_t)(q - ps));
-			ps = q;
+			ps = scan(ps, lim, C_SECT);
 			if (ps == lim)
 				continue;
 			c = *ps;
@@ -581,16 +709,13 @@ section:
 				err = IMAP_PERR_BAD_CHAR;
 				goto fail;
 			}
-			tok_add1(p, c);
 			ps++;
 			continue;
 
 		case S_ATOM_BQ:
 		case S_QUOTED:
 			/* RFC 9051 section 9: quoted, \" and \\ escapes. */
-			q = scan(ps, lim, C_QUOT);
-			tok_add(p, ps, (size_t)(q - ps));
-			ps = q;
+			ps = scan(ps, lim, C_QUOT);
 			if (ps == lim)
 				continue;
 			c = *ps;
@@ -598,22 +723,21 @@ section:
 			case '"':
 				if (st == S_QUOTED) {
 					p->offset = AT(ps + 1);
-					emit_tok(p, IMAP_TOKEN_QUOTED);
+					emit_tok(p, IMAP_TOKEN_QUOTED, tok0, ps);
 					st = S_SP;
-				} else {
-					tok_add1(p, c);
+				} else
 					st = S_ATOM;
-				}
 				ps++;
 				continue;
 			case '\\':
-				if (st == S_QUOTED)
-					st = S_QUOTED_ESC;
-				else {
-					tok_add1(p, c);
-					st = S_ATOM_BQ_ESC;
-				}
 				ps++;
+				if (st == S_QUOTED) {
+					/* Unescaped in the scratch. */
+					tok_add(p, tok0, (size_t)(ps - 1 - tok0));
+					tok0 = ps;
+					st = S_QUOTED_ESC;
+				} else
+					st = S_ATOM_BQ_ESC;
 				continue;
 			case '\r':
 				p->cr_state = st;
@@ -643,9 +767,13 @@ section:
 			default:
 				break;
 			}
-			tok_add1(p, c);
-			st = st == S_QUOTED_ESC ? S_QUOTED : S_ATOM_BQ;
 			ps++;
+			if (st == S_QUOTED_ESC) {
+				tok_add1(p, c);
+				tok0 = ps;
+				st = S_QUOTED;
+			} else
+				st = S_ATOM_BQ;
 			continue;
 
 		/*
@@ -707,23 +835,23 @@ section:
 			if (c == '[') {
 				p->offset = AT(ps + 1);
 				emit(p, IMAP_TOKEN_CODE_BEGIN, NULL, 0, 0,
-				    false);
+				    IMAP_STATUS_NONE, false);
 				p->in_code = true;
 				st = S_SP;
 				ps++;
 				continue;
 			}
 			st = S_TEXT;
+			tok0 = ps;
 			continue;
 		case S_TEXT_SKIP:
 			if (c == ' ')
 				ps++;
 			st = S_TEXT;
+			tok0 = ps;
 			continue;
 		case S_TEXT:
-			q = scan(ps, lim, C_TEXT);
-			tok_add(p, ps, (size_t)(q - ps));
-			ps = q;
+			ps = scan(ps, lim, C_TEXT);
 			if (ps == lim)
 				continue;
 			c = *ps;
@@ -739,11 +867,13 @@ section:
 			continue;
 
 		case S_CR:
+			/* The CR is at ps - 1 unless it ended the last chunk. */
 			if (c == '\n') {
 				st = p->cr_state;
-				goto eol;
+				tok1 = ps > s ? ps - 1 : ps;
+				goto eol_cr;
 			}
-			st = cr_ordinary(p);
+			st = cr_ordinary(p, ps, ps > s, &tok0);
 			continue;
 
 		default:
@@ -753,10 +883,12 @@ section:
 			goto fail;
 		}
 eol:
+		tok1 = ps;
+eol_cr:
 		/* CRLF or bare LF (Dovecot accepts both, so do we). */
 		ps++;
 		p->offset = AT(ps);
-		line_end(p, st);
+		line_end(p, st, tok0, tok1);
 		st = p->state;
 		seg = ps;
 		lim = line_limit(p, seg, end);
@@ -765,6 +897,11 @@ eol:
 		err = IMAP_PERR_LINE_TOO_LONG;
 		goto fail;
 	}
+	/* A token going on in the next chunk: its span to the scratch. */
+	if (tok_state(st))
+		tok_add(p, tok0, (size_t)(ps - tok0));
+	else if (st == S_CR && tok_state(p->cr_state))
+		tok_add(p, tok0, (size_t)(ps - 1 - tok0));	/* not the CR */
 	p->line_len += (size_t)(ps - seg);
 	p->state = st;
 out:
@@ -780,7 +917,8 @@ literal:
 	p->lit_start = true;
 	p->state = S_LIT_BODY;
 	p->offset = AT(ps);
-	emit(p, IMAP_TOKEN_LITERAL, NULL, 0, p->lit_flags, true);
+	emit(p, IMAP_TOKEN_LITERAL, NULL, 0, p->lit_flags, IMAP_STATUS_NONE,
+	    true);
 	/* The callback may have cancelled the literal: a new line then. */
 	st = p->state;
 	goto body;

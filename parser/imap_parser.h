@@ -29,9 +29,10 @@
 
 /*
  * IMAP_TOKEN_MAX bounds the bytes of one atom, quoted string, response
- * text or SASL line that the parser keeps (unescaped) for its callback.
- * A longer token still parses: its callback gets the first
- * IMAP_TOKEN_MAX bytes with IMAP_TOKEN_F_TRUNCATED set.
+ * text or SASL line that the parser delivers, and its scratch for the
+ * part of a token that straddles fed chunks or is unescaped.  A longer
+ * token still parses: its callback gets the first IMAP_TOKEN_MAX bytes
+ * with IMAP_TOKEN_F_TRUNCATED set.
  */
 #define IMAP_TOKEN_MAX		1024
 
@@ -124,6 +125,19 @@ enum imap_token_type {
 	IMAP_TOKEN_TEXT,
 };
 
+/*
+ * A server response's status word (RFC 9051 7.1: resp-cond-state,
+ * resp-cond-bye, resp-cond-auth), as the parser recognised it.
+ */
+enum imap_status {
+	IMAP_STATUS_NONE,
+	IMAP_STATUS_OK,
+	IMAP_STATUS_NO,
+	IMAP_STATUS_BAD,
+	IMAP_STATUS_BYE,
+	IMAP_STATUS_PREAUTH,
+};
+
 /* Token flags. */
 #define IMAP_TOKEN_F_TRUNCATED	0x01	/* data: the first IMAP_TOKEN_MAX */
 #define IMAP_TOKEN_F_NONSYNC	0x02	/* literal: {n+} (RFC 7888) */
@@ -133,13 +147,24 @@ struct imap_token {
 	enum imap_token_type type;
 	unsigned flags;
 	/*
+	 * Server only: on the atom OK, NO, BAD, BYE or PREAUTH (any case,
+	 * not truncated) at index 1 and depth 0 of a response, tagged or
+	 * not, which one: the word that starts resp-text (see
+	 * IMAP_TOKEN_TEXT), or ends the line.  IMAP_STATUS_NONE on every
+	 * other token and in the client direction.
+	 */
+	enum imap_status status;
+	/*
 	 * The token's bytes: atoms as they were (a [section] with its
 	 * spaces, parens and quotes included), quoted strings unescaped
-	 * ("\x" gives x), TEXT without CRLF.  NUL-terminated for
-	 * convenience; NUL itself is an error outside literals, so len
-	 * equals strlen(data).  Valid only during the callback.  NULL/0 for
-	 * LIST and CODE tokens and literals.  An unterminated quoted string
-	 * (the line ended first) is not delivered.
+	 * ("\x" gives x), TEXT without CRLF.  NOT NUL-terminated: use len.
+	 * NUL itself is an error outside literals, so none is inside.
+	 * Points into the fed buffer when the token lies wholly inside the
+	 * chunk (and needs no unescaping), else into the parser's scratch;
+	 * valid only during the callback either way.  Non-NULL, even when
+	 * len is 0.  NULL/0 for LIST and CODE tokens and literals.  An
+	 * unterminated quoted string (the line ended first) is not
+	 * delivered.
 	 */
 	const char *data;
 	size_t len;
@@ -227,7 +252,7 @@ struct imap_parser {
 	size_t line_len;		/* line's bytes, literals excluded */
 	size_t tok_len;			/* bytes held in tok */
 	bool tok_truncated;
-	char tok[IMAP_TOKEN_MAX + 1];	/* +1: the NUL */
+	char tok[IMAP_TOKEN_MAX];	/* from past chunks, or unescaped */
 	/* READ-ONLY */
 	enum imap_parser_mode mode;	/* see imap_parser_set_mode() */
 	enum imap_parser_error error;	/* sticky */

@@ -73,6 +73,14 @@ cancel_noop(struct imap_parser *p)
 	check(memcmp(&before, p, sizeof(before)) == 0);
 }
 
+/* Token T's bytes are WORD, ASCII case-insensitively. */
+static bool
+tok_is(const struct imap_token *t, const char *word)
+{
+	return t->len == strlen(word) &&
+	    strncasecmp(t->data, word, t->len) == 0;
+}
+
 static void
 on_token(struct imap_parser *p, const struct imap_token *t)
 {
@@ -84,6 +92,7 @@ on_token(struct imap_parser *p, const struct imap_token *t)
 	r->tokens++;
 	mix64(r, 0x7000 + t->type);
 	mix64(r, t->flags);
+	mix64(r, t->status);
 	mix64(r, t->index);
 	mix64(r, t->depth);
 	mix64(r, t->in_code);
@@ -93,7 +102,7 @@ on_token(struct imap_parser *p, const struct imap_token *t)
 	case IMAP_TOKEN_QUOTED:
 	case IMAP_TOKEN_TEXT:
 		check(t->data != NULL && t->len <= IMAP_TOKEN_MAX);
-		check(t->data[t->len] == '\0' && strlen(t->data) == t->len);
+		check(memchr(t->data, '\0', t->len) == NULL);
 		check(t->len > 0 || t->type != IMAP_TOKEN_ATOM);
 		mix64(r, t->len);
 		mix(r, t->data, t->len);
@@ -111,20 +120,21 @@ on_token(struct imap_parser *p, const struct imap_token *t)
 		}
 		break;
 	default:
-		check(t->data == NULL && t->len == 0 && t->flags == 0);
+		check(t->data == NULL && t->len == 0 && t->flags == 0 &&
+		    t->status == IMAP_STATUS_NONE);
 		break;
 	}
 	if (t->type != IMAP_TOKEN_LITERAL)
 		cancel_noop(p);
 	if (t->type == IMAP_TOKEN_ATOM && t->index == 1 && t->depth == 0 &&
 	    p->mode == IMAP_PARSER_MODE_NORMAL) {
-		if (strcasecmp(t->data, "IDLE") == 0)
+		if (tok_is(t, "IDLE"))
 			r->pending = P_IDLE;
-		else if (strcasecmp(t->data, "AUTHENTICATE") == 0)
+		else if (tok_is(t, "AUTHENTICATE"))
 			r->pending = P_AUTH;
 	}
 	if (t->type == IMAP_TOKEN_TEXT && p->mode == IMAP_PARSER_MODE_TEXT &&
-	    strcasecmp(t->data, "DONE") == 0)
+	    tok_is(t, "DONE"))
 		r->saw_done = true;
 }
 

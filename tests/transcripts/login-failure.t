@@ -10,6 +10,13 @@ E: vnd.msgeventd.LoginFailure user=alice clientIP=192.0.2.1 clientPort=50000 ser
 C: a3 LOGIN carol wrong
 S: a3 NO Login failed
 E: vnd.msgeventd.LoginFailure user=carol clientIP=192.0.2.1 clientPort=50000 service=imap serverFQDN=imap1.example.net uri=imap://carol@mail.example.net/ vnd.msgeventd.responseCode=NO
+# A status word without text (resp-text is optional in practice), any case.
+C: a5 LOGIN dave wrong
+S: a5 no
+E: vnd.msgeventd.LoginFailure user=dave clientIP=192.0.2.1 clientPort=50000 service=imap serverFQDN=imap1.example.net uri=imap://dave@mail.example.net/ vnd.msgeventd.responseCode=NO
+C: a6 LOGIN erin wrong
+S: a6 BAD
+E: vnd.msgeventd.LoginFailure user=erin clientIP=192.0.2.1 clientPort=50000 service=imap serverFQDN=imap1.example.net uri=imap://erin@mail.example.net/ vnd.msgeventd.responseCode=BAD
 C: a4 LOGOUT
 S: * BYE Logging out
 S: a4 OK Logout completed.

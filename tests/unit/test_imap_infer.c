@@ -93,29 +93,47 @@ enum way {
 
 static const char *const way_names[] = { "whole", "bytes", "split" };
 
+/*
+ * One call with LEN bytes at DATA, from a heap copy scribbled over and
+ * freed afterwards: the parsers' token spans point into it, and a
+ * span kept past the call would show as a wrong event (or trip ASan).
+ */
+static void
+feed_chunk(struct imap_infer *infer, enum transcript_op op, const char *data,
+    size_t len)
+{
+	char *chunk = malloc(len + 1);
+
+	assert_non_null(chunk);
+	memcpy(chunk, data, len);
+	if (op == TRANSCRIPT_CLIENT)
+		imap_infer_client_data(infer, chunk, len);
+	else
+		imap_infer_server_data(infer, chunk, len);
+	memset(chunk, '#', len);
+	free(chunk);
+}
+
 static void
 feed(struct imap_infer *infer, enum transcript_op op, const char *data,
     size_t len, enum way way, size_t k)
 {
-	void (*fn)(struct imap_infer *, const char *, size_t);
 	size_t i;
 
-	fn = op == TRANSCRIPT_CLIENT ? imap_infer_client_data :
-	    imap_infer_server_data;
 	switch (way) {
 	case WAY_WHOLE:
-		fn(infer, data, len);
+		feed_chunk(infer, op, data, len);
 		break;
 	case WAY_BYTES:
 		for (i = 0; i < len; i++)
-			fn(infer, data + i, 1);
+			feed_chunk(infer, op, data + i, 1);
 		break;
 	case WAY_SPLIT:
 		if (k >= len)
-			fn(infer, data, len);
+			feed_chunk(infer, op, data, len);
 		else {
-			fn(infer, data, k);
-			fn(infer, data + k, len - k);
+			feed_chunk(infer, op, data, k);
+			feed_chunk(infer, op, data + k, len - k);
 		}
 		break;
 	}
@@ -533,23 +551,23 @@ test_pending_overflow(void **state)
 	infer = infer_new(&e);
 	imap_infer_client_data(infer, "a LOGIN alice pw\r\n", 18);
 	imap_infer_server_data(infer, "a OK done\r\n", 11);
-	/* The first IMAP_INFER_RECORDS_MAX CREATEs keep their names. */
+	/* Every tracked CREATE keeps its name: records are small. */
 	for (i = 0; i < n; i++) {
 		snprintf(line, sizeof(line), "c%d CREATE box%d\r\n", i, i);
 		imap_infer_client_data(infer, line, strlen(line));
 	}
-	assert_int_equal(imap_infer_untracked(infer),
-	    72 + (IMAP_INFER_PENDING_MAX - IMAP_INFER_RECORDS_MAX));
+	assert_int_equal(imap_infer_untracked(infer), 72);
 	for (i = n - 1; i >= 0; i--) {
 		snprintf(line, sizeof(line), "c%d OK done\r\n", i);
 		imap_infer_server_data(infer, line, strlen(line));
 	}
 	assert_int_equal(count_type(&e, MSGEVENT_MAILBOX_CREATE),
-	    IMAP_INFER_RECORDS_MAX);
-	/* Reverse order: the last one tracked with a record comes first. */
-	assert_non_null(strstr(e.text[1], " mailboxID=imap://alice@"
-	    "mail.example.net/box15"));
-	assert_int_equal(e.text[1][strlen(e.text[1]) - 1], '5');
+	    IMAP_INFER_PENDING_MAX);
+	/* Reverse order: the last one tracked comes first. */
+	snprintf(line, sizeof(line), " mailboxID=imap://alice@"
+	    "mail.example.net/box%d", IMAP_INFER_PENDING_MAX - 1);
+	assert_non_null(strstr(e.text[1], line));
+	assert_int_equal(e.text[1][strlen(e.text[1]) - 1], '7');
 	events_free(&e);
 	/* All slots are free again. */
 	for (i = 0; i < IMAP_INFER_PENDING_MAX; i++) {
@@ -557,8 +575,7 @@ test_pending_overflow(void **state)
 		imap_infer_client_data(infer, line, strlen(line));
 	}
 	imap_infer_client_data(infer, "x CREATE last\r\n", 15);
-	assert_int_equal(imap_infer_untracked(infer),
-	    72 + (IMAP_INFER_PENDING_MAX - IMAP_INFER_RECORDS_MAX) + 1);
+	assert_int_equal(imap_infer_untracked(infer), 72 + 1);
 	imap_infer_server_data(infer, "d0 OK done\r\n", 12);
 	imap_infer_client_data(infer, "y CREATE last\r\n", 15);
 	imap_infer_server_data(infer, "y OK done\r\n", 11);
@@ -751,6 +768,136 @@ test_append_cap(void **state)
 	events_free(&e);
 }
 
+/* Feed LEN bytes at DATA to the client side one byte at a time. */
+static void
+client_bytes(struct imap_infer *infer, const char *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		imap_infer_client_data(infer, data + i, 1);
+}
+
+/*
+ * An APPEND of IMAP_INFER_APPEND_MAX messages with flags (more than
+ * IMAP_INFER_FLAGS_MAX of them) and a literal mailbox name of NAMELEN
+ * bytes, fed byte by byte.
+ */
+static void
+append_big(struct imap_infer *infer, const char *tag, int namelen)
+{
+	char line[2200], name[1024];
+	int i;
+
+	assert_true(namelen < (int)sizeof(name));
+	memset(name, 'n', (size_t)namelen);
+	snprintf(line, sizeof(line), "%s APPEND {%d+}\r\n%.*s", tag, namelen,
+	    namelen, name);
+	client_bytes(infer, line, strlen(line));
+	for (i = 0; i < IMAP_INFER_APPEND_MAX; i++) {
+		snprintf(line, sizeof(line), " (\\Seen \\Flagged $Label%02d) "
+		    "{3+}\r\nm%02d", i, i);
+		client_bytes(infer, line, strlen(line));
+	}
+	client_bytes(infer, "\r\n", 2);
+}
+
+/* Complete TAG with OK; how many MessageAppend events that gave. */
+static size_t
+append_answer(struct imap_infer *infer, struct events *e, const char *tag)
+{
+	char line[128];
+	size_t before = count_type(e, MSGEVENT_MESSAGE_APPEND);
+
+	snprintf(line, sizeof(line), "%s OK [APPENDUID 9 1:%d] done\r\n", tag,
+	    IMAP_INFER_APPEND_MAX);
+	imap_infer_server_data(infer, line, strlen(line));
+	return count_type(e, MSGEVENT_MESSAGE_APPEND) - before;
+}
+
+/*
+ * Records past IMAP_INFER_RECORD_BYTES_MAX.  Pipelined RENAMEs with
+ * long names fill the budget; those that would go over it are counted,
+ * whether the budget runs out at the record's start or as its names
+ * arrive.  APPENDs then find only what the RENAMEs left: they run out
+ * in the middle of a message or of a literal name, and each gets all
+ * its events, or none and one count.  One RENAME's worth of budget
+ * freed is enough for one more APPEND.  Once all are answered the
+ * budget is whole again.
+ */
+static void
+test_record_budget(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+	char name[1001], line[2200], tag[16];
+	uint64_t before;
+	size_t got, tracked = 0;
+	int i, k, n = IMAP_INFER_PENDING_MAX, napp = 4;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	imap_infer_client_data(infer, "a LOGIN alice pw\r\n", 18);
+	imap_infer_server_data(infer, "a OK done\r\n", 11);
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	/* Two 1000-byte names each: more than the budget for all of them. */
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "r%d RENAME o%s N%s\r\n", i, name,
+		    name);
+		imap_infer_client_data(infer, line, strlen(line));
+	}
+	before = imap_infer_untracked(infer);
+	assert_true(before >= 1);
+	assert_true(before <= (uint64_t)n / 4);
+	/* Pending slots for the APPENDs (these RENAMEs had no records). */
+	for (i = n - napp; i < n; i++) {
+		snprintf(line, sizeof(line), "r%d OK done\r\n", i);
+		imap_infer_server_data(infer, line, strlen(line));
+	}
+	for (k = 0; k < napp; k++) {
+		snprintf(tag, sizeof(tag), "p%d", k);
+		append_big(infer, tag, k % 2 == 0 ? 100 : 1000);
+	}
+	got = count_type(&e, MSGEVENT_MAILBOX_RENAME);
+	imap_infer_server_data(infer, "r0 OK done\r\n", 12);
+	assert_int_equal(count_type(&e, MSGEVENT_MAILBOX_RENAME), got + 1);
+	before = imap_infer_untracked(infer);
+	append_big(infer, "q", 100);
+	assert_int_equal(imap_infer_untracked(infer), before);
+	/* Answer everything; every command has its events or a count. */
+	for (i = 1; i < n - napp; i++) {
+		snprintf(line, sizeof(line), "r%d OK done\r\n", i);
+		imap_infer_server_data(infer, line, strlen(line));
+	}
+	for (k = 0; k < napp; k++) {
+		snprintf(tag, sizeof(tag), "p%d", k);
+		got = append_answer(infer, &e, tag);
+		assert_true(got == 0 || got == IMAP_INFER_APPEND_MAX);
+		tracked += got != 0;
+	}
+	assert_int_equal(append_answer(infer, &e, "q"), IMAP_INFER_APPEND_MAX);
+	assert_int_equal(count_type(&e, MSGEVENT_MAILBOX_RENAME) + tracked +
+	    imap_infer_untracked(infer), n + napp);
+	/* Nothing pending: the whole budget is back. */
+	events_free(&e);
+	before = imap_infer_untracked(infer);
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "s%d RENAME o%.500s N%.500s\r\n",
+		    i, name, name);
+		imap_infer_client_data(infer, line, strlen(line));
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "s%d OK done\r\n", i);
+		imap_infer_server_data(infer, line, strlen(line));
+	}
+	assert_int_equal(imap_infer_untracked(infer), before);
+	assert_int_equal(count_type(&e, MSGEVENT_MAILBOX_RENAME), n);
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static const char *
@@ -787,6 +934,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_in_literal),
 		cmocka_unit_test(test_mailbox_too_long),
 		cmocka_unit_test(test_append_cap),
+		cmocka_unit_test(test_record_budget),
 	};
 	struct CMUnitTest *tests;
 	struct transcript_case *cases;
