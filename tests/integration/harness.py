@@ -6,7 +6,9 @@ started here is stopped by the test that started it (context managers),
 or at the latest when the interpreter exits (atexit), also after a
 failure.
 
-    Dovecot()      a throwaway Dovecot (IMAP, POP3, LMTP), users alice/bob
+    Dovecot()      a throwaway Dovecot (IMAP, POP3, LMTP), users alice/bob;
+                   Dovecot(push_lua=True) also records every event Dovecot
+                   itself sees (push-notification Lua driver) as JSON lines
     Rsyslog()      a throwaway rsyslogd collecting RFC 5424 over UDP and TCP
                    (octet-counting) into one JSON line per message
     Msgeventd()    msgeventd -c FILE in the foreground, stderr kept
@@ -321,12 +323,19 @@ class Dovecot(_Service):
     dovecot.conf.  Dovecot merges a repeated `service X { }` or
     `protocol imap { }` section into the earlier one, and a repeated
     plain setting overrides the earlier one, so a caller can add
-    settings or raise limits without knowing the rest of the file."""
+    settings or raise limits without knowing the rest of the file.
+
+    PUSH_LUA=True makes Dovecot record every event it sees itself (its
+    push-notification plugin with the Lua driver running
+    dovecot_events.lua, for IMAP and LMTP): one JSON object per line in
+    push_events_file, read with push_events() and wait_push_events().
+    push_lua_missing() says why that cannot work here, if it cannot."""
 
     name = "dovecot"
     users = USERS
 
-    def __init__(self, tmpdir=None, extra_config: str = ""):
+    def __init__(self, tmpdir=None, extra_config: str = "",
+                 push_lua: bool = False):
         super().__init__(tmpdir)
         self.extra_config = extra_config or ""
         self.imap_port = free_port()
@@ -334,6 +343,46 @@ class Dovecot(_Service):
         self.conf = self.path("dovecot.conf")
         self.log = self.path("dovecot.log")
         self.lmtp_socket = self.path("run", "lmtp")
+        # push_lua: Dovecot's own record of the store's events, written
+        # by dovecot_events.lua (see push_events()).
+        self.push_lua = push_lua
+        self.push_events_file = (self.path("push-events.jsonl")
+                                 if push_lua else None)
+        self.push_lua_script = (self.path("dovecot_events.lua")
+                                if push_lua else None)
+
+    # The Lua script next to this file, and the plugins it needs
+    # (Debian: dovecot-auth-lua ships mail_lua and push_notification_lua).
+    PUSH_LUA_SOURCE = os.path.join(os.path.dirname(os.path.abspath(
+        __file__)), "dovecot_events.lua")
+    PUSH_LUA_PLUGINS = ("mail_lua", "notify", "push_notification",
+                        "push_notification_lua")
+
+    @classmethod
+    def push_lua_missing(cls):
+        """None if Dovecot(push_lua=True) can work here, else why not."""
+        moddir = "/usr/lib/dovecot/modules"
+        try:
+            out = subprocess.run(["doveconf", "-h", "mail_plugin_dir"],
+                                 stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, timeout=10)
+            if out.returncode == 0 and out.stdout.strip():
+                moddir = out.stdout.decode().strip()
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        try:
+            names = os.listdir(moddir)
+        except OSError as e:
+            return "no Dovecot module directory %s (%s)" % (moddir, e)
+        for plugin in cls.PUSH_LUA_PLUGINS:
+            if not any(re.match(r"^(lib\d+_)?%s_plugin\.so$" % plugin, n)
+                       for n in names):
+                return ("Dovecot plugin %s not in %s (Debian: apt-get "
+                        "install dovecot-auth-lua)" % (plugin, moddir))
+        if not os.path.exists(cls.PUSH_LUA_SOURCE):
+            return "%s is missing" % cls.PUSH_LUA_SOURCE
+        return None
 
     def _write_config(self):
         uid, gid = os.getuid(), os.getgid()
@@ -382,12 +431,71 @@ class Dovecot(_Service):
                 pop3_port=self.pop3_port, uid=mail_uid, gid=mail_gid,
                 internal_user=internal_user, internal_group=internal_group,
                 login_user=login_user))
+            if self.push_lua:
+                f.write(self._push_lua_config())
             if self.extra_config:
                 f.write("\n# Added by the caller "
                         "(Dovecot(extra_config=...)):\n")
                 f.write(self.extra_config)
                 if not self.extra_config.endswith("\n"):
                     f.write("\n")
+
+    def _push_lua_config(self):
+        """The push_lua=True part of dovecot.conf; prepares the script
+        (a copy in the temp dir: the mail processes must read it) and the
+        record file (the mail processes, IMAP and LMTP, must append)."""
+        shutil.copyfile(self.PUSH_LUA_SOURCE, self.push_lua_script)
+        os.chmod(self.push_lua_script, 0o644)
+        with open(self.push_events_file, "wb"):
+            pass
+        self._push_cache, self._push_offset = [], 0
+        os.chown(self.push_events_file, self.mail_uid, self.mail_gid)
+        os.chmod(self.push_events_file, 0o644)
+        plugins = " ".join(self.PUSH_LUA_PLUGINS)
+        return (
+            "\n# push_lua=True: Dovecot's own record of events, one JSON\n"
+            "# line each (dovecot_events.lua).  IMAP and LMTP only.\n"
+            "protocol imap {{\n"
+            "  mail_plugins = $mail_plugins {plugins}\n"
+            "}}\n"
+            "protocol lmtp {{\n"
+            "  mail_plugins = $mail_plugins {plugins}\n"
+            "}}\n"
+            "plugin {{\n"
+            "  push_notification_driver = lua:file={script}\n"
+            "  msgeventd_push_lua_file = {out}\n"
+            "}}\n").format(plugins=plugins, script=self.push_lua_script,
+                            out=self.push_events_file)
+
+    def push_events(self, start=0):
+        """push_lua=True: the events Dovecot recorded so far, in the
+        order they were written, from the START-th on, as dicts (see
+        dovecot_events.lua for the keys).  A line still being written
+        is left for the next call."""
+        if not self.push_lua:
+            raise RuntimeError("Dovecot(push_lua=True) records events")
+        # The file only grows: parse what is new since the last call.
+        if not hasattr(self, "_push_cache"):
+            self._push_cache, self._push_offset = [], 0
+        try:
+            with open(self.push_events_file, "rb") as f:
+                f.seek(self._push_offset)
+                data = f.read()
+        except FileNotFoundError:
+            data = b""
+        end = data.rfind(b"\n") + 1     # complete lines only
+        for line in data[:end].split(b"\n"):
+            if line.strip():
+                self._push_cache.append(json.loads(line.decode("utf-8")))
+        self._push_offset += end
+        return [dict(e) for e in self._push_cache[start:]]
+
+    def wait_push_events(self, predicate, timeout=10.0,
+                         what="events recorded by Dovecot"):
+        """Poll push_events() until PREDICATE(events) returns a true
+        value, and return that value."""
+        return wait_until(lambda: predicate(self.push_events()), timeout,
+                          what=what)
 
     def start(self, timeout=20):
         self._write_config()

@@ -1,0 +1,689 @@
+"""Differential test: what msgeventd inferred against what Dovecot did.
+
+Dovecot records every event it sees itself (push-notification plugin,
+Lua driver, tests/integration/dovecot_events.lua: harness.Dovecot(
+push_lua=True)).  A seeded random workload (diff_ops.py) runs through
+msgeventd for alice: CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
+APPEND in every literal form with MULTIAPPEND and CATENATE, selected-
+state commands (SELECT, STORE, COPY, MOVE, EXPUNGE, CLOSE, FETCH), an
+LMTP delivery while a session IDLEs, two sessions at once.  msgeventd's
+events go to rsyslog over UDP.  Then both records are compared, event
+by event, for the types in COMPARED, keyed on (type, mailbox,
+UIDVALIDITY, UID); for MessageAppend the flags are compared too.
+
+    DIFF_SEED=N     the seed (default 1); a failure names the seed
+    DIFF_OPS=N      how many random steps (default 400; a step is one
+                    operation or a few: SELECT first, UNSELECT before DELETE)
+    DIFF_STRICT=1   do not tolerate the KNOWN divergences of diff_ops
+    DIFF_LOG=FILE   write every operation with both records' events there
+                    (a failure writes it to a temporary file anyway)
+
+    MSGEVENTD=build/msgeventd python3 tests/integration/run.py -v test_differential
+"""
+
+import datetime
+import os
+import re
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+import diff_ops
+import harness
+from harness import HOST, event_params, meta_params
+
+SERVER_NAME = "mail.test.example"
+USER = "alice"
+SEED = int(os.environ.get("DIFF_SEED", "1"))
+NOPS = int(os.environ.get("DIFF_OPS", "400"))
+STRICT = os.environ.get("DIFF_STRICT", "") not in ("", "0")
+
+# The event types compared, and for each, the client commands whose
+# events are compared (Dovecot also records what msgeventd does not
+# infer yet: a copy is a MessageAppend to Dovecot).  msgeventd's events
+# of a compared type are all compared, except those of a command that
+# gives such events (PRODUCES) but is not listed: an event of a compared
+# type from any other command is reported.  Enabling a type or a command
+# is one line here.
+COMPARED = {
+    # APPEND and MULTIAPPEND, one event per message.  COPY and MOVE
+    # (Dovecot: MessageAppend in the target, one per message): next
+    # issue, MessageAppend from COPYUID; then add "COPY", "MOVE" here
+    # (their flags are not compared, see ATTRS).
+    "MessageAppend": {"APPEND"},
+    "MailboxCreate": {"CREATE"},
+    "MailboxDelete": {"DELETE"},
+    "MailboxRename": {"RENAME"},
+    "MailboxSubscribe": {"SUBSCRIBE"},
+    "MailboxUnSubscribe": {"UNSUBSCRIBE"},
+    # Next issue, events of the selected state (recorded now, counted in
+    # the summary, not compared):
+    # "MessageNew": {"LMTP"},          # EXISTS seen in IDLE/NOOP
+    # "MessageExpunge": {"EXPUNGE", "UID EXPUNGE", "CLOSE", "MOVE"},
+    # "FlagsSet": {"STORE", "FETCH"},  # FETCH BODY[]: implicit \Seen
+    # "FlagsClear": {"STORE"},
+    # "MessageRead": {"STORE", "FETCH"},
+    # "MessageTrash": {"STORE"},
+}
+
+# What is compared besides the key (see Ev), per (type, command kind
+# that caused Dovecot's event); (type, None) for the other commands.
+ATTRS = {
+    # The flags of APPEND's message; Dovecot gives a copy's flags too,
+    # which msgeventd does not see in COPY or MOVE.
+    ("MessageAppend", "APPEND"): ("flags",),
+    ("MessageAppend", None): (),
+    ("MessageNew", None): ("flags",),
+    ("MailboxRename", None): ("old_mailbox",),
+    ("FlagsSet", None): ("flags",),
+    ("FlagsClear", None): ("flags",),
+}
+
+
+def attrs_for(type_, cause):
+    return ATTRS.get((type_, cause), ATTRS.get((type_, None), ()))
+
+
+# Dovecot's event names that differ from RFC 5423's (msgeventd's).
+DOVECOT_NAMES = {"MailboxUnsubscribe": "MailboxUnSubscribe"}
+
+# Which command kinds give which Dovecot events (Dovecot 2.3.19 as
+# observed: DELETE expunges the messages first, FETCH BODY[] sets \Seen,
+# a copy is a MessageAppend).  It tells which command of an operation
+# with several (a burst) caused an event, and which of msgeventd's
+# events come from commands not compared yet.
+PRODUCES = {
+    "CREATE": {"MailboxCreate"},
+    "DELETE": {"MailboxDelete", "MessageExpunge"},
+    "RENAME": {"MailboxRename"},
+    "SUBSCRIBE": {"MailboxSubscribe"},
+    "UNSUBSCRIBE": {"MailboxUnSubscribe"},
+    "APPEND": {"MessageAppend"},
+    "COPY": {"MessageAppend"},
+    "MOVE": {"MessageAppend", "MessageExpunge"},
+    "LMTP": {"MessageNew"},
+    "STORE": {"FlagsSet", "FlagsClear", "MessageRead", "MessageTrash"},
+    "FETCH": {"FlagsSet", "FlagsClear", "MessageRead"},
+    "EXPUNGE": {"MessageExpunge"},
+    "UID EXPUNGE": {"MessageExpunge"},
+    "CLOSE": {"MessageExpunge"},
+}
+
+# Every event type some command gives.
+PRODUCED = set().union(*PRODUCES.values())
+
+# RFC 5092: enc-mailbox = 1*bchar; bchar = achar / ":" / "@" / "/";
+# achar = uchar / "&" / "=" / "~"; uchar = unreserved / pct-encoded /
+# sub-delims-sh / ":" / "@".
+BCHARS_RE = re.compile(r"^(?:[A-Za-z0-9\-._~!$'()*+,:@&=/]|%[0-9A-Fa-f]{2})+$")
+MAILBOX_URL_RE = re.compile(
+    r"^imap://(?P<user>[^@/;]+)@(?P<host>[^/]+)/(?P<mbox>[^;]*)"
+    r"(?:;UIDVALIDITY=(?P<uv>[1-9][0-9]*))?$")
+
+
+def norm_mailbox(name):
+    return diff_ops.Runner.norm(name) if name is not None else None
+
+
+def norm_flags(flags):
+    """Flags as a set to compare: case-insensitive (system flags are;
+    Dovecot treats keywords so too: "(Work work)" is one keyword), without
+    \\Recent (RFC 5423 flagNames never has it)."""
+    return frozenset(f.lower() for f in flags if f.lower() != "\\recent")
+
+
+def expand_uidset(s):
+    out = []
+    for part in s.split(","):
+        a, _, b = part.partition(":")
+        a = int(a)
+        b = int(b) if b else a
+        out += list(range(min(a, b), max(a, b) + 1))
+    return out
+
+
+def parse_timestamp(s):
+    try:
+        dt = datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except (TypeError, ValueError):
+        return None
+    return dt.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+class Ev:
+    """One event of either record, normalized: the key and the compared
+    attributes, where it came from (op) and what it was (raw)."""
+
+    def __init__(self, src, type_, mailbox, uidvalidity=None, uid=None,
+                 flags=None, old_mailbox=None, op=None, raw=None):
+        self.src = src
+        self.type = type_
+        self.mailbox = mailbox
+        self.uidvalidity = uidvalidity
+        self.uid = uid
+        self.flags = flags
+        self.old_mailbox = old_mailbox
+        self.op = op
+        self.raw = raw
+        self.cause = None
+        self.problems = []      # msgeventd's own inconsistencies
+
+    def key(self):
+        return (self.type, self.mailbox, self.uidvalidity, self.uid)
+
+    def describe(self):
+        s = "%s %r" % (self.type, self.mailbox)
+        if self.uidvalidity is not None or self.uid is not None:
+            s += " UIDVALIDITY=%s UID=%s" % (self.uidvalidity, self.uid)
+        if self.old_mailbox is not None:
+            s += " from %r" % self.old_mailbox
+        if self.flags is not None:
+            s += " flags=[%s]" % " ".join(sorted(self.flags))
+        return s
+
+
+def dovecot_ev(rec, op):
+    type_ = DOVECOT_NAMES.get(rec.get("event"), rec.get("event"))
+    flags = None
+    if "flags" in rec or "keywords" in rec:
+        flags = norm_flags(rec.get("flags", []) + rec.get("keywords", []))
+    uv = rec.get("uidvalidity")
+    uid = rec.get("uid")
+    return Ev("dovecot", type_, norm_mailbox(rec.get("mailbox")),
+              int(uv) if uv is not None else None,
+              int(uid) if uid is not None else None, flags,
+              norm_mailbox(rec.get("mailbox_old")), op, rec)
+
+
+def parse_mailbox_url(value, problems, what):
+    """(mailbox, uidvalidity) from a mailboxID; PROBLEMS gets what is
+    wrong with it."""
+    m = MAILBOX_URL_RE.match(value or "")
+    if not m:
+        problems.append("%s is no mailbox URL: %r" % (what, value))
+        return None, None
+    if m.group("user") != USER:
+        problems.append("%s names user %r" % (what, m.group("user")))
+    if m.group("host") != SERVER_NAME:
+        problems.append("%s names server %r" % (what, m.group("host")))
+    enc = m.group("mbox")
+    if not BCHARS_RE.match(enc):
+        problems.append("%s: mailbox %r is not RFC 5092 enc-mailbox"
+                        % (what, enc))
+    try:
+        name = urllib.parse.unquote(enc, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        problems.append("%s: mailbox %r is not UTF-8" % (what, enc))
+        name = urllib.parse.unquote(enc, errors="replace")
+    uv = int(m.group("uv")) if m.group("uv") else None
+    return norm_mailbox(name), uv
+
+
+def msgeventd_evs(rec, op):
+    """The Ev(s) of one msgeventd message: one per UID of its uidset."""
+    p = event_params(rec)
+    type_ = rec.get("msgid")
+    problems = []
+    if p.get("user") != USER:
+        problems.append("user=%r" % p.get("user"))
+    mailbox, uv = parse_mailbox_url(p.get("mailboxID"), problems,
+                                    "mailboxID")
+    old = None
+    if type_ == "MailboxRename":
+        old, _ = parse_mailbox_url(p.get("oldMailboxID"), problems,
+                                   "oldMailboxID")
+    flags = None
+    if type_ in ("MessageAppend", "MessageNew", "FlagsSet", "FlagsClear"):
+        flags = norm_flags(p.get("flagNames", "").split())
+    uids = [None]
+    if "uidset" in p:
+        try:
+            uids = expand_uidset(p["uidset"])
+        except ValueError:
+            problems.append("uidset=%r" % p["uidset"])
+    # uri: the mailbox's URL, a message's adds /;UID= (README).
+    if "uri" in p and "mailboxID" in p:
+        want = p["mailboxID"]
+        if len(uids) == 1 and uids[0] is not None:
+            want += "/;UID=%d" % uids[0]
+        if type_.startswith("Mailbox") or len(uids) == 1:
+            if p["uri"] != want:
+                problems.append("uri=%r, expected %r" % (p["uri"], want))
+    out = []
+    for uid in uids:
+        ev = Ev("msgeventd", type_, mailbox, uv, uid, flags, old, op, rec)
+        ev.problems = problems
+        out.append(ev)
+    return out
+
+
+class Comparison:
+    """Both records matched up; .failures() is empty when they agree."""
+
+    def __init__(self, ops, dovecot_records, msgeventd_records):
+        self.ops = {op.index: op for op in ops}
+        self.ops_list = ops
+        self.dovecot = []
+        for rec in dovecot_records:
+            op = self.ops.get(rec.get("_op"))
+            ev = dovecot_ev(rec, op)
+            ev.cause = self.cause(ev, op)
+            self.dovecot.append(ev)
+        self.msgeventd = []
+        for rec in msgeventd_records:
+            p = event_params(rec)
+            port = int(p["clientPort"]) if p.get("clientPort", "").isdigit() \
+                else None
+            op = self.op_at(parse_timestamp(p.get("timestamp")), port)
+            self.msgeventd.extend(msgeventd_evs(rec, op))
+        self.matched = {}       # type -> count
+        self.missing = []       # Dovecot's, not in msgeventd's
+        self.extra = []         # msgeventd's, not in Dovecot's
+        self.different = []     # (dovecot ev, msgeventd ev, what)
+        self.malformed = []     # msgeventd ev with problems
+        self.tolerated = []     # (kind, text, op)
+        self.not_compared = {}  # Dovecot's: (type, cause) -> count
+        self.mev_not_compared = {}  # msgeventd's likewise
+        self.mev_other = {}     # msgeventd's events Dovecot has no kind of
+        self.compare()
+
+    @staticmethod
+    def cause(ev, op):
+        """The command kind of OP that gave Dovecot's event EV."""
+        if op is None:
+            return "before the workload"
+        if len(op.kinds) == 1:
+            return next(iter(op.kinds))
+        cands = sorted(k for k in op.kinds
+                       if ev.type in PRODUCES.get(k, ()))
+        if len(cands) == 1:
+            return cands[0]
+        return "/".join(cands or sorted(op.kinds))
+
+    def op_at(self, ts, port):
+        """The operation running at wall-clock time TS (msgeventd's
+        timestamp) on client port PORT; else the nearest in time."""
+        if ts is None or not self.ops_list:
+            return None
+        inside = [op for op in self.ops_list
+                  if op.t_start <= ts <= op.t_end]
+        for op in inside:
+            if port in op.ports:
+                return op
+        if inside:
+            return inside[0]
+        cands = [op for op in self.ops_list if port in op.ports] \
+            or self.ops_list
+        return min(cands, key=lambda op: min(abs(ts - op.t_start),
+                                             abs(ts - op.t_end)))
+
+    @staticmethod
+    def is_compared(ev):
+        """Dovecot's event EV is compared: its type and cause are in
+        COMPARED."""
+        causes = COMPARED.get(ev.type)
+        if causes is None:
+            return False
+        return any(c in causes for c in ev.cause.split("/"))
+
+    @staticmethod
+    def mev_is_compared(ev):
+        """msgeventd's event EV is compared: its type is in COMPARED,
+        unless it comes from a command that gives such events but is not
+        compared yet (msgeventd may learn COPY before COMPARED has it).
+        From any other command it is compared, and so reported."""
+        causes = COMPARED.get(ev.type)
+        if causes is None:
+            return False
+        kinds = ev.cause.split("/")
+        if any(c in causes for c in kinds):
+            return True
+        return not all(ev.type in PRODUCES.get(c, ()) for c in kinds)
+
+    def tolerate(self, ev_or_op, type_):
+        """True if the op behind it is marked with a KNOWN divergence
+        that explains a difference in events of TYPE_."""
+        if STRICT:
+            return False
+        op = ev_or_op
+        if op is None:
+            return False
+        return any(type_ in diff_ops.KNOWN.get(k, ()) for k in op.known)
+
+    def compare(self):
+        dov = {}
+        for ev in self.dovecot:
+            if self.is_compared(ev):
+                dov.setdefault(ev.key(), []).append(ev)
+            else:
+                k = (ev.type, ev.cause)
+                self.not_compared[k] = self.not_compared.get(k, 0) + 1
+        mev = {}
+        for ev in self.msgeventd:
+            ev.cause = self.cause(ev, ev.op)
+            if self.mev_is_compared(ev):
+                mev.setdefault(ev.key(), []).append(ev)
+                if ev.problems:
+                    self.malformed.append(ev)
+            elif ev.type in PRODUCED:
+                k = (ev.type, ev.cause)
+                self.mev_not_compared[k] = \
+                    self.mev_not_compared.get(k, 0) + 1
+            else:
+                self.mev_other[ev.type] = self.mev_other.get(ev.type, 0) + 1
+        for key in sorted(set(dov) | set(mev), key=repr):
+            ds, ms = self.pair(dov.get(key, []), mev.get(key, []))
+            for d, m in zip(ds, ms):
+                self.matched[d.type] = self.matched.get(d.type, 0) + 1
+                for attr in attrs_for(d.type, d.cause):
+                    dv, mv = getattr(d, attr), getattr(m, attr)
+                    if dv != mv:
+                        what = "%s: Dovecot %s, msgeventd %s" % (
+                            attr, self.fmt(dv), self.fmt(mv))
+                        if self.tolerate(d.op, d.type):
+                            self.tolerated.append(
+                                ("different", d.describe() + ": " + what,
+                                 d.op))
+                        else:
+                            self.different.append((d, m, what))
+            for d in ds[len(ms):]:
+                if self.tolerate(d.op, d.type):
+                    self.tolerated.append(("missing", d.describe(), d.op))
+                else:
+                    self.missing.append(d)
+            for m in ms[len(ds):]:
+                if self.tolerate(m.op, m.type):
+                    self.tolerated.append(("extra", m.describe(), m.op))
+                else:
+                    self.extra.append(m)
+
+    @staticmethod
+    def pair(ds, ms):
+        """Order two lists of events with the same key so that zip()
+        pairs those of the same operation first, then the rest in
+        order; the unpaired ones end up at the end of the longer."""
+        ds, ms = list(ds), list(ms)
+        pd, pm = [], []
+        for d in list(ds):
+            for m in ms:
+                if m.op is d.op and d.op is not None:
+                    pd.append(d)
+                    pm.append(m)
+                    ds.remove(d)
+                    ms.remove(m)
+                    break
+        return pd + ds, pm + ms
+
+    @staticmethod
+    def fmt(v):
+        if isinstance(v, frozenset):
+            return "[%s]" % " ".join(sorted(v))
+        return repr(v)
+
+    def failures(self):
+        return (self.missing or self.extra or self.different or
+                self.malformed)
+
+    # -- reports -------------------------------------------------------------
+
+    def summary(self):
+        lines = ["  compared, per message: " + ", ".join(
+            "%s %d" % (t, self.matched.get(t, 0)) for t in sorted(COMPARED))]
+        if self.tolerated:
+            lines.append("  tolerated (KNOWN divergences, DIFF_STRICT=1 "
+                         "fails on them):")
+            counts = {}
+            for kind, text, op in self.tolerated:
+                names = ",".join(sorted(op.known)) if op else "?"
+                counts[(kind, names)] = counts.get((kind, names), 0) + 1
+            for (kind, names), n in sorted(counts.items()):
+                lines.append("    %3d %s (%s)" % (n, kind, names))
+        if self.not_compared or self.mev_not_compared:
+            lines.append("  not compared yet, per message (Dovecot/msgeventd "
+                         "by command):")
+            for t in sorted({t for t, _ in self.not_compared} |
+                            {t for t, _ in self.mev_not_compared}):
+                causes = sorted({c for tt, c in self.not_compared
+                                 if tt == t} |
+                                {c for tt, c in self.mev_not_compared
+                                 if tt == t})
+                lines.append("    %-18s %s" % (t, ", ".join(
+                    "%s %d/%d" % (c, self.not_compared.get((t, c), 0),
+                                  self.mev_not_compared.get((t, c), 0))
+                    for c in causes)))
+        if self.mev_other:
+            lines.append("  msgeventd's other events: " + ", ".join(
+                "%s %d" % kv for kv in sorted(self.mev_other.items())))
+        return "\n".join(lines)
+
+    def report(self):
+        def where(ev):
+            if ev.op is None:
+                return "   (no operation)"
+            return "   <- " + ev.op.describe()
+
+        lines = []
+        involved = {}
+        for ev in self.missing + self.extra + [d for d, _, _ in
+                                               self.different] + \
+                self.malformed:
+            if ev.op is not None:
+                involved[ev.op.index] = ev.op
+        if self.missing:
+            lines.append("MISSING from msgeventd (Dovecot recorded it, "
+                         "msgeventd did not report it): %d"
+                         % len(self.missing))
+            for ev in self.missing:
+                lines += ["  " + ev.describe(), where(ev)]
+        if self.extra:
+            lines.append("EXTRA in msgeventd (msgeventd reported it, "
+                         "Dovecot recorded nothing like it): %d"
+                         % len(self.extra))
+            for ev in self.extra:
+                p = event_params(ev.raw)
+                lines += ["  %s (msgeventd session %s)" % (
+                    ev.describe(), p.get("vnd.msgeventd.session")),
+                    "     " + " ".join(
+                        '%s="%s"' % (k, p[k]) for k in (
+                            "mailboxID", "oldMailboxID", "uidset",
+                            "flagNames", "uri") if k in p),
+                    where(ev)]
+        if self.different:
+            lines.append("DIFFERENT (same event, other values): %d"
+                         % len(self.different))
+            for d, m, what in self.different:
+                lines += ["  %s: %s" % (d.describe(), what), where(d)]
+        if self.malformed:
+            lines.append("MALFORMED msgeventd events: %d"
+                         % len(self.malformed))
+            seen = set()
+            for ev in self.malformed:
+                if id(ev.raw) in seen:
+                    continue
+                seen.add(id(ev.raw))
+                lines += ["  %s: %s" % (ev.describe(),
+                                        "; ".join(ev.problems)), where(ev)]
+        shown = [op for _, op in sorted(involved.items())
+                 if op.responses][:10]
+        if shown:
+            lines.append("What the server answered there:")
+            for op in shown:
+                lines.append("  op #%d:" % op.index)
+                lines += ["    " + line for line in op.responses.decode(
+                    "utf-8", "replace").splitlines()[-12:]]
+        return "\n".join(lines)
+
+    def full_log(self):
+        """Every operation with the events of both records it caused."""
+        by_op = {}
+        for ev in self.msgeventd:
+            by_op.setdefault(ev.op.index if ev.op else 0, []).append(ev)
+        out = []
+        for op in self.ops_list:
+            out.append(op.describe())
+            for ev in self.dovecot:
+                if ev.op is op:
+                    out.append("    dovecot   %s [%s]" % (ev.describe(),
+                                                         ev.cause))
+            for ev in by_op.get(op.index, []):
+                out.append("    msgeventd %s" % ev.describe())
+        return "\n".join(out) + "\n"
+
+
+PUSH_LUA_MISSING = harness.Dovecot.push_lua_missing()
+
+
+@unittest.skipIf(PUSH_LUA_MISSING, PUSH_LUA_MISSING or "")
+class Differential(unittest.TestCase):
+
+    def setUp(self):
+        self.dovecot = harness.Dovecot(push_lua=True).start()
+        self.addCleanup(self.dovecot.stop)
+        # INBOX exists before the workload: Dovecot creates it on first
+        # use and records a MailboxCreate that no command caused.
+        c = self.dovecot.imap(USER)
+        c.select("INBOX")
+        c.logout()
+        self.rsyslog = harness.Rsyslog().start()
+        self.addCleanup(self.rsyslog.stop)
+        self.port = harness.free_port()
+        config = ("# test_differential.py\n"
+                  "server-name %s\n"
+                  "listen imap %s:%d backend %s:%d\n"
+                  "output syslog udp://%s:%d\n"
+                  "shutdown-grace 1\n"
+                  % (SERVER_NAME, HOST, self.port, HOST,
+                     self.dovecot.imap_port, HOST, self.rsyslog.udp_port))
+        self.msgeventd = harness.Msgeventd(config, [self.port]).start()
+        self.addCleanup(self.msgeventd.stop)
+
+    def reproduce(self):
+        return ("DIFF_SEED=%d DIFF_OPS=%d%s MSGEVENTD=%s python3 "
+                "tests/integration/run.py -v test_differential"
+                % (SEED, NOPS, " DIFF_STRICT=1" if STRICT else "",
+                   self.msgeventd.binary))
+
+    def run_workload(self):
+        runner = diff_ops.Runner(SEED, self.port, self.dovecot, USER)
+        try:
+            runner.run(NOPS)
+            runner.finish()
+        except Exception as e:
+            runner.close()
+            last = "\n".join("  " + op.describe() for op in runner.ops[-8:])
+            if runner.current is not None and \
+                    runner.current not in runner.ops:
+                last += "\n  under way: " + runner.current.describe()
+            raise AssertionError(
+                "workload failed (seed %d) after op #%d: %s: %s\n"
+                "last operations:\n%s\nmsgeventd %s; reproduce with:\n  %s"
+                % (SEED, len(runner.ops), type(e).__name__, e, last,
+                   "alive" if self.msgeventd.alive() else "DEAD",
+                   self.reproduce())) from e
+        return runner
+
+    def wait_records(self, runner):
+        """Poll until both records are complete: Dovecot's stops growing
+        (it writes before it answers, so it is complete already), and
+        msgeventd's has every session's Logout (its last event) and no
+        gap in sequenceId (UDP)."""
+        state = {"n": -1, "since": time.monotonic()}
+
+        def dovecot_stable(events):
+            now = time.monotonic()
+            if len(events) != state["n"]:
+                state["n"], state["since"] = len(events), now
+                return None
+            return events if now - state["since"] >= 0.2 else None
+        dovecot = self.dovecot.wait_push_events(
+            dovecot_stable, 10, "Dovecot's record to stop growing")
+
+        ports = {str(p) for p in runner.all_ports}
+
+        def complete(records):
+            seq = sorted(int(meta_params(r).get("sequenceId", 0))
+                         for r in records)
+            if seq != list(range(1, len(seq) + 1)):
+                return None
+            out = {event_params(r).get("clientPort") for r in records
+                   if r.get("msgid") == "Logout"}
+            return records if ports <= out else None
+        try:
+            records = self.rsyslog.wait_for(
+                complete, 15, "msgeventd's Logout for every session")
+        except AssertionError:
+            records = self.rsyslog.records()
+            seq = sorted(int(meta_params(r).get("sequenceId", 0))
+                         for r in records)
+            lost = sorted(set(range(1, (seq or [0])[-1] + 1)) - set(seq))
+            logouts = {event_params(r).get("clientPort") for r in records
+                       if r.get("msgid") == "Logout"}
+            self.fail("msgeventd's record is incomplete (seed %d): "
+                      "sequenceIds missing %s; no Logout for client ports "
+                      "%s; msgeventd stderr:\n%s"
+                      % (SEED, lost[:20], sorted(ports - logouts),
+                         self.msgeventd.stderr().decode("utf-8",
+                                                        "replace")[-3000:]))
+        return dovecot, records
+
+    def test_differential(self):
+        start = time.monotonic()
+        runner = self.run_workload()
+        ran = time.monotonic() - start
+        dovecot, records = self.wait_records(runner)
+        self.msgeventd.assert_alive()
+        # push_events() re-reads the file: take the op of each event from
+        # the runner's windows (the same events, the same order).
+        windowed = [ev for op in runner.ops for ev in op.dovecot]
+        self.assertEqual(len(windowed), len(dovecot) - runner.baseline,
+                         "Dovecot recorded events outside any operation")
+        mine = records      # all alice's; Comparison checks the user
+        cmp = Comparison(runner.ops, windowed, mine)
+        elapsed = time.monotonic() - start
+        summary = ("differential: seed %d, %d steps (%d operations) in "
+                   "%.1f s (%.1f s with setup and waiting), %d Dovecot "
+                   "events, %d msgeventd events\n%s"
+                   % (SEED, NOPS, len(runner.ops), ran, elapsed,
+                      len(windowed), len(mine), cmp.summary()))
+        sys.stderr.write("\n" + summary + "\n")
+        if os.environ.get("DIFF_LOG"):
+            with open(os.environ["DIFF_LOG"], "w") as f:
+                f.write(summary + "\n\n" + cmp.report() + "\n\n" +
+                        cmp.full_log())
+        if cmp.failures():
+            fd, path = tempfile.mkstemp(
+                prefix="msgeventd-differential-seed%d-" % SEED,
+                suffix=".log")
+            with os.fdopen(fd, "w") as f:
+                f.write(summary + "\n\n" + cmp.report() + "\n\n" +
+                        cmp.full_log())
+            stderr = self.msgeventd.stderr().decode("utf-8", "replace")
+            notes = [line for line in stderr.splitlines()
+                     if "warning" in line or "error" in line]
+            # A failing Lua script would leave Dovecot's record short.
+            try:
+                with open(self.dovecot.log, errors="replace") as f:
+                    errors = [line.rstrip() for line in f
+                              if "Error" in line or "Panic" in line]
+            except OSError:
+                errors = []
+            self.fail("msgeventd and Dovecot disagree (seed %d):\n%s\n\n"
+                      "msgeventd's warnings:\n%s\n"
+                      "Dovecot's errors:\n%s\n"
+                      "every operation with both records: %s\n"
+                      "reproduce with:\n  %s"
+                      % (SEED, cmp.report(),
+                         "\n".join(notes[-20:]) or "  (none)",
+                         "\n".join(errors[-10:]) or "  (none)", path,
+                         self.reproduce()))
+        # The workload must have exercised what is compared.
+        if NOPS >= 100:
+            for t in ("MessageAppend", "MailboxCreate", "MailboxRename"):
+                self.assertGreater(cmp.matched.get(t, 0), 0,
+                                   "no %s compared (seed %d)" % (t, SEED))
+
+
+if __name__ == "__main__":
+    unittest.main()
