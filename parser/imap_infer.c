@@ -12,6 +12,14 @@
  * Modes that need both directions are switched here: AUTHENTICATE's
  * client lines and IDLE's "DONE" are read in IMAP_PARSER_MODE_TEXT, and
  * a synchronizing literal the server refuses is cancelled.
+ *
+ * Untagged responses belong to the oldest pending command, the one the
+ * server works on (cmd_head()).  Those that change the selected mailbox
+ * (EXISTS, EXPUNGE, FETCH's UID, VANISHED, [UIDVALIDITY] and the like)
+ * update struct infer_sel and its imap_seqmap; removals announced while
+ * an EXPUNGE or MOVE of this session runs are collected (xp) for its
+ * MessageExpunge, the others are someone else's (sel_foreign_expunge()).
+ * The flags module plugs in at the hook_*() functions.
  */
 #include "imap_infer.h"
 
@@ -22,8 +30,13 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "imap_seqmap.h"
+#include "imap_set.h"
+
 /* Commands we tell apart.  X(enum suffix, name, flags) */
 #define KF_RECORD	0x01	/* its events need a struct infer_record */
+#define KF_UID_RECORD	0x02	/* so does its UID form (6.4.9) */
+#define KF_RECORDS	(KF_RECORD | KF_UID_RECORD)
 
 #define INFER_KIND_MAP(X)					\
 	X(OTHER,	"",			0)		\
@@ -42,12 +55,12 @@
 	X(UID,		"UID",			0)		\
 	X(FETCH,	"FETCH",		0)		\
 	X(STORE,	"STORE",		0)		\
-	X(COPY,		"COPY",			0)		\
-	X(MOVE,		"MOVE",			0)		\
-	X(EXPUNGE,	"EXPUNGE",		0)		\
+	X(COPY,		"COPY",			KF_RECORDS)	\
+	X(MOVE,		"MOVE",			KF_RECORDS)	\
+	X(EXPUNGE,	"EXPUNGE",		KF_UID_RECORD)	\
 	X(SEARCH,	"SEARCH",		0)		\
-	X(SELECT,	"SELECT",		0)		\
-	X(EXAMINE,	"EXAMINE",		0)		\
+	X(SELECT,	"SELECT",		KF_RECORD)	\
+	X(EXAMINE,	"EXAMINE",		KF_RECORD)	\
 	X(CLOSE,	"CLOSE",		0)		\
 	X(UNSELECT,	"UNSELECT",		0)		\
 	X(STATUS,	"STATUS",		0)		\
@@ -105,8 +118,12 @@ struct infer_span {
 enum infer_slot {
 	SLOT_USER,		/* auth: authorization identity */
 	SLOT_ADMIN,		/* auth: authcid, when != user */
-	SLOT_NAME0,		/* mbox: the mailbox (RENAME: the old name) */
+	SLOT_NAME0,		/* mbox: the mailbox (RENAME: the old name;
+				   COPY, MOVE: the destination) */
 	SLOT_NAME1,		/* mbox: RENAME's new name */
+	SLOT_UIDSET,		/* mbox: UID COPY/MOVE/EXPUNGE's UID set */
+	SLOT_SRC,		/* mbox: COPYUID's source UIDs */
+	SLOT_DST,		/* mbox: COPYUID's destination UIDs */
 };
 
 /* LOGIN and AUTHENTICATE: the user names, never the password. */
@@ -130,14 +147,22 @@ struct infer_msg {
 	bool has_size, has_uid, flags_cut;
 };
 
-/* Mailbox commands and APPEND: raw (modified UTF-7) names as sent. */
+/*
+ * Mailbox commands, APPEND, SELECT/EXAMINE, COPY/MOVE and UID EXPUNGE:
+ * raw (modified UTF-7) names as sent, and UID sets as sent (a set the
+ * parser cut, being longer than IMAP_TOKEN_MAX, has cut set).
+ */
 struct infer_mbox {
 	struct infer_span name[2];		/* RENAME: old, new */
+	struct infer_span uidset;		/* UID COPY/MOVE/EXPUNGE */
+	struct infer_span src, dst;		/* COPYUID (RFC 4315 3) */
 	uint32_t msg_first;			/* offset of message 0 */
 	uint16_t nmsg;
 	uint16_t flags_used;			/* flag bytes, all messages */
-	uint32_t uidvalidity;
+	uint32_t uidvalidity;			/* APPENDUID, COPYUID */
 	bool appenduid;
+	bool copyuid;				/* read whole */
+	bool copyuid_seen;			/* one was started */
 };
 
 /* What a pending command's events need, malloced only for those. */
@@ -151,14 +176,20 @@ struct infer_record {
 };
 
 /*
- * More arena than one record can need: two mailbox names (a mailbox
- * name is longer than two user names), IMAP_INFER_APPEND_MAX messages
- * each padded for alignment, and their flags.  Growth stops here.
+ * More arena than one record can need, the larger of an APPEND's (two
+ * mailbox names - a mailbox name is longer than two user names -,
+ * IMAP_INFER_APPEND_MAX messages each padded for alignment, and their
+ * flags) and a UID MOVE's (the destination and three UID sets, each one
+ * token at most: the command's, COPYUID's two).  Growth stops here.
  */
-#define INFER_ARENA_MAX							\
+#define INFER_ARENA_APPEND						\
 	(2 * IMAP_INFER_MAILBOX_MAX + IMAP_INFER_FLAGS_MAX +		\
 	IMAP_INFER_APPEND_MAX *						\
 	(sizeof(struct infer_msg) + _Alignof(struct infer_msg)))
+#define INFER_ARENA_COPY	(IMAP_INFER_MAILBOX_MAX + 3 * IMAP_TOKEN_MAX)
+#define INFER_ARENA_MAX							\
+	(INFER_ARENA_APPEND > INFER_ARENA_COPY ? INFER_ARENA_APPEND :	\
+	INFER_ARENA_COPY)
 /* A new record's arena: "INBOX", one message and "\Seen" fit. */
 #define INFER_ARENA_INIT	64
 
@@ -231,6 +262,48 @@ static const enum infer_status status_map[] = {
 	[IMAP_STATUS_PREAUTH] = ST_OTHER,
 };
 
+/*
+ * Untagged responses that change the selected mailbox: RFC 9051 7.4.1
+ * EXISTS, 7.5.1 EXPUNGE, 7.5.2 FETCH (its UID item), RFC 7162 3.2.10
+ * VANISHED.
+ */
+enum infer_resp {
+	RESP_NONE,
+	RESP_EXISTS,
+	RESP_EXPUNGE,
+	RESP_FETCH,
+	RESP_VANISHED,
+};
+
+/*
+ * Response codes read (RFC 9051 7.1, RFC 4315 3 APPENDUID/COPYUID, RFC
+ * 7162 HIGHESTMODSEQ/NOMODSEQ/CLOSED).  X(enum suffix, atom)
+ */
+#define INFER_CODE_MAP(X)				\
+	X(OTHER,		"")			\
+	X(APPENDUID,		"APPENDUID")		\
+	X(COPYUID,		"COPYUID")		\
+	X(UIDVALIDITY,		"UIDVALIDITY")		\
+	X(UIDNEXT,		"UIDNEXT")		\
+	X(HIGHESTMODSEQ,	"HIGHESTMODSEQ")	\
+	X(NOMODSEQ,		"NOMODSEQ")		\
+	X(CLOSED,		"CLOSED")		\
+	X(READ_ONLY,		"READ-ONLY")		\
+	X(READ_WRITE,		"READ-WRITE")
+
+enum infer_code {
+#define INFER_X(e, name) CODE_##e,
+	INFER_CODE_MAP(INFER_X)
+#undef INFER_X
+	CODE_COUNT
+};
+
+static const char *const code_names[] = {
+#define INFER_X(e, name) name,
+	INFER_CODE_MAP(INFER_X)
+#undef INFER_X
+};
+
 /* The server line being read; reset at each line. */
 struct infer_srv {
 	enum infer_srv_kind kind;
@@ -244,8 +317,65 @@ struct infer_srv {
 	unsigned code_i;		/* top-level tokens in the code */
 	char code[INFER_CODE_MAX];
 	size_t code_len;
+	enum infer_code code_kind;
+	uint64_t code_num;		/* its number (UIDNEXT n, ...) */
+	bool code_num_ok;
 	bool appenduid;
+	struct infer_cmd *copy_cmd;	/* COPYUID: its COPY or MOVE */
 	bool bye_timeout;
+	/* untagged "* NUM WORD ..." and "* VANISHED ..." */
+	enum infer_resp resp;
+	uint32_t num;
+	bool has_num;
+	bool fetch_value;		/* FETCH: the next item is a value */
+	bool fetch_uid_next;		/* ... UID's value */
+	bool has_uid;
+	uint32_t uid;
+	bool vanished_earlier;		/* "(EARLIER)": history only */
+};
+
+/*
+ * UIDs being collected for one event, as sorted, disjoint, non-adjacent
+ * ranges, on the heap only while there are some.
+ */
+struct infer_range {
+	uint32_t first, last;
+};
+
+struct infer_uids {
+	struct infer_range *r;
+	uint32_t n, alloc;
+	uint32_t unknown;		/* messages whose UID was unknown */
+	bool cut;			/* ranges lost (caps, memory) */
+};
+
+enum infer_sel_state {
+	SEL_NONE,			/* no mailbox selected (or unsure) */
+	SEL_SELECTING,			/* SELECT/EXAMINE in progress */
+	SEL_SELECTED,
+};
+
+/*
+ * The selected mailbox (RFC 9051 3.3 and 6.3.1-2), as this session
+ * learned it.  While SELECTING, the untagged data of the SELECT
+ * accumulates here; its OK makes it SELECTED, its NO/BAD leaves none
+ * (RFC 9051 6.3.1: a failed SELECT deselects).  The map's count is the
+ * mailbox's only while counted: a response that contradicts the map or
+ * cannot be read whole (a VANISHED set longer than IMAP_TOKEN_MAX)
+ * clears it until the next EXISTS says the count again.
+ */
+struct infer_sel {
+	struct imap_seqmap map;
+	char *name;			/* raw, as sent; NULL when unknown */
+	uint32_t name_len;
+	bool name_cut;
+	enum infer_sel_state state;
+	uint32_t select_seq;		/* SELECTING: the command's seq */
+	bool read_only;			/* EXAMINE, [READ-ONLY] */
+	bool counted;
+	bool uidvalidity_known, uidnext_known, modseq_known;
+	uint32_t uidvalidity, uidnext;
+	uint64_t modseq;		/* HIGHESTMODSEQ, while unchanged */
 };
 
 struct imap_infer {
@@ -292,6 +422,15 @@ struct imap_infer {
 	struct infer_cur cur;
 	struct infer_srv srv;
 
+	/* the selected mailbox, and a running EXPUNGE/MOVE's UIDs */
+	struct infer_sel sel;
+	struct infer_cmd *head;		/* oldest pending, or NULL */
+	struct infer_uids xp;
+	uint32_t xp_seq;		/* its command's seq, if xp_active */
+	bool xp_active;
+	uint64_t uids_unknown;
+
+	size_t strs_len;
 	char strs[];
 };
 
@@ -670,6 +809,8 @@ rec_drop(struct imap_infer *infer, struct infer_cmd *cmd)
 	}
 	if (infer->srv.cmd == cmd)
 		infer->srv.appenduid = false;
+	if (infer->srv.copy_cmd == cmd)
+		infer->srv.copy_cmd = NULL;
 }
 
 /*
@@ -717,9 +858,32 @@ rec_span(struct infer_record *rec, enum infer_slot slot)
 		return &rec->auth.admin;
 	case SLOT_NAME0:
 		return &rec->mb.name[0];
+	case SLOT_UIDSET:
+		return &rec->mb.uidset;
+	case SLOT_SRC:
+		return &rec->mb.src;
+	case SLOT_DST:
+		return &rec->mb.dst;
 	case SLOT_NAME1:
 	default:
 		return &rec->mb.name[1];
+	}
+}
+
+/* The most bytes name SLOT keeps; a longer one is cut. */
+static size_t
+slot_cap(enum infer_slot slot)
+{
+	switch (slot) {
+	case SLOT_USER:
+	case SLOT_ADMIN:
+		return IMAP_INFER_USER_MAX;
+	case SLOT_UIDSET:
+	case SLOT_SRC:
+	case SLOT_DST:
+		return IMAP_TOKEN_MAX;	/* one atom, at most */
+	default:
+		return IMAP_INFER_MAILBOX_MAX;
 	}
 }
 
@@ -743,16 +907,15 @@ span_start(struct infer_record *rec, enum infer_slot slot)
 
 /*
  * Append to name SLOT, the arena's last item, what fits its cap
- * (IMAP_INFER_USER_MAX or IMAP_INFER_MAILBOX_MAX); a longer name is cut.
- * The record may be dropped (rec_reserve()).
+ * (slot_cap()); a longer name is cut.  The record may be dropped
+ * (rec_reserve()).
  */
 static void
 span_add(struct imap_infer *infer, struct infer_cmd *cmd,
     enum infer_slot slot, const char *data, size_t len)
 {
 	struct infer_span *sp = rec_span(cmd->rec, slot);
-	size_t cap = slot == SLOT_USER || slot == SLOT_ADMIN ?
-	    IMAP_INFER_USER_MAX : IMAP_INFER_MAILBOX_MAX;
+	size_t cap = slot_cap(slot);
 
 	assert(sp->off + sp->len == cmd->rec->used);
 	if (len > cap - sp->len) {
@@ -800,6 +963,133 @@ msg_next(struct infer_record *rec, uint32_t off)
 	    rec_msg(rec, off)->flags_len);
 }
 
+/* ---- UID sets being collected ----------------------------------------- */
+
+/* Ranges allocated at first; the array doubles up to the cap. */
+#define INFER_UIDS_INITIAL	16
+
+static void
+uids_free(struct infer_uids *u)
+{
+	free(u->r);
+	memset(u, 0, sizeof(*u));
+}
+
+static uint64_t
+uids_count(const struct infer_uids *u)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < u->n; i++)
+		n += (uint64_t)(u->r[i].last - u->r[i].first) + 1;
+	return n;
+}
+
+/* Room for one more range; false at IMAP_INFER_UID_RANGES_MAX or OOM. */
+static bool
+uids_grow(struct infer_uids *u)
+{
+	struct infer_range *r;
+	uint32_t want;
+
+	if (u->n < u->alloc)
+		return true;
+	if (u->alloc >= IMAP_INFER_UID_RANGES_MAX)
+		return false;
+	want = u->alloc == 0 ? INFER_UIDS_INITIAL : u->alloc * 2;
+	if (want > IMAP_INFER_UID_RANGES_MAX)
+		want = IMAP_INFER_UID_RANGES_MAX;
+	if ((r = realloc(u->r, want * sizeof(*r))) == NULL)
+		return false;
+	u->r = r;
+	u->alloc = want;
+	return true;
+}
+
+/*
+ * Add UIDs FIRST..LAST (FIRST <= LAST), merged with the ranges they
+ * overlap or touch.  Expunges come in any order, so this inserts.  At
+ * the cap the highest range goes (the new one, if it is the highest), so
+ * what is kept is true, and marked cut.
+ */
+static void
+uids_add(struct infer_uids *u, uint32_t first, uint32_t last)
+{
+	uint32_t lo = 0, hi = u->n, mid, i, j;
+
+	assert(first <= last);
+	/* i: the first range that reaches first - 1 or beyond */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((uint64_t)u->r[mid].last + 1 < first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	i = lo;
+	for (j = i; j < u->n && u->r[j].first <= (uint64_t)last + 1; j++) {
+		if (u->r[j].first < first)
+			first = u->r[j].first;
+		if (u->r[j].last > last)
+			last = u->r[j].last;
+	}
+	if (j > i) {
+		/* ranges i..j-1 merge into one */
+		u->r[i].first = first;
+		u->r[i].last = last;
+		memmove(&u->r[i + 1], &u->r[j], (u->n - j) * sizeof(u->r[0]));
+		u->n -= j - i - 1;
+		return;
+	}
+	if (!uids_grow(u)) {
+		u->cut = true;
+		if (i == u->n)
+			return;
+		u->n--;		/* the highest goes; i <= n still */
+	}
+	memmove(&u->r[i + 1], &u->r[i], (u->n - i) * sizeof(u->r[0]));
+	u->r[i].first = first;
+	u->r[i].last = last;
+	u->n++;
+}
+
+static bool
+uids_walk_add(void *ctx, uint32_t first, uint32_t last)
+{
+	uids_add(ctx, first, last);
+	return true;
+}
+
+/*
+ * The ranges of a uid-set (RFC 4315 3, no "*") at SET, as sent: a set
+ * the parser cut (CUT: longer than IMAP_TOKEN_MAX) is read up to its
+ * last whole range, and U is marked cut.  A set that does not parse
+ * adds nothing and marks U cut.
+ */
+static void
+uids_add_set(struct infer_uids *u, const char *set, size_t len, bool cut)
+{
+	if (cut) {
+		while (len > 0 && set[len - 1] != ',')
+			len--;
+		if (len > 0)
+			len--;		/* the comma */
+		u->cut = true;
+	}
+	if (len > 0 && imap_set_walk(set, len, 0, UINT32_MAX, uids_walk_add,
+	    u) == -1)
+		u->cut = true;
+}
+
+/* The running EXPUNGE/MOVE's UIDs are done with. */
+static void
+xp_release(struct imap_infer *infer)
+{
+	uids_free(&infer->xp);
+	infer->xp_active = false;
+}
+
 /* ---- pending commands -------------------------------------------------- */
 
 static struct infer_cmd *
@@ -829,8 +1119,37 @@ cmd_add(struct imap_infer *infer, const char *tag, size_t tag_len)
 	cmd->seq = infer->seq++;
 	cmd->tag_len = (uint8_t)tag_len;
 	memcpy(cmd->tag, tag, tag_len);
-	infer->npending++;
+	if (infer->npending++ == 0)
+		infer->head = cmd;
 	return cmd;
+}
+
+/*
+ * The oldest pending command: the one the server is working on, since
+ * servers answer in order what they may not run concurrently (RFC 9051
+ * 5.5), and run nothing concurrently that affects the selected mailbox
+ * (an EXPUNGE response is not sent during FETCH, STORE or SEARCH: 7.5.1).
+ * Untagged data belongs to it.  NULL when nothing is pending.
+ */
+static struct infer_cmd *
+cmd_head(struct imap_infer *infer)
+{
+	struct infer_cmd *cmd;
+	size_t i;
+
+	if (infer->head != NULL || infer->npending == 0)
+		return infer->head;
+	for (i = 0; i < IMAP_INFER_INLINE_CMDS; i++) {
+		cmd = &infer->cmds[i];
+		if (cmd->used && (infer->head == NULL ||
+		    (int32_t)(cmd->seq - infer->head->seq) < 0))
+			infer->head = cmd;
+	}
+	for (cmd = infer->overflow; cmd != NULL; cmd = cmd->next)
+		if (infer->head == NULL ||
+		    (int32_t)(cmd->seq - infer->head->seq) < 0)
+			infer->head = cmd;
+	return infer->head;
 }
 
 static bool
@@ -874,6 +1193,12 @@ cmd_done(struct imap_infer *infer, struct infer_cmd *cmd)
 		infer->cur.cmd = NULL;
 	if (infer->srv.cmd == cmd)
 		infer->srv.cmd = NULL;
+	if (infer->srv.copy_cmd == cmd)
+		infer->srv.copy_cmd = NULL;
+	if (infer->head == cmd)
+		infer->head = NULL;
+	if (infer->xp_active && infer->xp_seq == cmd->seq)
+		xp_release(infer);
 	infer->npending--;
 	if (!cmd->heap) {
 		memset(cmd, 0, sizeof(*cmd));
@@ -1155,6 +1480,607 @@ emit_append(struct imap_infer *infer, struct infer_cmd *cmd)
 			ev.truncated = true;
 		ev_emit(infer, &ev);
 	}
+}
+
+/*
+ * uidset = the canonical set TEXT.  When the event has no room for all
+ * of it, the lowest ranges that fit, each whole (a range cut in its
+ * middle would name UIDs that are not in it), and the event is marked
+ * truncated.
+ */
+static void
+ev_set_uidset(struct msgevent *ev, const char *text, size_t len)
+{
+	size_t room = sizeof(ev->buf) - ev->used;
+
+	if (len > room) {
+		/* text[len] is the byte after the kept part */
+		for (len = room; len > 0 && text[len] != ','; len--)
+			continue;
+		ev->truncated = true;
+	}
+	if (len > 0)
+		msgevent_set(ev, MSGEVENT_P_UIDSET, text, len);
+}
+
+/* uri: MAILBOX_URL (SB's text), and /;UID=n when UIDSET is one UID. */
+static void
+ev_set_uri(struct msgevent *ev, struct sbuf *sb, const char *uidset,
+    size_t len)
+{
+	if (len > 0 && memchr(uidset, ',', len) == NULL &&
+	    memchr(uidset, ':', len) == NULL) {
+		sb_adds(sb, "/;UID=");
+		sb_add(sb, uidset, len);
+	}
+	ev_set_sb(ev, MSGEVENT_P_URI, sb);
+}
+
+/*
+ * One MessageAppend for all the messages a COPY or MOVE (RFC 6851) put
+ * in its destination, not one per message as for APPEND: the command
+ * names a set, COPYUID answers with a set, and the event's uidset is one
+ * (COPY 1:50000 is one event, not 50,000).  With COPYUID (RFC 4315 3)
+ * the mailbox URL has its UIDVALIDITY and uidset the new UIDs; without
+ * it (no UIDPLUS), neither, as APPEND without APPENDUID.  Size and
+ * flags of the copies are not in the exchange.
+ */
+static void
+emit_copy(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	const struct infer_record *rec = cmd->rec;
+	const struct infer_mbox *mb = &rec->mb;
+	struct infer_uids u;
+	struct imap_set_writer w;
+	struct msgevent ev;
+	char buf[MSGEVENT_VALUE_SPACE], set[MSGEVENT_VALUE_SPACE];
+	struct sbuf sb;
+	uint32_t i;
+
+	if (!mb->name[0].set)
+		return;
+	memset(&u, 0, sizeof(u));
+	imap_set_writer_init(&w, set, sizeof(set));
+	if (mb->copyuid && mb->dst.set) {
+		uids_add_set(&u, span_data(rec, &mb->dst), mb->dst.len,
+		    mb->dst.cut);
+		for (i = 0; i < u.n; i++)
+			imap_set_writer_add(&w, u.r[i].first, u.r[i].last);
+	}
+	imap_set_writer_finish(&w);
+	msgevent_init(&ev, MSGEVENT_MESSAGE_APPEND);
+	ev_common(infer, &ev, false);
+	ev_session_user(infer, &ev);
+	sb_init(&sb, buf, sizeof(buf));
+	sb_mailbox_url(infer, &sb, rec, 0);
+	if (mb->copyuid) {
+		sb_adds(&sb, ";UIDVALIDITY=");
+		sb_addu(&sb, mb->uidvalidity);
+	}
+	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
+	if (u.cut || w.truncated)
+		ev.truncated = true;
+	ev_set_uri(&ev, &sb, set, ev.truncated ? 0 : w.len);
+	ev_set_uidset(&ev, set, w.len);
+	uids_free(&u);
+	ev_emit(infer, &ev);
+}
+
+/* The selected mailbox's URL, with ;UIDVALIDITY= when known. */
+static void
+sb_sel_url(struct imap_infer *infer, struct sbuf *sb)
+{
+	const char *user;
+	size_t ulen;
+
+	user = session_user(infer, &ulen);
+	sb_server(infer, sb, user, ulen);
+	sb_mailbox(sb, infer->sel.name, infer->sel.name_len);
+	if (infer->sel.name_cut)
+		sb->cut = true;
+	if (infer->sel.uidvalidity_known) {
+		sb_adds(sb, ";UIDVALIDITY=");
+		sb_addu(sb, infer->sel.uidvalidity);
+	}
+}
+
+/*
+ * MessageExpunge in the selected mailbox for the UIDs in U (the known
+ * ones; U->unknown more were removed unseen, U->cut marks ranges lost).
+ * MESSAGES, when HAVE_MESSAGES, is the count after.
+ *
+ * Unknown UIDs: the event goes out with the UIDs known and is marked
+ * truncated, so a consumer knows the set is incomplete; no UID is ever
+ * guessed, and no removal is silently left out.  (A later step may
+ * learn the missing UIDs before the messages go; see
+ * imap_infer_uids_unknown().)
+ */
+static void
+emit_expunge(struct imap_infer *infer, const struct infer_uids *u,
+    bool have_messages, uint32_t messages)
+{
+	struct imap_set_writer w;
+	struct msgevent ev;
+	char buf[MSGEVENT_VALUE_SPACE], set[MSGEVENT_VALUE_SPACE];
+	struct sbuf sb;
+	uint32_t i;
+
+	if (u->n == 0 && u->unknown == 0 && !u->cut)
+		return;		/* nothing was removed */
+	if (infer->sel.name == NULL) {
+		infer->untracked++;	/* the SELECT's name was lost */
+		return;
+	}
+	imap_set_writer_init(&w, set, sizeof(set));
+	for (i = 0; i < u->n; i++)
+		imap_set_writer_add(&w, u->r[i].first, u->r[i].last);
+	imap_set_writer_finish(&w);
+	msgevent_init(&ev, MSGEVENT_MESSAGE_EXPUNGE);
+	ev_common(infer, &ev, false);
+	ev_session_user(infer, &ev);
+	sb_init(&sb, buf, sizeof(buf));
+	sb_sel_url(infer, &sb);
+	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
+	if (u->unknown > 0 || u->cut || w.truncated)
+		ev.truncated = true;
+	/* one UID only names a message when the set is known whole */
+	ev_set_uri(&ev, &sb, set, ev.truncated ? 0 : w.len);
+	if (have_messages)
+		msgevent_set_uint(&ev, MSGEVENT_P_MESSAGES, messages);
+	infer->uids_unknown += u->unknown;
+	if (infer->sel.uidnext_known)
+		msgevent_set_uint(&ev, MSGEVENT_P_UIDNEXT, infer->sel.uidnext);
+	if (infer->sel.modseq_known)
+		msgevent_set_uint(&ev, MSGEVENT_P_MODSEQ, infer->sel.modseq);
+	ev_set_uidset(&ev, set, w.len);
+	ev_emit(infer, &ev);
+}
+
+/* ---- hooks for the flags module ---------------------------------------- */
+
+/*
+ * parser/imap_flags (flag sets and a per-message flag cache, written
+ * separately) plugs in here.  Until it does these do nothing, and
+ * CLOSE's silent expunge is not reported.  The FETCH responses' FLAGS
+ * items, which the cache learns from, are read in server_fetch_item();
+ * STORE and the implicit \Seen of FETCH BODY[] (RFC 9051 6.4.5) are the
+ * flags module's events, none are made here.
+ */
+
+/*
+ * A mailbox is being selected, none is, or its UIDVALIDITY changed: what
+ * was known of its messages is void.
+ */
+static void
+hook_mailbox_reset(struct imap_infer *infer)
+{
+	(void)infer;
+}
+
+/*
+ * UIDs FIRST..LAST left the selected mailbox (expunged, moved, vanished,
+ * by this session or another).  FIRST 0: messages whose UIDs were not
+ * known left (the cache may hold UIDs the map has forgotten).
+ */
+static void
+hook_expunged(struct imap_infer *infer, uint32_t first, uint32_t last)
+{
+	(void)infer;
+	(void)first;
+	(void)last;
+}
+
+/*
+ * CLOSE expunges every message that has \Deleted and says nothing (RFC
+ * 9051 6.4.1: no untagged EXPUNGE), so its MessageExpunge needs to know
+ * which messages of the selected mailbox carry \Deleted.  Adds their
+ * UIDs to OUT (uids_add()) and returns 1 when that is all of them
+ * (every message's flags known), 0 when some messages' flags are
+ * unknown (OUT is then a part, and the event says truncated), -1 when
+ * nothing is known (no event).
+ */
+static int
+hook_deleted_uids(struct imap_infer *infer, struct infer_uids *out)
+{
+	(void)infer;
+	(void)out;
+	return -1;
+}
+
+/* ---- the selected mailbox --------------------------------------------- */
+
+/*
+ * Messages removed while no EXPUNGE or MOVE of this session ran (during
+ * NOOP, IDLE, CHECK or another command; likewise the UIDs outside a UID
+ * EXPUNGE's set, which emit_expunge() leaves out of its event): another
+ * session of this or another user, through this proxy or not, a
+ * delivery agent's filter, or the server's expiry did it.  This
+ * session reports nothing for them: a session through this proxy reports
+ * its own MessageExpunge, and from the outside an expiry (MessageExpire)
+ * cannot be told from another client's expunge, so naming either would
+ * be a guess.  Cross-session attribution, when it comes, starts here.
+ * KNOWN tells whether FIRST..LAST are UIDs (else one unknown message).
+ */
+static void
+sel_foreign_expunge(struct imap_infer *infer, uint32_t first, uint32_t last,
+    bool known)
+{
+	(void)infer;
+	(void)first;
+	(void)last;
+	(void)known;
+}
+
+/*
+ * The selected mailbox grew from OLD to NEW messages (EXISTS).
+ * TODO(issue 3, cross-session de-duplication): when no APPEND, COPY or
+ * MOVE of this session into this mailbox explains the growth, the new
+ * messages are a delivery (MessageNew) or another session's
+ * MessageAppend (reported by that session, if it goes through this
+ * proxy).  Telling the two apart needs the other sessions of the user,
+ * so nothing is emitted here yet.
+ */
+static void
+sel_grew(struct imap_infer *infer, uint32_t old, uint32_t new)
+{
+	(void)infer;
+	(void)old;
+	(void)new;
+}
+
+/* Everything known of the selected mailbox is forgotten. */
+static void
+sel_clear(struct imap_infer *infer)
+{
+	struct infer_sel *sel = &infer->sel;
+
+	free(sel->name);
+	sel->name = NULL;
+	sel->name_len = 0;
+	sel->name_cut = false;
+	imap_seqmap_deinit(&sel->map);
+	sel->read_only = false;
+	sel->counted = false;
+	sel->uidvalidity_known = false;
+	sel->uidnext_known = false;
+	sel->modseq_known = false;
+	hook_mailbox_reset(infer);
+}
+
+/* No mailbox selected (or none this session can be sure of). */
+static void
+sel_none(struct imap_infer *infer)
+{
+	sel_clear(infer);
+	infer->sel.state = SEL_NONE;
+}
+
+/*
+ * SELECT or EXAMINE CMD is now what the server works on: the previous
+ * mailbox is gone (RFC 9051 6.3.1, even if this one fails), and the
+ * untagged data that follows is the new one's.
+ */
+static void
+sel_enter(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	sel_clear(infer);
+	infer->sel.state = SEL_SELECTING;
+	infer->sel.select_seq = cmd->seq;
+	infer->sel.read_only = cmd->kind == INFER_K_EXAMINE;
+}
+
+/*
+ * Before untagged data is applied: if a SELECT or EXAMINE is what the
+ * server works on now, enter it.  True when a mailbox is selected or
+ * being selected.
+ */
+static bool
+sel_sync(struct imap_infer *infer)
+{
+	struct infer_cmd *head = cmd_head(infer);
+
+	if (head != NULL && !head->uid && (head->kind == INFER_K_SELECT ||
+	    head->kind == INFER_K_EXAMINE) &&
+	    !(infer->sel.state == SEL_SELECTING &&
+	    infer->sel.select_seq == head->seq))
+		sel_enter(infer, head);
+	return infer->sel.state != SEL_NONE;
+}
+
+/* The map no longer gives the mailbox's count: wait for an EXISTS. */
+static void
+sel_doubt(struct imap_infer *infer)
+{
+	infer->sel.counted = false;
+}
+
+/*
+ * Where a removal announced now goes: the running EXPUNGE, UID EXPUNGE,
+ * MOVE or UID MOVE of this session (RFC 9051 6.4.3, RFC 4315 2.1, RFC
+ * 6851 3.3: the server announces what the command removes before its
+ * OK), if that is what the server works on; else NULL (someone else's,
+ * sel_foreign_expunge()).
+ */
+static struct infer_uids *
+xp_collect(struct imap_infer *infer)
+{
+	struct infer_cmd *head = cmd_head(infer);
+
+	if (head == NULL || (head->kind != INFER_K_EXPUNGE &&
+	    head->kind != INFER_K_MOVE))
+		return NULL;
+	if (!infer->xp_active || infer->xp_seq != head->seq) {
+		uids_free(&infer->xp);
+		infer->xp_active = true;
+		infer->xp_seq = head->seq;
+	}
+	return &infer->xp;
+}
+
+/* "* N EXISTS" (RFC 9051 7.4.1). */
+static void
+sel_exists(struct imap_infer *infer, uint32_t n)
+{
+	struct infer_sel *sel = &infer->sel;
+	uint32_t old;
+
+	if (!sel_sync(infer))
+		return;
+	if (!sel->counted) {
+		/*
+		 * The SELECT's, or the first after a doubt: all unknown.
+		 * After a doubt, whether it grew cannot be told.
+		 */
+		imap_seqmap_reset(&sel->map, n);
+		sel->counted = true;
+		if (sel->state == SEL_SELECTED) {
+			sel->uidnext_known = false;
+			sel->modseq_known = false;
+		}
+		return;
+	}
+	old = imap_seqmap_count(&sel->map);
+	if (n == old)
+		return;
+	/* EXISTS never shrinks a mailbox: the map was wrong, start over */
+	if (n < old || imap_seqmap_exists(&sel->map, n) == -1)
+		imap_seqmap_reset(&sel->map, n);
+	sel->uidnext_known = false;	/* the new messages took UIDs */
+	sel->modseq_known = false;
+	if (n > old)
+		sel_grew(infer, old, n);
+}
+
+/* "* SEQ EXPUNGE" (RFC 9051 7.5.1): message SEQ is gone. */
+static void
+sel_expunge(struct imap_infer *infer, uint32_t seq)
+{
+	struct infer_sel *sel = &infer->sel;
+	struct infer_uids *u;
+	uint32_t uid = 0;
+	int rc = -1;
+
+	if (!sel_sync(infer))
+		return;
+	u = xp_collect(infer);
+	sel->modseq_known = false;
+	if (sel->counted && (rc = imap_seqmap_expunge(&sel->map, seq,
+	    &uid)) == -1)
+		sel_doubt(infer);	/* SEQ above the count */
+	if (rc == 1) {
+		hook_expunged(infer, uid, uid);
+		if (u != NULL)
+			uids_add(u, uid, uid);
+		else
+			sel_foreign_expunge(infer, uid, uid, true);
+	} else {
+		hook_expunged(infer, 0, 0);
+		if (u != NULL)
+			u->unknown++;
+		else
+			sel_foreign_expunge(infer, 0, 0, false);
+	}
+}
+
+struct sel_vanish {
+	struct imap_infer *infer;
+	struct infer_uids *u;
+};
+
+static bool
+sel_vanish_range(void *ctx, uint32_t first, uint32_t last)
+{
+	struct sel_vanish *v = ctx;
+	struct infer_sel *sel = &v->infer->sel;
+
+	if (sel->counted &&
+	    imap_seqmap_vanish(&sel->map, first, last, NULL) == -1)
+		sel_doubt(v->infer);	/* more UIDs than messages */
+	hook_expunged(v->infer, first, last);
+	if (v->u != NULL)
+		uids_add(v->u, first, last);
+	else
+		sel_foreign_expunge(v->infer, first, last, true);
+	return true;
+}
+
+/*
+ * "* VANISHED uid-set" without (EARLIER) (RFC 7162 3.2.10.2): these UIDs
+ * are gone, and each was a message.  The set comes as one token: longer
+ * than IMAP_TOKEN_MAX (CUT), only its whole ranges are read, the count
+ * is then unknown, and the running command's UIDs are marked cut.
+ */
+static void
+sel_vanished(struct imap_infer *infer, const char *set, size_t len, bool cut)
+{
+	struct sel_vanish v;
+
+	if (!sel_sync(infer))
+		return;
+	v.infer = infer;
+	v.u = xp_collect(infer);
+	infer->sel.modseq_known = false;
+	if (cut) {
+		while (len > 0 && set[len - 1] != ',')
+			len--;
+		if (len > 0)
+			len--;
+		sel_doubt(infer);
+		hook_expunged(infer, 0, 0);
+		if (v.u != NULL)
+			v.u->cut = true;
+	}
+	if (len > 0 && imap_set_walk(set, len, 0, UINT32_MAX,
+	    sel_vanish_range, &v) != -1)
+		return;
+	if (!cut) {
+		/* unreadable: something vanished, who knows what */
+		sel_doubt(infer);
+		hook_expunged(infer, 0, 0);
+		if (v.u != NULL)
+			v.u->cut = true;
+	}
+}
+
+/* "* SEQ FETCH (... UID UID ...)" (RFC 9051 7.5.2). */
+static void
+sel_fetch_uid(struct imap_infer *infer, uint32_t seq, uint32_t uid)
+{
+	struct infer_sel *sel = &infer->sel;
+
+	if (!sel_sync(infer) || !sel->counted)
+		return;
+	if (imap_seqmap_set_uid(&sel->map, seq, uid) == -1) {
+		/* a contradiction: the count, or the UIDs, were wrong */
+		if (seq > imap_seqmap_count(&sel->map))
+			sel_doubt(infer);
+		else
+			imap_seqmap_invalidate(&sel->map);
+	}
+}
+
+/*
+ * A response code of an OK, untagged or tagged, about the selected
+ * mailbox (RFC 9051 7.1; RFC 7162 HIGHESTMODSEQ, NOMODSEQ, CLOSED).
+ */
+static void
+sel_code(struct imap_infer *infer, enum infer_code code, uint64_t num,
+    bool num_ok)
+{
+	struct infer_sel *sel = &infer->sel;
+	struct infer_cmd *head;
+
+	if (code == CODE_CLOSED) {
+		/*
+		 * RFC 7162 (QRESYNC): the previous mailbox is closed, and
+		 * what came before this belonged to it.  Outside a SELECT
+		 * the server closed the mailbox itself.
+		 */
+		head = cmd_head(infer);
+		if (head != NULL && !head->uid &&
+		    (head->kind == INFER_K_SELECT ||
+		    head->kind == INFER_K_EXAMINE))
+			sel_enter(infer, head);
+		else
+			sel_none(infer);
+		return;
+	}
+	if (!sel_sync(infer))
+		return;
+	switch (code) {
+	case CODE_UIDVALIDITY:
+		if (!num_ok || num == 0 || num > UINT32_MAX)
+			break;
+		/* RFC 9051 2.3.1.1: a new UIDVALIDITY voids every UID */
+		if (sel->uidvalidity_known && sel->uidvalidity != num) {
+			imap_seqmap_invalidate(&sel->map);
+			hook_mailbox_reset(infer);
+		}
+		sel->uidvalidity = (uint32_t)num;
+		sel->uidvalidity_known = true;
+		break;
+	case CODE_UIDNEXT:
+		if (!num_ok || num == 0 || num > UINT32_MAX)
+			break;
+		sel->uidnext = (uint32_t)num;
+		sel->uidnext_known = true;
+		break;
+	case CODE_HIGHESTMODSEQ:
+		if (!num_ok || num == 0)
+			break;
+		sel->modseq = num;
+		sel->modseq_known = true;
+		break;
+	case CODE_NOMODSEQ:
+		sel->modseq_known = false;
+		break;
+	default:
+		break;
+	}
+}
+
+/* The tagged response to SELECT or EXAMINE CMD, with status ST. */
+static void
+sel_select_done(struct imap_infer *infer, struct infer_cmd *cmd,
+    enum infer_status st)
+{
+	struct infer_sel *sel = &infer->sel;
+	const struct infer_record *rec = cmd->rec;
+	const struct infer_span *name;
+
+	if (!(sel->state == SEL_SELECTING && sel->select_seq == cmd->seq))
+		sel_enter(infer, cmd);
+	if (st != ST_OK) {
+		/* RFC 9051 6.3.1: a failed SELECT leaves none selected */
+		sel_none(infer);
+		return;
+	}
+	sel->state = SEL_SELECTED;
+	if (infer->srv.code_kind == CODE_READ_ONLY)
+		sel->read_only = true;
+	else if (infer->srv.code_kind == CODE_READ_WRITE &&
+	    cmd->kind == INFER_K_SELECT)
+		sel->read_only = false;
+	/* Without its name (a cap, memory) it is followed, not reported. */
+	if (rec == NULL || !cmd->complete || !rec->mb.name[0].set)
+		return;
+	name = &rec->mb.name[0];
+	if ((sel->name = malloc(name->len > 0 ? name->len : 1)) == NULL)
+		return;
+	memcpy(sel->name, span_data(rec, name), name->len);
+	sel->name_len = name->len;
+	sel->name_cut = name->cut;
+}
+
+/*
+ * OK to CLOSE (RFC 9051 6.4.1): the messages with \Deleted are gone
+ * (unless the mailbox was read-only), silently, and nothing is
+ * selected.  Which ones is the flags module's knowledge
+ * (hook_deleted_uids()); without it there is no event.
+ */
+static void
+sel_close(struct imap_infer *infer)
+{
+	struct infer_sel *sel = &infer->sel;
+	struct infer_uids u;
+	uint64_t n;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	if (sel->state == SEL_SELECTED && !sel->read_only &&
+	    (rc = hook_deleted_uids(infer, &u)) >= 0) {
+		n = uids_count(&u);
+		if (rc == 1)
+			emit_expunge(infer, &u, sel->counted &&
+			    n <= imap_seqmap_count(&sel->map),
+			    imap_seqmap_count(&sel->map) - (uint32_t)n);
+		else if (u.n > 0) {
+			u.cut = true;	/* a part of them */
+			emit_expunge(infer, &u, false, 0);
+		}
+	}
+	uids_free(&u);
+	sel_none(infer);
 }
 
 /* ---- the client direction ---------------------------------------------- */
@@ -1466,6 +2392,31 @@ append_token(struct imap_infer *infer, const struct imap_token *tok,
 	}
 }
 
+/*
+ * Argument I (2: the first) of UID COPY, UID MOVE or UID EXPUNGE: the
+ * UID set, kept when it is an atom (a set the parser cut is marked so),
+ * and COPY's and MOVE's destination.
+ */
+static void
+client_uid_arg(struct imap_infer *infer, const struct imap_token *tok,
+    unsigned depth, unsigned i)
+{
+	if (depth != 0)
+		return;
+	switch (infer->cur.kind) {
+	case INFER_K_COPY:
+	case INFER_K_MOVE:
+	case INFER_K_EXPUNGE:
+		if (i == 2 && tok->type == IMAP_TOKEN_ATOM)
+			arg_take(infer, tok, SLOT_UIDSET);
+		else if (i == 3 && infer->cur.kind != INFER_K_EXPUNGE)
+			arg_take(infer, tok, SLOT_NAME0);
+		break;
+	default:
+		break;
+	}
+}
+
 /* The command word (after the tag, or after "UID"). */
 static void
 client_command(struct imap_infer *infer, const struct imap_token *tok)
@@ -1479,8 +2430,12 @@ client_command(struct imap_infer *infer, const struct imap_token *tok)
 	if (cur->uid) {
 		/* UID FETCH/STORE/COPY/MOVE/EXPUNGE/SEARCH (RFC 9051 6.4.9) */
 		cur->kind = kind;
-		if (cur->cmd != NULL)
-			cur->cmd->kind = (uint8_t)kind;
+		if (cur->cmd == NULL)
+			return;
+		cur->cmd->kind = (uint8_t)kind;
+		if ((kinds[kind].flags & KF_UID_RECORD) &&
+		    !rec_new(infer, cur->cmd))
+			infer->untracked++;
 		return;
 	}
 	cur->kind = kind;
@@ -1489,6 +2444,14 @@ client_command(struct imap_infer *infer, const struct imap_token *tok)
 	if (cur->tag_long || (cmd = cmd_add(infer, cur->tag,
 	    cur->tag_len)) == NULL) {
 		infer->untracked++;
+		/*
+		 * The server will change the selection without this
+		 * session seeing when: follow no mailbox rather than
+		 * report the next one's expunges under the old name.
+		 */
+		if (kind == INFER_K_SELECT || kind == INFER_K_EXAMINE ||
+		    kind == INFER_K_CLOSE || kind == INFER_K_UNSELECT)
+			sel_none(infer);
 		return;
 	}
 	cmd->kind = (uint8_t)kind;
@@ -1498,7 +2461,10 @@ client_command(struct imap_infer *infer, const struct imap_token *tok)
 		infer->untracked++;
 }
 
-/* An argument (top-level INDEX >= 2) of the command being read. */
+/*
+ * An argument (top-level INDEX >= 2, or >= 3 after "UID") of the
+ * command being read.
+ */
 static void
 client_arg(struct imap_infer *infer, const struct imap_token *tok,
     unsigned depth)
@@ -1509,8 +2475,12 @@ client_arg(struct imap_infer *infer, const struct imap_token *tok,
 	unsigned i = tok->index;
 	size_t j;
 
-	if (cur->uid || cur->cmd == NULL || (rec = cur->cmd->rec) == NULL)
+	if (cur->cmd == NULL || (rec = cur->cmd->rec) == NULL)
 		return;
+	if (cur->uid) {
+		client_uid_arg(infer, tok, depth, i - 1);
+		return;
+	}
 	a = &rec->auth;
 	switch (cur->kind) {
 	case INFER_K_LOGIN:
@@ -1541,6 +2511,18 @@ client_arg(struct imap_infer *infer, const struct imap_token *tok,
 			arg_take(infer, tok, SLOT_NAME1);
 		else if (i > 2 && cur->kind == INFER_K_APPEND)
 			append_token(infer, tok, depth);
+		break;
+	case INFER_K_SELECT:
+	case INFER_K_EXAMINE:
+		/* RFC 9051 6.3.1: SELECT mailbox [(parameters)] */
+		if (i == 2 && depth == 0)
+			arg_take(infer, tok, SLOT_NAME0);
+		break;
+	case INFER_K_COPY:
+	case INFER_K_MOVE:
+		/* RFC 9051 6.4.7, RFC 6851 3.1: COPY sequence-set mailbox */
+		if (i == 3 && depth == 0)
+			arg_take(infer, tok, SLOT_NAME0);
 		break;
 	default:
 		break;
@@ -1735,6 +2717,67 @@ appenduid_uids(struct infer_record *rec, const char *s, size_t len)
  */
 #define INFER_COLD	__attribute__((noinline, cold))
 
+static enum infer_code
+code_lookup(const char *s, size_t len)
+{
+	int c;
+
+	for (c = 1; c < CODE_COUNT; c++)
+		if (ascii_ieq(s, len, code_names[c]))
+			return (enum infer_code)c;
+	return CODE_OTHER;
+}
+
+/*
+ * COPYUID (RFC 4315 3) comes in the tagged OK of COPY, UID COPY, MOVE
+ * or UID MOVE, or for a MOVE in an untagged OK before its expunges (RFC
+ * 6851 4.3).  The command it is for, if it has a record and no COPYUID
+ * was started for it yet: only the first is read, whole or not (the
+ * record's arena has room for one pair of sets, INFER_ARENA_COPY).
+ */
+static struct infer_cmd *
+copyuid_cmd(struct imap_infer *infer)
+{
+	struct infer_srv *srv = &infer->srv;
+	struct infer_cmd *cmd;
+
+	if (srv->status != ST_OK)
+		return NULL;
+	if (srv->kind == SRV_TAGGED)
+		cmd = srv->cmd;
+	else if (srv->kind == SRV_UNTAGGED) {
+		cmd = cmd_head(infer);
+		if (cmd != NULL && cmd->kind != INFER_K_MOVE)
+			cmd = NULL;
+	} else
+		cmd = NULL;
+	/* a record whose last item may still grow is left alone */
+	if (cmd == NULL || cmd->rec == NULL || cmd->rec->mb.copyuid_seen ||
+	    !cmd->complete ||
+	    (cmd->kind != INFER_K_COPY && cmd->kind != INFER_K_MOVE))
+		return NULL;
+	cmd->rec->mb.copyuid_seen = true;
+	return cmd;
+}
+
+/* COPYUID's set number K (0: source, 1: destination) into its record. */
+static void
+copyuid_set(struct imap_infer *infer, const struct imap_token *tok, int k)
+{
+	struct infer_cmd *cmd = infer->srv.copy_cmd;
+
+	if (tok->type != IMAP_TOKEN_ATOM) {
+		infer->srv.copy_cmd = NULL;
+		return;
+	}
+	span_set(infer, cmd, k == 0 ? SLOT_SRC : SLOT_DST, tok->data,
+	    tok->len, (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
+	if (cmd->rec == NULL)
+		infer->srv.copy_cmd = NULL;	/* dropped at the budget */
+	else if (k == 1)
+		cmd->rec->mb.copyuid = true;
+}
+
 /* A token inside the response code "[...]" (RFC 9051 7.1). */
 static INFER_COLD void
 server_code_token(struct imap_infer *infer, const struct imap_token *tok)
@@ -1742,6 +2785,7 @@ server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 	struct infer_srv *srv = &infer->srv;
 	struct infer_mbox *mb;
 	size_t i = 0;
+	uint64_t n = 0;
 	uint32_t v;
 
 	if (tok->type == IMAP_TOKEN_LIST_BEGIN) {
@@ -1762,13 +2806,32 @@ server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 		srv->code_len = tok->len < sizeof(srv->code) ?
 		    tok->len : sizeof(srv->code);
 		memcpy(srv->code, tok->data, srv->code_len);
+		srv->code_kind = code_lookup(tok->data, tok->len);
 		srv->appenduid = srv->kind == SRV_TAGGED &&
 		    srv->status == ST_OK && srv->cmd != NULL &&
 		    srv->cmd->kind == INFER_K_APPEND && !srv->cmd->uid &&
-		    srv->cmd->rec != NULL &&
-		    ascii_ieq(tok->data, tok->len, "APPENDUID");
+		    srv->cmd->rec != NULL && srv->code_kind == CODE_APPENDUID;
+		if (srv->code_kind == CODE_COPYUID)
+			srv->copy_cmd = copyuid_cmd(infer);
 		break;
 	case 1:
+		/* UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ: a number */
+		if (tok->type == IMAP_TOKEN_ATOM && tok->len <= 20) {
+			for (i = 0; i < tok->len && tok->data[i] >= '0' &&
+			    tok->data[i] <= '9' && n <= (UINT64_MAX - 9) / 10;
+			    i++)
+				n = n * 10 + (uint64_t)(tok->data[i] - '0');
+			srv->code_num = n;
+			srv->code_num_ok = i == tok->len && i > 0;
+			i = 0;
+		}
+		if (srv->copy_cmd != NULL) {
+			if (srv->code_num_ok && n != 0 && n <= UINT32_MAX)
+				srv->copy_cmd->rec->mb.uidvalidity =
+				    (uint32_t)n;
+			else
+				srv->copy_cmd = NULL;
+		}
 		if (!srv->appenduid)
 			break;
 		mb = &srv->cmd->rec->mb;
@@ -1783,6 +2846,12 @@ server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 	case 2:
 		if (srv->appenduid && tok->type == IMAP_TOKEN_ATOM)
 			appenduid_uids(srv->cmd->rec, tok->data, tok->len);
+		if (srv->copy_cmd != NULL)
+			copyuid_set(infer, tok, 0);
+		break;
+	case 3:
+		if (srv->copy_cmd != NULL)
+			copyuid_set(infer, tok, 1);
 		break;
 	default:
 		break;
@@ -1806,8 +2875,17 @@ srv_reset(struct infer_srv *srv)
 	srv->code_depth = 0;
 	srv->code_i = 0;
 	srv->code_len = 0;
+	srv->code_kind = CODE_OTHER;
+	srv->code_num_ok = false;
 	srv->appenduid = false;
+	srv->copy_cmd = NULL;
 	srv->bye_timeout = false;
+	srv->resp = RESP_NONE;
+	srv->has_num = false;
+	srv->fetch_value = false;
+	srv->fetch_uid_next = false;
+	srv->has_uid = false;
+	srv->vanished_earlier = false;
 }
 
 /* A response's first token: "*", "+" or a tag (RFC 9051 7). */
@@ -1845,6 +2923,82 @@ server_bye_text(struct imap_infer *infer, const struct imap_token *tok)
 		infer->srv.bye_timeout = true;
 }
 
+/*
+ * An item of a FETCH response's list (depth 1): names and values
+ * alternate (RFC 9051 7.5.2 msg-att), a value being one token or one
+ * list.  The UID item's value is kept, wherever in the list it is.  The
+ * FLAGS item (a list) is where the flags module will read flags.
+ */
+static void
+server_fetch_item(struct imap_infer *infer, const struct imap_token *tok)
+{
+	struct infer_srv *srv = &infer->srv;
+	size_t i = 0;
+	uint32_t v;
+
+	if (!srv->fetch_value) {
+		srv->fetch_value = true;
+		srv->fetch_uid_next = tok->type == IMAP_TOKEN_ATOM &&
+		    tok->len == 3 && ascii_ieq(tok->data, 3, "UID");
+		return;
+	}
+	srv->fetch_value = false;
+	if (!srv->fetch_uid_next)
+		return;
+	srv->fetch_uid_next = false;
+	if (tok->type == IMAP_TOKEN_ATOM &&
+	    parse_u32(tok->data, tok->len, &i, &v) && i == tok->len &&
+	    v != 0) {
+		srv->uid = v;
+		srv->has_uid = true;
+	}
+}
+
+/*
+ * An untagged response's atoms at index 1 to 3 outside a code: "* NUM
+ * EXISTS|EXPUNGE|FETCH" and "* VANISHED [(EARLIER)] uid-set".
+ */
+static INFER_COLD void
+server_untagged_atom(struct imap_infer *infer, const struct imap_token *tok)
+{
+	struct infer_srv *srv = &infer->srv;
+	size_t i = 0;
+
+	switch (tok->index) {
+	case 1:
+		if (srv->status != ST_OTHER)
+			break;
+		if (parse_u32(tok->data, tok->len, &i, &srv->num) &&
+		    i == tok->len)
+			srv->has_num = true;
+		else if (ascii_ieq(tok->data, tok->len, "VANISHED"))
+			srv->resp = RESP_VANISHED;
+		break;
+	case 2:
+		if (srv->has_num && tok->depth == 0) {
+			if (ascii_ieq(tok->data, tok->len, "EXISTS"))
+				srv->resp = RESP_EXISTS;
+			else if (ascii_ieq(tok->data, tok->len, "EXPUNGE"))
+				srv->resp = RESP_EXPUNGE;
+			else if (ascii_ieq(tok->data, tok->len, "FETCH"))
+				srv->resp = RESP_FETCH;
+		} else if (srv->resp == RESP_VANISHED && tok->depth == 1) {
+			if (ascii_ieq(tok->data, tok->len, "EARLIER"))
+				srv->vanished_earlier = true;
+		} else if (srv->resp == RESP_VANISHED && tok->depth == 0)
+			/*
+			 * RFC 7162 3.2.10.2.  (EARLIER) (3.2.10.1) is
+			 * history the client asked for: no change, no
+			 * event; its set comes at index 3 and is not read.
+			 */
+			sel_vanished(infer, tok->data, tok->len,
+			    (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 server_token(struct imap_parser *parser, const struct imap_token *tok)
 {
@@ -1861,10 +3015,19 @@ server_token(struct imap_parser *parser, const struct imap_token *tok)
 	case IMAP_TOKEN_ATOM:
 		if (srv->in_code)
 			break;
+		if (srv->resp == RESP_FETCH) {
+			if (tok->depth == 1)
+				server_fetch_item(infer, tok);
+			return;
+		}
 		if (tok->index == 0)
 			server_tag(infer, tok);
-		else if (tok->index == 1)
+		else if (tok->index == 1) {
 			srv->status = status_map[tok->status];
+			if (srv->kind == SRV_UNTAGGED)
+				server_untagged_atom(infer, tok);
+		} else if (srv->kind == SRV_UNTAGGED && tok->index == 2)
+			server_untagged_atom(infer, tok);
 		return;
 	case IMAP_TOKEN_CODE_BEGIN:
 		if (!srv->code_seen)
@@ -1881,6 +3044,9 @@ server_token(struct imap_parser *parser, const struct imap_token *tok)
 	default:
 		if (srv->in_code)
 			break;
+		if (srv->resp == RESP_FETCH && tok->depth == 1 &&
+		    tok->type != IMAP_TOKEN_LIST_END)
+			server_fetch_item(infer, tok);
 		return;
 	}
 	server_code_token(infer, tok);
@@ -1895,6 +3061,126 @@ server_literal(struct imap_parser *parser, const char *data, size_t len)
 	(void)len;
 }
 
+/* OUT gets the UIDs in both A and B (sorted range lists). */
+static void
+uids_isect(const struct infer_uids *a, const struct infer_uids *b,
+    struct infer_uids *out)
+{
+	uint32_t i = 0, j = 0, lo, hi;
+
+	while (i < a->n && j < b->n) {
+		lo = a->r[i].first > b->r[j].first ? a->r[i].first :
+		    b->r[j].first;
+		hi = a->r[i].last < b->r[j].last ? a->r[i].last :
+		    b->r[j].last;
+		if (lo <= hi)
+			uids_add(out, lo, hi);
+		/* the range ending first has nothing more to meet */
+		if (a->r[i].last < b->r[j].last)
+			i++;
+		else
+			j++;
+	}
+}
+
+/* True if the sequence set at SET has an item that is "*" alone. */
+static bool
+set_has_lone_star(const char *set, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (set[i] == '*' && (i == 0 || set[i - 1] == ',') &&
+		    (i + 1 == len || set[i + 1] == ','))
+			return true;
+	return false;
+}
+
+/*
+ * OK to EXPUNGE (RFC 9051 6.4.3), UID EXPUNGE (RFC 4315 2.1), or a MOVE
+ * without COPYUID: one MessageExpunge for what it removed.
+ *
+ * While it runs, a server also announces removals it had not told this
+ * session yet (Dovecot does, other sessions' EXPUNGEs included): for an
+ * EXPUNGE they cannot be told apart, but a UID command removes only
+ * messages of its UID set, so the others are left out (and are someone
+ * else's, sel_foreign_expunge()).  In the set, "*" is the highest UID
+ * in use: "n:*" is all UIDs from n on, exactly; a lone "*" is one
+ * message, the highest, which cannot be named among several removals
+ * outside the rest of the set (the event then says truncated).  A set
+ * the parser cut, or "$" (RFC 5182), is no filter.
+ */
+static void
+expunge_done(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	const struct infer_record *rec = cmd->rec;
+	struct infer_uids all, filt, own;
+	const char *set;
+	uint64_t rest;
+	size_t len;
+	uint32_t i;
+
+	memset(&all, 0, sizeof(all));
+	memset(&filt, 0, sizeof(filt));
+	memset(&own, 0, sizeof(own));
+	if (infer->xp_active && infer->xp_seq == cmd->seq) {
+		all = infer->xp;	/* taken over, freed below */
+		memset(&infer->xp, 0, sizeof(infer->xp));
+		infer->xp_active = false;
+	}
+	if (cmd->uid && rec != NULL && rec->mb.uidset.set &&
+	    !rec->mb.uidset.cut) {
+		set = span_data(rec, &rec->mb.uidset);
+		len = rec->mb.uidset.len;
+		if (imap_set_walk(set, len, UINT32_MAX, UINT32_MAX,
+		    uids_walk_add, &filt) == 0 && !filt.cut) {
+			uids_isect(&all, &filt, &own);
+			own.unknown = all.unknown;
+			own.cut = own.cut || all.cut;
+			rest = uids_count(&all) - uids_count(&own);
+			if (set_has_lone_star(set, len) && rest + all.unknown > 1)
+				own.cut = true;
+			else if (set_has_lone_star(set, len) && rest == 1)
+				for (i = 0; i < all.n; i++)	/* the "*" one */
+					uids_add(&own, all.r[i].first,
+					    all.r[i].last);
+			emit_expunge(infer, &own, infer->sel.counted,
+			    imap_seqmap_count(&infer->sel.map));
+			goto out;
+		}
+	}
+	emit_expunge(infer, &all, infer->sel.counted,
+	    imap_seqmap_count(&infer->sel.map));
+out:
+	uids_free(&all);
+	uids_free(&filt);
+	uids_free(&own);
+}
+
+/*
+ * OK to MOVE or UID MOVE: the source side.  COPYUID's source set is
+ * exactly the messages moved, hence removed (RFC 6851 3.3), whether the
+ * map knew their UIDs or not; without it, what the EXPUNGE or VANISHED
+ * responses told.
+ */
+static void
+move_done(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	const struct infer_record *rec = cmd->rec;
+	struct infer_uids src;
+
+	if (rec == NULL || !rec->mb.copyuid || !rec->mb.src.set) {
+		expunge_done(infer, cmd);
+		return;
+	}
+	memset(&src, 0, sizeof(src));
+	uids_add_set(&src, span_data(rec, &rec->mb.src), rec->mb.src.len,
+	    rec->mb.src.cut);
+	emit_expunge(infer, &src, infer->sel.counted,
+	    imap_seqmap_count(&infer->sel.map));
+	uids_free(&src);
+}
+
 /* The tagged response to CMD has been read whole. */
 static void
 complete(struct imap_infer *infer, struct infer_cmd *cmd)
@@ -1905,6 +3191,11 @@ complete(struct imap_infer *infer, struct infer_cmd *cmd)
 	/* Answered before its line ended: the rest is not looked at. */
 	if (cmd == infer->cur.cmd)
 		cur_reset(infer);
+	/* RFC 7162: e.g. EXPUNGE's OK tells the new HIGHESTMODSEQ */
+	if (ok && infer->srv.code_kind >= CODE_UIDVALIDITY &&
+	    infer->srv.code_kind <= CODE_NOMODSEQ)
+		sel_code(infer, infer->srv.code_kind, infer->srv.code_num,
+		    infer->srv.code_num_ok);
 	switch (cmd->kind) {
 	case INFER_K_LOGIN:
 	case INFER_K_AUTHENTICATE:
@@ -1934,6 +3225,32 @@ complete(struct imap_infer *infer, struct infer_cmd *cmd)
 		if (ok && cmd->complete && cmd->rec != NULL && !cmd->uid)
 			emit_append(infer, cmd);
 		break;
+	case INFER_K_SELECT:
+	case INFER_K_EXAMINE:
+		if (!cmd->uid)
+			sel_select_done(infer, cmd, st);
+		break;
+	case INFER_K_CLOSE:
+		if (ok && !cmd->uid)
+			sel_close(infer);
+		break;
+	case INFER_K_UNSELECT:
+		/* RFC 3691: closed without expunging */
+		if (ok && !cmd->uid)
+			sel_none(infer);
+		break;
+	case INFER_K_EXPUNGE:
+		if (ok)
+			expunge_done(infer, cmd);
+		break;
+	case INFER_K_COPY:
+	case INFER_K_MOVE:
+		if (ok && cmd->complete && cmd->rec != NULL)
+			emit_copy(infer, cmd);
+		/* RFC 6851 3.1: a MOVE is a COPY and an expunge */
+		if (ok && cmd->kind == INFER_K_MOVE)
+			move_done(infer, cmd);
+		break;
 	case INFER_K_IDLE:
 		/* Ended by the server, without DONE (refused IDLE). */
 		if (infer->idling) {
@@ -1957,6 +3274,33 @@ complete(struct imap_infer *infer, struct infer_cmd *cmd)
 		break;
 	}
 	cmd_done(infer, cmd);
+}
+
+/* An untagged response has been read whole: what it says applies. */
+static void
+server_untagged_end(struct imap_infer *infer)
+{
+	struct infer_srv *srv = &infer->srv;
+
+	switch (srv->resp) {
+	case RESP_EXISTS:
+		sel_exists(infer, srv->num);
+		break;
+	case RESP_EXPUNGE:
+		sel_expunge(infer, srv->num);
+		break;
+	case RESP_FETCH:
+		/* a flag change moves HIGHESTMODSEQ (RFC 7162) */
+		infer->sel.modseq_known = false;
+		if (srv->has_uid && srv->num != 0)
+			sel_fetch_uid(infer, srv->num, srv->uid);
+		break;
+	default:
+		if (srv->status == ST_OK && srv->code_kind != CODE_OTHER)
+			sel_code(infer, srv->code_kind, srv->code_num,
+			    srv->code_num_ok);
+		break;
+	}
 }
 
 static void
@@ -1990,7 +3334,9 @@ server_line_end(struct imap_parser *parser)
 		imap_parser_literal_cancel(&infer->client);
 		cur_reset(infer);
 	}
-	if (srv->kind == SRV_TAGGED && srv->cmd != NULL)
+	if (srv->kind == SRV_UNTAGGED)
+		server_untagged_end(infer);
+	else if (srv->kind == SRV_TAGGED && srv->cmd != NULL)
 		complete(infer, srv->cmd);
 	srv_reset(srv);
 }
@@ -2031,6 +3377,8 @@ imap_infer_new(const struct imap_infer_env *env)
 		*dst[i] = infer->strs + off;
 		off += len[i];
 	}
+	infer->strs_len = total;
+	imap_seqmap_init(&infer->sel.map, 0);
 	infer->client_port = env->client_port;
 	infer->server_port = env->server_port;
 	infer->session_id = env->session_id;
@@ -2062,6 +3410,8 @@ imap_infer_free(struct imap_infer **inferp)
 		free(cmd);
 	}
 	assert(infer->rec_bytes == 0);
+	sel_clear(infer);
+	uids_free(&infer->xp);
 	free(infer);
 	*inferp = NULL;
 }
@@ -2137,6 +3487,28 @@ const char *
 imap_infer_user(const struct imap_infer *infer)
 {
 	return infer->logged_in && infer->user_known ? infer->user : NULL;
+}
+
+uint64_t
+imap_infer_uids_unknown(const struct imap_infer *infer)
+{
+	return infer->uids_unknown;
+}
+
+size_t
+imap_infer_memory(const struct imap_infer *infer)
+{
+	const struct infer_cmd *cmd;
+	size_t n;
+
+	n = sizeof(*infer) + infer->strs_len + infer->rec_bytes +
+	    imap_seqmap_memory(&infer->sel.map) +
+	    (size_t)infer->xp.alloc * sizeof(struct infer_range);
+	if (infer->sel.name != NULL)
+		n += infer->sel.name_len > 0 ? infer->sel.name_len : 1;
+	for (cmd = infer->overflow; cmd != NULL; cmd = cmd->next)
+		n += sizeof(*cmd);
+	return n;
 }
 
 bool

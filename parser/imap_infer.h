@@ -29,7 +29,36 @@
  *			included): mailboxID (with ;UIDVALIDITY= when the
  *			server sent APPENDUID), uidset and uri
  *			mailboxID/;UID=n when the UID is known, messageSize,
- *			flagNames (without \Recent) when flags were given
+ *			flagNames (without \Recent) when flags were given;
+ *			and one per COPY, UID COPY, MOVE or UID MOVE (RFC
+ *			6851), for all its messages: mailboxID of the
+ *			destination (with ;UIDVALIDITY= from COPYUID), uidset
+ *			(COPYUID's destination UIDs), uri (mailboxID, plus
+ *			/;UID=n for a single message)
+ *   MessageExpunge	one per EXPUNGE, UID EXPUNGE, MOVE or UID MOVE of
+ *			this session that removed messages, at its OK:
+ *			mailboxID of the selected mailbox with
+ *			;UIDVALIDITY=, uri as for copies, uidset (the UIDs of
+ *			the removals the server announced while it ran; for
+ *			a UID command only those in its UID set; for a MOVE
+ *			with COPYUID, COPYUID's source UIDs), messages (the
+ *			count after), uidnext and modseq (HIGHESTMODSEQ, RFC
+ *			7162) when the server told them.  The event is
+ *			marked truncated when a removed message's UID was
+ *			unknown (see imap_infer_uids_unknown()) or a set was
+ *			longer than the caps: uidset then holds the UIDs
+ *			that are known, never a guess.  Removals by other
+ *			sessions that a server announces during an EXPUNGE
+ *			cannot be told from the EXPUNGE's own.  CLOSE's
+ *			silent expunge (RFC 9051 6.4.1) is reported only
+ *			once the proxy knows which messages had \Deleted
+ *			(not yet).  Messages removed while no such command
+ *			runs (announced during NOOP, IDLE, FETCH, ...) give
+ *			no event in this session.
+ *
+ * The selected mailbox is followed from SELECT/EXAMINE on (its name,
+ * UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, and the UIDs of its messages as
+ * far as FETCH responses told them: imap_seqmap.h).
  *
  * A user unknown to the proxy (PREAUTH, an unknown SASL mechanism)
  * leaves user out of events and "USER@" out of URLs.
@@ -42,8 +71,10 @@
  * pending commands.  More outstanding commands get a heap slot each,
  * and commands with events a heap record for their arguments, sized to
  * what they carry (names, messages, flags) and freed when the server
- * completes them.  Nothing is allocated while nothing is pending.  The
- * caps below bound all of it.
+ * completes them.  The selected mailbox costs its name and its UID map
+ * (at most about 24 KiB: IMAP_SEQMAP_RUNS_MAX), a running expunge its
+ * UIDs (IMAP_INFER_UID_RANGES_MAX).  Nothing else is allocated while
+ * nothing is pending.  The caps below bound all of it.
  *
  * Includes libc and parser/ only.
  */
@@ -70,7 +101,7 @@
  * kept) that all outstanding commands' event records of one session may
  * hold.  A command whose record would go over it, when it starts or as
  * its arguments arrive, is counted, not tracked.  A record holds at most
- * about 3.6 KiB (the caps below), a typical APPEND under 200 bytes.
+ * about 4.1 KiB (the caps below), a typical APPEND under 200 bytes.
  */
 #define IMAP_INFER_RECORD_BYTES_MAX	(256 * 1024)
 /* Bytes of a tag; a command with a longer tag is counted, not tracked. */
@@ -83,6 +114,13 @@
 #define IMAP_INFER_APPEND_MAX	32
 /* Bytes of flag names of one APPEND; more: cut, events marked truncated. */
 #define IMAP_INFER_FLAGS_MAX	512
+/*
+ * UID ranges one command's MessageExpunge collects (8 bytes each, 8 KiB
+ * of heap at most, held only while the command runs).  Past it the
+ * highest ranges are dropped and the event is marked truncated; the
+ * event's own space (MSGEVENT_VALUE_SPACE) holds fewer anyway.
+ */
+#define IMAP_INFER_UID_RANGES_MAX	1024
 
 struct imap_infer;
 
@@ -172,6 +210,21 @@ uint64_t imap_infer_untracked(const struct imap_infer *infer);
  * or when the user is unknown.  Valid until the next call on INFER.
  */
 const char *imap_infer_user(const struct imap_infer *infer);
+
+/*
+ * Messages that EXPUNGE, UID EXPUNGE or MOVE of this session removed
+ * whose UIDs the proxy did not know (the client never fetched them), in
+ * total since imap_infer_new().  Their MessageExpunge events are marked
+ * truncated and carry the UIDs that were known.
+ */
+uint64_t imap_infer_uids_unknown(const struct imap_infer *infer);
+
+/*
+ * Bytes of memory INFER holds now: the struct and everything it
+ * allocated (pending commands, their records, the selected mailbox's
+ * name and UID map, a running expunge's UIDs).
+ */
+size_t imap_infer_memory(const struct imap_infer *infer);
 
 /* True while a literal body is being relayed in that direction. */
 bool imap_infer_in_literal(const struct imap_infer *infer,
