@@ -210,6 +210,42 @@ put_escaped(struct sink *s, const char *v, size_t len, enum esc_mode mode)
 }
 
 /* The length of V escaped, but at most ROOM (cut between units). */
+static size_t measure_escaped(const char *, size_t, enum esc_mode, size_t);
+
+/*
+ * How much of parameter P's value to write within ROOM escaped bytes.
+ * Lists are cut between elements only: a uidset "1:1516:1" cut out of
+ * "1:1516:1600" would name messages the event is not about, and a cut
+ * flag name is another flag.  Other values are cut between units by the
+ * item's limit.
+ */
+static size_t
+value_len(enum msgevent_param p, const char *v, size_t len, size_t room)
+{
+	const char *q;
+	char sep;
+
+	if (p == MSGEVENT_P_UIDSET)
+		sep = ',';
+	else if (p == MSGEVENT_P_FLAG_NAMES)
+		sep = ' ';
+	else
+		return len;
+	if (room == ROOM_ALL ||
+	    measure_escaped(v, len, ESC_SD, ROOM_ALL) <= room)
+		return len;
+	/* Escaping only lengthens: start at the last separator within ROOM. */
+	if (len > room)
+		len = room + 1;
+	while (len > 0) {
+		q = memrchr(v, sep, len);
+		len = q == NULL ? 0 : (size_t)(q - v);
+		if (measure_escaped(v, len, ESC_SD, ROOM_ALL) <= room)
+			return len;
+	}
+	return 0;
+}
+
 static size_t
 measure_escaped(const char *v, size_t len, enum esc_mode mode, size_t room)
 {
@@ -400,7 +436,7 @@ put_message(struct sink *s, const struct out_syslog_opts *opts,
 		sink_puts(s, msgevent_param_name(p));
 		sink_put(s, "=\"", 2);
 		outer = item_begin(s, lay->room[p]);
-		put_escaped(s, v, len, ESC_SD);
+		put_escaped(s, v, value_len(p, v, len, lay->room[p]), ESC_SD);
 		item_end(s, outer);
 		sink_put(s, "\"", 1);
 	}
@@ -440,7 +476,7 @@ measure_item(const struct msgevent *ev, size_t i, size_t room)
 	if (i == ITEM_TEXT)
 		return measure_text(ev, room);
 	v = msgevent_get(ev, i, &len);
-	return measure_escaped(v, len, ESC_SD, room);
+	return measure_escaped(v, value_len(i, v, len, room), ESC_SD, room);
 }
 
 static bool

@@ -637,6 +637,44 @@ test_truncate_longest_first(void **state)
 	assert_non_null(param_find("vnd.msgeventd.truncated"));
 }
 
+/*
+ * A uidset is cut between its elements only ("1:1516:1" out of
+ * "1:1516:1600" would name other messages), flagNames between names.
+ */
+static void
+test_truncate_lists(void **state)
+{
+	static char set[3200], flags[3000];
+	const struct sd_param *sp;
+	struct msgevent ev;
+	size_t n = 0, f = 0;
+	unsigned u;
+
+	(void)state;
+	for (u = 1; n < 3000; u += 10)
+		n += (size_t)snprintf(set + n, sizeof(set) - n, "%s%u:%u",
+		    n > 0 ? "," : "", u, u + 1600);
+	for (u = 0; f < 2900; u++)
+		f += (size_t)snprintf(flags + f, sizeof(flags) - f,
+		    "%s\\Keyword%u", f > 0 ? " " : "", u);
+	event_make(&ev, MSGEVENT_FLAGS_SET, T0, 0);
+	msgevent_set_str(&ev, MSGEVENT_P_USER, "alice");
+	msgevent_set(&ev, MSGEVENT_P_UIDSET, set, n);
+	msgevent_set(&ev, MSGEVENT_P_FLAG_NAMES, flags, f);
+	format(&opts_default, &ev, 1);
+	assert_non_null(param_find("vnd.msgeventd.truncated"));
+	sp = param_find("uidset");
+	assert_non_null(sp);
+	assert_true(sp->len > 0 && sp->len < n);
+	assert_memory_equal(sp->value, set, sp->len);
+	assert_int_equal(set[sp->len], ',');
+	sp = param_find("flagNames");
+	assert_non_null(sp);
+	assert_true(sp->len > 0 && sp->len < f);
+	assert_memory_equal(sp->value, flags, sp->len);
+	assert_int_equal(flags[sp->len], ' ');
+}
+
 /* A cut never lands inside "#012", "\\]" or a 4-byte character. */
 static void
 test_truncate_escapes(void **state)
@@ -928,6 +966,7 @@ main(void)
 		cmocka_unit_test(test_utf8_kept),
 		cmocka_unit_test(test_text_summary),
 		cmocka_unit_test(test_truncate_longest_first),
+		cmocka_unit_test(test_truncate_lists),
 		cmocka_unit_test(test_truncate_escapes),
 		cmocka_unit_test(test_truncated_flag),
 		cmocka_unit_test(test_sequence),
