@@ -39,6 +39,9 @@ struct imap_seqmap_run {
 _Static_assert(sizeof(struct imap_seqmap_run) == 12,
     "imap_seqmap.h promises 12 bytes a run");
 
+_Static_assert(IMAP_SEQMAP_RUNS_MAX / IMAP_SEQMAP_EVICT_DIV >= 1,
+    "seqmap_evict() needs room for a batch of one");
+
 /* Runs allocated at first; the array doubles up to runs_max + 1. */
 #define SEQMAP_RUNS_INITIAL	16
 
@@ -133,29 +136,117 @@ seqmap_delete_runs(struct imap_seqmap *map, uint32_t i, uint32_t n)
 }
 
 /*
- * One run over the cap: forget the shortest, never the one at KEEP (the
- * run just made, or UINT32_MAX for none), so new knowledge always finds
- * room: a client scanning a new part of the mailbox learns it, at the
- * cost of older, shorter runs.  Among equals the lowest goes first,
- * which turns a long in-order scan of gapped UIDs into a sliding window
- * over the latest ones.  Forgetting a run cannot make its neighbours
- * joinable (they do not touch).
+ * Runs forgotten at once when the cap is passed: runs_max / EVICT_DIV,
+ * at least one (small test caps keep the one-at-a-time behaviour).
+ */
+static uint32_t
+seqmap_evict_batch(const struct imap_seqmap *map)
+{
+	uint32_t n = map->runs_max / IMAP_SEQMAP_EVICT_DIV;
+
+	return n > 0 ? n : 1;
+}
+
+/* Run A goes before run B: shorter, or as long and lower. */
+static inline bool
+seqmap_evict_first(const struct imap_seqmap *map, uint32_t a, uint32_t b)
+{
+	return map->run[a].count < map->run[b].count ||
+	    (map->run[a].count == map->run[b].count && a < b);
+}
+
+/*
+ * The eviction heap: a max-heap of run indices by seqmap_evict_first(),
+ * its top the run that would go last.  Restore it above K (just added).
+ */
+static void
+seqmap_heap_up(const struct imap_seqmap *map, uint32_t *heap, uint32_t k)
+{
+	uint32_t p, t;
+
+	while (k > 0) {
+		p = (k - 1) / 2;
+		if (!seqmap_evict_first(map, heap[p], heap[k]))
+			break;
+		t = heap[k];
+		heap[k] = heap[p];
+		heap[p] = t;
+		k = p;
+	}
+}
+
+/* Restore the heap HEAP[0..N-1] below K (just replaced). */
+static void
+seqmap_heap_down(const struct imap_seqmap *map, uint32_t *heap, uint32_t n,
+    uint32_t k)
+{
+	uint32_t c, t;
+
+	while ((c = 2 * k + 1) < n) {
+		if (c + 1 < n && seqmap_evict_first(map, heap[c], heap[c + 1]))
+			c++;
+		if (!seqmap_evict_first(map, heap[k], heap[c]))
+			break;
+		t = heap[k];
+		heap[k] = heap[c];
+		heap[c] = t;
+		k = c;
+	}
+}
+
+/*
+ * One run over the cap: forget a batch of the shortest runs, never the
+ * one at KEEP (the run just made, or UINT32_MAX for none), so new
+ * knowledge always finds room: a client scanning a new part of the
+ * mailbox learns it, at the cost of older, shorter runs.  Among equals
+ * the lowest goes first, which turns a long in-order scan of gapped
+ * UIDs into a sliding window over the latest ones.
+ *
+ * Forgetting one run at a time cost a scan and a memmove of every run
+ * for each new run past the cap: a FETCH 1:* (UID) over a sparse
+ * mailbox spent microseconds a UID here.  Instead a batch of B =
+ * runs_max / EVICT_DIV is picked in one pass: a max-heap holds the B
+ * runs that go first among those seen so far, its top the one of them
+ * that goes last, replaced by any run that goes before it: O(runs log
+ * B).  The chosen runs get count 0 (no run is empty) and a second pass
+ * squeezes them out: O(runs).  The map then holds runs_max + 1 - B
+ * runs, so the next batch is at least B new runs away, and a new run
+ * costs O((runs / B) log B) amortised, O(EVICT_DIV log runs_max).  The
+ * heap is a fixed 1 KiB of stack (B <= IMAP_SEQMAP_RUNS_MAX / 8).
+ *
+ * Forgetting a run cannot make its neighbours joinable: they do not
+ * touch in sequence numbers, the forgotten run lay between, so nothing
+ * is merged.
  */
 static void
 seqmap_evict(struct imap_seqmap *map, uint32_t keep)
 {
-	uint32_t i, best = UINT32_MAX;
+	uint32_t heap[IMAP_SEQMAP_RUNS_MAX / IMAP_SEQMAP_EVICT_DIV];
+	uint32_t batch = seqmap_evict_batch(map), n = 0, i, j, k;
 
+	assert(batch <= sizeof(heap) / sizeof(heap[0]));
 	for (i = 0; i < map->nruns; i++) {
 		if (i == keep)
 			continue;
-		if (best == UINT32_MAX ||
-		    map->run[i].count < map->run[best].count)
-			best = i;
+		if (n < batch) {
+			heap[n] = i;
+			seqmap_heap_up(map, heap, n++);
+		} else if (seqmap_evict_first(map, i, heap[0])) {
+			heap[0] = i;
+			seqmap_heap_down(map, heap, n, 0);
+		}
 	}
-	assert(best < map->nruns);
-	map->forgotten += map->run[best].count;
-	seqmap_delete_runs(map, best, 1);
+	/* runs_max + 1 runs less KEEP are enough: batch <= runs_max */
+	assert(n == batch);
+	for (k = 0; k < n; k++) {
+		map->forgotten += map->run[heap[k]].count;
+		map->run[heap[k]].count = 0;
+	}
+	for (i = j = 0; i < map->nruns; i++)
+		if (map->run[i].count != 0)
+			map->run[j++] = map->run[i];
+	assert(j == map->nruns - batch);
+	map->nruns = j;
 }
 
 /*

@@ -18,7 +18,10 @@
  * longest stretches of known messages with consecutive UIDs.
  *
  * Each call does O(log runs) for lookups, O(runs) at most for the calls
- * that renumber or insert (EXPUNGE, VANISHED, a new run).
+ * that renumber or insert (EXPUNGE, VANISHED, a new run).  A new run
+ * past the cap also forgets a batch of runs, O(runs log runs) once in
+ * every runs_max / IMAP_SEQMAP_EVICT_DIV new runs: O(log runs)
+ * amortised.
  *
  * Pure: libc only, no I/O.  The run array is the only allocation.
  */
@@ -32,12 +35,23 @@
 /*
  * Most runs a map keeps (one more during a call): 2049 * 12 = 24,588
  * bytes of heap at most.  When learning a UID or splitting a run (an
- * EXPUNGE inside it) would keep one more, the shortest run is forgotten
- * (its messages become unknown; among equals the lowest), never the run
- * just learned.  What is forgotten is counted (imap_seqmap_forgotten());
- * answers stay right, some become unknown.
+ * EXPUNGE inside it) would keep one more, the runs_max /
+ * IMAP_SEQMAP_EVICT_DIV shortest runs (at least one; 256 at the default
+ * cap) are forgotten at once: their messages become unknown, among
+ * equals the lowest go, and never the run just learned.  The map then
+ * holds runs_max + 1 - that many runs.  What is forgotten is counted
+ * exactly (imap_seqmap_forgotten()); answers stay right, some become
+ * unknown.
  */
 #define IMAP_SEQMAP_RUNS_MAX	2048
+
+/*
+ * The share of the cap forgotten at once (above): a batch of 1/8 makes
+ * the search for the shortest runs cost O(log runs) a new run,
+ * amortised, instead of a scan of all runs for every one, at the price
+ * of knowing 1/8 fewer runs just after.
+ */
+#define IMAP_SEQMAP_EVICT_DIV	8
 
 struct imap_seqmap_run;
 

@@ -18,6 +18,8 @@
 #include "../../parser/imap_set.h"
 
 #define RUN_BYTES	12	/* the header's promise */
+/* Runs forgotten at once at the default cap (256). */
+#define EVICT_BATCH	(IMAP_SEQMAP_RUNS_MAX / IMAP_SEQMAP_EVICT_DIV)
 
 /* xorshift64*, fixed seeds: every run makes the same operations. */
 static uint64_t
@@ -583,9 +585,12 @@ test_cap_gapped_scan(void **state)
 		assert_true(imap_seqmap_memory(&m) <=
 		    (IMAP_SEQMAP_RUNS_MAX + 1) * RUN_BYTES);
 	}
-	assert_int_equal(imap_seqmap_runs(&m), IMAP_SEQMAP_RUNS_MAX);
-	assert_int_equal(imap_seqmap_forgotten(&m),
-	    3000 - IMAP_SEQMAP_RUNS_MAX);
+	/*
+	 * Learning 2049, 2305, 2561 and 2817 each forgot a batch of 256:
+	 * 1024 forgotten, 1976 runs kept.
+	 */
+	assert_int_equal(imap_seqmap_forgotten(&m), 4 * EVICT_BATCH);
+	assert_int_equal(imap_seqmap_runs(&m), 3000 - 4 * EVICT_BATCH);
 	assert_int_equal(imap_seqmap_memory(&m),
 	    (IMAP_SEQMAP_RUNS_MAX + 1) * RUN_BYTES);
 	/* never wrong; the latest kept (a sliding window) */
@@ -597,8 +602,9 @@ test_cap_gapped_scan(void **state)
 			    "%s%u", wlen > 0 ? "," : "", uid);
 		}
 	}
-	assert_int_equal(known, IMAP_SEQMAP_RUNS_MAX);
-	assert_unknown(&m, 1);
+	assert_int_equal(known, 3000 - 4 * EVICT_BATCH);
+	assert_unknown(&m, 4 * EVICT_BATCH);
+	assert_uid(&m, 4 * EVICT_BATCH + 1, 2 * (4 * EVICT_BATCH + 1));
 	assert_uid(&m, 3000, 6000);
 	assert_int_equal(imap_seqmap_resolve(&m, "1:*", 3, out, sizeof(out),
 	    &len, &incomplete), 0);
@@ -650,6 +656,163 @@ test_cap_evicts_shortest(void **state)
 	assert_unknown(&m, 1);
 	assert_uid(&m, 5, 9);
 	assert_int_equal(imap_seqmap_memory(&m), 2 * RUN_BYTES);
+	imap_seqmap_deinit(&m);
+}
+
+/*
+ * A cap of 16 forgets 2 runs at once: the shortest, the lowest among
+ * equals, never the one just learned even when it is the shortest and
+ * lowest.  Run k (k = 0..15) holds messages 10k+1.. with UIDs 100k+1..
+ */
+static void
+test_cap_evicts_batch(void **state)
+{
+	static const uint32_t len[16] = {
+		3, 2, 4, 1, 5, 2, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3
+	};
+	struct imap_seqmap m;
+	uint64_t forgotten = 0;
+	uint32_t k, i;
+
+	(void)state;
+	assert_int_equal(16 / IMAP_SEQMAP_EVICT_DIV, 2);
+	imap_seqmap_init(&m, 16);
+	imap_seqmap_reset(&m, 300);
+	for (k = 0; k < 16; k++)
+		for (i = 0; i < len[k]; i++)
+			learn(&m, 10 * k + 1 + i, 100 * k + 1 + i);
+	assert_int_equal(imap_seqmap_runs(&m), 16);
+	assert_int_equal(imap_seqmap_forgotten(&m), 0);
+	/*
+	 * Message 9 (UID 50) is a new run of one between runs 0 and 1,
+	 * shortest and lowest: kept.  Run 3 (one) and run 1 (the lowest
+	 * of the twos) go.
+	 */
+	learn(&m, 9, 50);
+	forgotten += len[3] + len[1];
+	assert_int_equal(imap_seqmap_runs(&m), 16 + 1 - 2);
+	assert_int_equal(imap_seqmap_forgotten(&m), forgotten);
+	assert_uid(&m, 9, 50);
+	assert_unknown(&m, 11);
+	assert_unknown(&m, 31);
+	assert_uid(&m, 51, 501);
+	assert_uid(&m, 61, 601);
+	/* under the cap again: no eviction for the next one */
+	learn(&m, 200, 5000);
+	learn(&m, 201, 5001);
+	assert_int_equal(imap_seqmap_runs(&m), 16);
+	assert_int_equal(imap_seqmap_forgotten(&m), forgotten);
+	/* message 9 (one) and run 5 (the lowest of the twos) go now */
+	learn(&m, 210, 5200);
+	forgotten += 1 + len[5];
+	assert_int_equal(imap_seqmap_runs(&m), 15);
+	assert_int_equal(imap_seqmap_forgotten(&m), forgotten);
+	assert_unknown(&m, 9);
+	assert_unknown(&m, 51);
+	assert_uid(&m, 61, 601);
+	assert_uid(&m, 62, 602);
+	assert_uid(&m, 200, 5000);
+	assert_uid(&m, 210, 5200);
+	for (k = 0; k < 16; k++)
+		if (k != 1 && k != 3 && k != 5)
+			assert_uid(&m, 10 * k + len[k], 100 * k + len[k]);
+	imap_seqmap_deinit(&m);
+}
+
+/*
+ * The batch is exactly the shortest runs, the lowest among equals,
+ * whatever the lengths: cap 64, batch 8, 64 runs of random lengths
+ * (run k: messages 100k+1.., UIDs 1000k+1..), then a new run of one
+ * between two of them.  The naive answer: run k goes if fewer than 8
+ * runs come before it (shorter, or as long and lower).
+ */
+static void
+test_cap_evicts_batch_random(void **state)
+{
+	const uint32_t cap = 64, batch = 64 / IMAP_SEQMAP_EVICT_DIV;
+	struct imap_seqmap m;
+	uint64_t seed = 0xba7c4ba7c4ba7c4bULL, want_forgotten;
+	uint32_t len[64], round, k, j, i, rank, at;
+
+	(void)state;
+	imap_seqmap_init(&m, cap);
+	for (round = 0; round < 200; round++) {
+		imap_seqmap_reset(&m, 100 * cap);
+		want_forgotten = imap_seqmap_forgotten(&m);
+		for (k = 0; k < cap; k++) {
+			/* few lengths, many ties */
+			len[k] = 1 + rnd_below(&seed, round % 2 ? 4 : 40);
+			for (i = 0; i < len[k]; i++)
+				learn(&m, 100 * k + 1 + i, 1000 * k + 1 + i);
+		}
+		assert_int_equal(imap_seqmap_runs(&m), cap);
+		at = rnd_below(&seed, cap);
+		learn(&m, 100 * at + 50, 1000 * at + 500);
+		assert_int_equal(imap_seqmap_runs(&m), cap + 1 - batch);
+		assert_uid(&m, 100 * at + 50, 1000 * at + 500);
+		for (k = 0; k < cap; k++) {
+			for (rank = 0, j = 0; j < cap; j++)
+				rank += len[j] < len[k] ||
+				    (len[j] == len[k] && j < k);
+			if (rank < batch) {
+				want_forgotten += len[k];
+				assert_unknown(&m, 100 * k + 1);
+			} else
+				assert_uid(&m, 100 * k + len[k],
+				    1000 * k + len[k]);
+		}
+		assert_int_equal(imap_seqmap_forgotten(&m), want_forgotten);
+	}
+	imap_seqmap_deinit(&m);
+}
+
+/*
+ * FETCH 1:* (UID) over a sparse mailbox, 200,000 messages with every
+ * other UID: each UID is a run of its own.  The cost is checked by
+ * structure, not time: past the cap, runs() climbs by one for every
+ * UID and drops by a whole batch at once, so the eviction passes (each
+ * a scan of the cap's runs) number (200,000 - 2048 - 1) / 256 + 1 =
+ * 774, not one per UID.  forgotten() is exact: every UID learned is
+ * either a run held or counted.
+ */
+static void
+test_cap_gapped_scan_long(void **state)
+{
+	const uint32_t n = 200000;
+	struct imap_seqmap m;
+	uint32_t i, runs, prev = 0, passes = 0;
+
+	(void)state;
+	imap_seqmap_init(&m, 0);
+	imap_seqmap_reset(&m, n);
+	for (i = 1; i <= n; i++) {
+		learn(&m, i, 2 * i);
+		runs = imap_seqmap_runs(&m);
+		if (runs != prev + 1) {
+			/* a batch, only when one more would pass the cap */
+			assert_int_equal(prev, IMAP_SEQMAP_RUNS_MAX);
+			assert_int_equal(runs,
+			    IMAP_SEQMAP_RUNS_MAX + 1 - EVICT_BATCH);
+			passes++;
+		}
+		assert_true(runs <= IMAP_SEQMAP_RUNS_MAX);
+		if (imap_seqmap_forgotten(&m) != i - runs)
+			fail_msg("UID %u: %llu forgotten, want %u", 2 * i,
+			    (unsigned long long)imap_seqmap_forgotten(&m),
+			    i - runs);
+		prev = runs;
+	}
+	assert_int_equal(passes,
+	    (n - IMAP_SEQMAP_RUNS_MAX - 1) / EVICT_BATCH + 1);
+	assert_int_equal(imap_seqmap_memory(&m),
+	    (IMAP_SEQMAP_RUNS_MAX + 1) * RUN_BYTES);
+	/* the latest RUNS UIDs known, right; all before unknown */
+	for (i = 1; i <= n; i++) {
+		if (i <= n - runs)
+			assert_unknown(&m, i);
+		else
+			assert_uid(&m, i, 2 * i);
+	}
 	imap_seqmap_deinit(&m);
 }
 
@@ -871,7 +1034,14 @@ test_resolve_many_ranges(void **state)
  *
  * exact: the default cap, never reached here; the map must equal the
  * model, run count included (canonical form).  Otherwise a cap of 3
- * runs: the map may know less, never something else.
+ * runs (one forgotten at a time) or 64 (batches of 8): the map may know
+ * less, never something else.
+ *
+ * Either way forgotten() must be exact.  Each operation notes in
+ * gained the messages it made known (a UID the map did not know) or
+ * took away (EXPUNGE or VANISHED of known ones, as the map reported
+ * them), and the messages the map knows must then have changed by
+ * gained less what forgotten() grew by.
  */
 #define MODEL_MAX	1024
 #define MODEL_STEPS	10000
@@ -883,6 +1053,7 @@ struct model {
 	uint32_t learned[MODEL_MAX + 2];
 	bool exact;
 	uint32_t cap;
+	int64_t gained;		/* known messages added (-: removed) */
 };
 
 static void
@@ -930,6 +1101,17 @@ model_runs(const struct model *md)
 		    md->learned[s - 1] + 1 != md->learned[s]))
 			runs++;
 	return runs;
+}
+
+/* Messages whose UID the map knows. */
+static uint32_t
+map_known(const struct imap_seqmap *m, uint32_t n)
+{
+	uint32_t s, uid, known = 0;
+
+	for (s = 1; s <= n; s++)
+		known += imap_seqmap_uid(m, s, &uid);
+	return known;
 }
 
 static void
@@ -1014,8 +1196,10 @@ op_learn(struct imap_seqmap *m, struct model *md, uint64_t *seed,
 	if (b > md->n)
 		b = md->n;
 	for (s = a; s <= b; s++) {
-		uint32_t seq = rnd_below(seed, 2) ? s : a + b - s;
+		uint32_t seq = rnd_below(seed, 2) ? s : a + b - s, uid;
 
+		if (!imap_seqmap_uid(m, seq, &uid))
+			md->gained++;
 		assert_int_equal(imap_seqmap_set_uid(m, seq, md->truth[seq]),
 		    0);
 		md->learned[seq] = md->truth[seq];
@@ -1051,6 +1235,8 @@ op_bad_learn(struct imap_seqmap *m, struct model *md, uint64_t *seed)
 	ok = model_consistent(md, seq, uid);
 	if (ok && uid != md->truth[seq])
 		return;		/* plausible but false: would poison */
+	if (ok && md->learned[seq] == 0)
+		md->gained++;
 	rc = imap_seqmap_set_uid(m, seq, uid);
 	assert_int_equal(rc, ok ? 0 : -1);
 	if (ok)
@@ -1073,8 +1259,10 @@ op_expunge(struct imap_seqmap *m, struct model *md, uint64_t *seed)
 		assert_int_equal(rc, md->learned[seq] != 0 ? 1 : 0);
 	else
 		assert_int_not_equal(rc, -1);
-	if (rc == 1)
+	if (rc == 1) {
 		assert_int_equal(uid, md->truth[seq]);
+		md->gained--;
+	}
 	model_remove(md, seq, seq);
 }
 
@@ -1097,6 +1285,7 @@ op_vanish(struct imap_seqmap *m, struct model *md, uint64_t *seed)
 	    &known), 0);
 	if (md->exact)
 		assert_int_equal(known, want);
+	md->gained -= known;
 	model_remove(md, s1, s2);
 }
 
@@ -1188,7 +1377,8 @@ model_run(uint32_t cap, uint64_t seed)
 {
 	struct imap_seqmap m;
 	struct model *md;
-	uint32_t step, r;
+	uint64_t forgotten;
+	uint32_t step, r, known;
 
 	md = calloc(1, sizeof(*md));
 	assert_non_null(md);
@@ -1197,10 +1387,14 @@ model_run(uint32_t cap, uint64_t seed)
 	imap_seqmap_init(&m, cap);
 	op_reset(&m, md, &seed);
 	for (step = 0; step < MODEL_STEPS; step++) {
+		known = map_known(&m, md->n);
+		forgotten = imap_seqmap_forgotten(&m);
+		md->gained = 0;
 		r = rnd_below(&seed, 100);
-		if (r < 2)
+		if (r < 2) {
 			op_reset(&m, md, &seed);
-		else if (r < 10)
+			md->gained = -(int64_t)known;
+		} else if (r < 10)
 			op_exists(&m, md, &seed);
 		else if (r < 35)
 			op_learn(&m, md, &seed, false);
@@ -1217,9 +1411,14 @@ model_run(uint32_t cap, uint64_t seed)
 		else if (r < 87) {
 			imap_seqmap_invalidate(&m);
 			memset(md->learned, 0, sizeof(md->learned));
+			md->gained = -(int64_t)known;
 		} else
 			op_resolve(&m, md, &seed);
 		model_check(&m, md);
+		assert_true(imap_seqmap_forgotten(&m) >= forgotten);
+		assert_int_equal((int64_t)map_known(&m, md->n),
+		    (int64_t)known + md->gained -
+		    (int64_t)(imap_seqmap_forgotten(&m) - forgotten));
 	}
 	if (!md->exact)
 		assert_true(imap_seqmap_forgotten(&m) > 0);
@@ -1241,6 +1440,14 @@ test_model_capped(void **state)
 	model_run(3, 0x0fedcba987654321ULL);
 }
 
+static void
+test_model_capped_batch(void **state)
+{
+	(void)state;
+	assert_int_equal(64 / IMAP_SEQMAP_EVICT_DIV, 8);
+	model_run(64, 0x5eed0fba7c4e5a11ULL);
+}
+
 int
 main(void)
 {
@@ -1259,11 +1466,15 @@ main(void)
 		cmocka_unit_test(test_huge_mailbox),
 		cmocka_unit_test(test_cap_gapped_scan),
 		cmocka_unit_test(test_cap_evicts_shortest),
+		cmocka_unit_test(test_cap_evicts_batch),
+		cmocka_unit_test(test_cap_evicts_batch_random),
+		cmocka_unit_test(test_cap_gapped_scan_long),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_resolve_truncation),
 		cmocka_unit_test(test_resolve_many_ranges),
 		cmocka_unit_test(test_model_exact),
 		cmocka_unit_test(test_model_capped),
+		cmocka_unit_test(test_model_capped_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
