@@ -28,10 +28,18 @@
 #include <unistd.h>
 
 #include "../outputs/out.h"
+#include "../parser/imap_capa.h"
 #include "../parser/imap_infer.h"
 #include "config.h"
 #include "diag.h"
 #include "loop.h"
+
+/*
+ * A pipe's pending buffer: one read, plus what the capability filter may
+ * have held back from the read before (IMAP_CAPA_HOLD_MAX), plus room
+ * for a last line of the proxy's own.
+ */
+#define PIPE_BUF_SIZE	(SESSION_PENDING_MAX + IMAP_CAPA_HOLD_MAX + 512)
 
 /* A session's repeated warnings are logged at most this often. */
 #define SESSION_WARN_INTERVAL_MS	10000
@@ -74,6 +82,9 @@ struct session {
 	struct pipe up;			/* client -> backend */
 	struct pipe down;		/* backend -> client */
 	struct imap_infer *infer;
+	struct imap_capa capa;		/* server -> client capability filter */
+	bool capa_off;			/* stopped: the stream is no longer IMAP */
+	bool write_failed;		/* a filtered span could not be written */
 	struct loop_timer *timer;
 	uint64_t last_ms;		/* last byte either way */
 	uint64_t start_ms;
@@ -95,6 +106,8 @@ struct session_set {
 	struct listener *listeners;
 	struct session *sessions;
 	size_t count;
+	/* What clients must not be offered: see session_set_new(). */
+	struct imap_capa_list capa_hide;
 	uint64_t next_id;
 	/* settings for new sessions, from the configuration */
 	char server_name[CONFIG_NAME_MAX];
@@ -231,14 +244,21 @@ session_update_watch(struct session *s)
 
 /*
  * Write LEN bytes at DATA to P's destination, keeping what it does not
- * take.  Returns 0, or -1 when the destination failed (errno set).
+ * take, after what is already kept (one read's output may come in
+ * several spans: see session_capa_out()).  Returns 0, or -1 when the
+ * destination failed (errno set).
  */
 static int
 pipe_write(struct pipe *p, const char *data, size_t len)
 {
 	ssize_t n = 0;
 
-	assert(p->pending == NULL);
+	if (p->pending != NULL) {
+		assert(p->pending_len + len <= PIPE_BUF_SIZE);
+		memcpy(p->pending + p->pending_len, data, len);
+		p->pending_len += len;
+		return 0;
+	}
 	while (len > 0) {
 		n = send(p->dst, data, len, MSG_NOSIGNAL);
 		if (n < 0) {
@@ -252,10 +272,10 @@ pipe_write(struct pipe *p, const char *data, size_t len)
 		len -= (size_t)n;
 	}
 	if (len > 0) {
-		p->pending = malloc(SESSION_PENDING_MAX);
+		p->pending = malloc(PIPE_BUF_SIZE);
 		if (p->pending == NULL)
 			return -1;
-		assert(len <= SESSION_PENDING_MAX);
+		assert(len <= PIPE_BUF_SIZE);
 		memcpy(p->pending, data, len);
 		p->pending_len = len;
 		p->pending_off = 0;
@@ -285,6 +305,16 @@ pipe_flush(struct pipe *p)
 	p->pending = NULL;
 	p->pending_len = p->pending_off = 0;
 	return 0;
+}
+
+/* Output of the capability filter: spans of what goes to the client. */
+static void
+session_capa_out(void *ctx, const char *data, size_t len)
+{
+	struct session *s = ctx;
+
+	if (!s->write_failed && pipe_write(&s->down, data, len) < 0)
+		s->write_failed = true;
 }
 
 /*
@@ -327,21 +357,25 @@ session_close_with(struct session *s, const char *line)
 	loop_timer_cancel(s->set->loop, &s->timer);
 	s->timer = loop_timer_add(s->set->loop, SESSION_LINGER_MS,
 	    session_timer, s);
-	if (len > 0 && s->down.pending == NULL && pipe_write(&s->down, line,
-	    len) < 0) {
-		session_free(s);
-		return;
-	} else if (len > 0 && s->down.pending != NULL) {
-		/* Compact, then append: the line is far smaller than the cap. */
+	if (!s->capa_off) {
+		/* Whatever the filter still holds goes out before the BYE. */
+		s->write_failed = false;
+		imap_capa_flush(&s->capa, session_capa_out, s);
+		s->capa_off = true;
+	}
+	if (s->down.pending != NULL) {
+		/* Compact, so the line fits after what is pending. */
 		have = s->down.pending_len - s->down.pending_off;
 		memmove(s->down.pending, s->down.pending + s->down.pending_off,
 		    have);
 		s->down.pending_off = 0;
 		s->down.pending_len = have;
-		if (have + len <= SESSION_PENDING_MAX) {
-			memcpy(s->down.pending + have, line, len);
-			s->down.pending_len += len;
-		}
+	}
+	if (len > 0 && (s->down.pending == NULL ||
+	    s->down.pending_len + len <= PIPE_BUF_SIZE) &&
+	    pipe_write(&s->down, line, len) < 0) {
+		session_free(s);
+		return;
 	}
 	if (pipe_flush(&s->down) < 0) {
 		session_free(s);
@@ -460,6 +494,30 @@ session_discard(struct session *s)
 }
 
 /*
+ * Write what was read from P's source on to its destination: client
+ * bytes unchanged; server bytes through the capability filter, which
+ * passes them unchanged too but for the capabilities clients must not
+ * see.  Once the stream stops being IMAP (the server accepted STARTTLS
+ * or COMPRESS) the filter is flushed and bypassed.
+ */
+static int
+session_relay(struct session *s, struct pipe *p, const char *data,
+    size_t len)
+{
+	if (p == &s->up || s->capa_off)
+		return pipe_write(p, data, len);
+	s->write_failed = false;
+	if (imap_infer_blind_reason(s->infer) != NULL) {
+		imap_capa_flush(&s->capa, session_capa_out, s);
+		s->capa_off = true;
+		if (!s->write_failed)
+			(void)pipe_write(p, data, len);
+	} else
+		imap_capa_feed(&s->capa, data, len, session_capa_out, s);
+	return s->write_failed ? -1 : 0;
+}
+
+/*
  * Read once from P's source, feed the inference, write on.  Returns
  * false when the session was freed.
  */
@@ -483,6 +541,15 @@ session_read(struct session *s, struct pipe *p)
 	}
 	if (n == 0) {
 		p->eof = true;
+		if (!up && !s->capa_off) {
+			s->write_failed = false;
+			imap_capa_flush(&s->capa, session_capa_out, s);
+			s->capa_off = true;
+			if (s->write_failed) {
+				session_lost(s, true);
+				return false;
+			}
+		}
 		if (imap_infer_in_literal(s->infer, up ? IMAP_PARSER_CLIENT :
 		    IMAP_PARSER_SERVER))
 			session_diag(s, DIAG_INFO, "%s closed the connection "
@@ -496,7 +563,7 @@ session_read(struct session *s, struct pipe *p)
 		imap_infer_server_data(s->infer, relay_buf, (size_t)n);
 	if (!session_check_infer(s))
 		return false;
-	if (pipe_write(p, relay_buf, (size_t)n) < 0) {
+	if (session_relay(s, p, relay_buf, (size_t)n) < 0) {
 		session_diag(s, DIAG_INFO, "writing to %s: %s",
 		    up ? "backend" : "client", strerror(errno));
 		s->end_reason = IMAP_INFER_END_ABORT;
@@ -714,6 +781,7 @@ session_start(struct listener *l, int cfd, const struct sockaddr_storage *ss)
 	    l->backend.text);
 	memcpy(&s->backend_sa, &l->backend.sa, sizeof(s->backend_sa));
 	s->backend_salen = l->backend.salen;
+	imap_capa_init(&s->capa, &set->capa_hide);
 	s->next = set->sessions;
 	if (s->next != NULL)
 		s->next->prev = s;
@@ -859,6 +927,16 @@ session_set_new(struct loop *loop, struct out *out)
 		return NULL;
 	set->loop = loop;
 	set->out = out;
+	/*
+	 * COMPRESS=DEFLATE (RFC 4978) would turn the rest of a session into
+	 * bytes the parser cannot read: clients are not offered it (nor any
+	 * other COMPRESS= algorithm), so they do not ask for it.
+	 */
+	imap_capa_list_init(&set->capa_hide);
+	if (imap_capa_list_add(&set->capa_hide, "COMPRESS=") < 0) {
+		free(set);
+		return NULL;
+	}
 	set->line_max = 65536;
 	set->idle_timeout_ms = 1800 * 1000;
 	set->connect_timeout_ms = 10 * 1000;
