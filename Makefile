@@ -34,7 +34,8 @@ CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 PARSER_SRC  := parser/msgevent.c parser/imap_parser.c parser/imap_infer.c \
-	       parser/imap_seqmap.c parser/imap_set.c parser/imap_capa.c
+	       parser/imap_seqmap.c parser/imap_set.c parser/imap_capa.c \
+	       parser/imap_flags.c
 OUTPUTS_SRC := outputs/out.c outputs/out_syslog.c
 PROXY_SRC   := proxy/config.c proxy/loop.c proxy/session.c proxy/diag.c
 MAIN_SRC    := proxy/main.c

@@ -53,8 +53,8 @@
 	X(STARTTLS,	"STARTTLS",		0)		\
 	X(COMPRESS,	"COMPRESS",		0)		\
 	X(UID,		"UID",			0)		\
-	X(FETCH,	"FETCH",		0)		\
-	X(STORE,	"STORE",		0)		\
+	X(FETCH,	"FETCH",		KF_RECORDS)	\
+	X(STORE,	"STORE",		KF_RECORDS)	\
 	X(COPY,		"COPY",			KF_RECORDS)	\
 	X(MOVE,		"MOVE",			KF_RECORDS)	\
 	X(EXPUNGE,	"EXPUNGE",		KF_UID_RECORD)	\
@@ -124,6 +124,9 @@ enum infer_slot {
 	SLOT_UIDSET,		/* mbox: UID COPY/MOVE/EXPUNGE's UID set */
 	SLOT_SRC,		/* mbox: COPYUID's source UIDs */
 	SLOT_DST,		/* mbox: COPYUID's destination UIDs */
+	SLOT_SET,		/* fc: STORE's or FETCH's set, as sent */
+	SLOT_FLAGS,		/* fc: STORE's flag names */
+	SLOT_MODIFIED,		/* fc: the OK's [MODIFIED set] */
 };
 
 /* LOGIN and AUTHENTICATE: the user names, never the password. */
@@ -165,12 +168,32 @@ struct infer_mbox {
 	bool copyuid_seen;			/* one was started */
 };
 
+/*
+ * STORE, UID STORE (RFC 9051 6.4.6, RFC 7162 3.1.3) and FETCH, UID FETCH
+ * (6.4.5): the set as sent (a sequence set, or UIDs after "UID"), the
+ * STORE's flag names space-separated as sent (never \Recent: the flags
+ * module drops it when they are read), and the tagged OK's [MODIFIED].
+ */
+struct infer_flagcmd {
+	struct infer_span set;
+	struct infer_span flags;
+	struct infer_span modified;
+	uint8_t op;			/* enum imap_flags_op; NONE: not read */
+	bool silent;			/* ".SILENT" */
+	bool cond;			/* (UNCHANGEDSINCE n) */
+	bool body;			/* FETCH: an item that sets \Seen */
+	bool bad;			/* not understood: no events */
+	bool in_mod, mod_seen;		/* STORE's modifier list */
+	bool list_seen;			/* STORE's flags as a list */
+};
+
 /* What a pending command's events need, malloced only for those. */
 struct infer_record {
 	uint32_t used, cap;			/* arena bytes */
 	union {
 		struct infer_auth auth;
 		struct infer_mbox mb;
+		struct infer_flagcmd fc;
 	};
 	_Alignas(struct infer_msg) unsigned char arena[];
 };
@@ -198,6 +221,8 @@ _Static_assert(IMAP_INFER_FLAGS_MAX <= UINT16_MAX &&
     "struct infer_msg and struct infer_mbox count in 16 bits");
 _Static_assert(INFER_ARENA_MAX < IMAP_INFER_RECORD_BYTES_MAX,
     "one record of the largest size fits the session's budget");
+_Static_assert(2 * IMAP_TOKEN_MAX + IMAP_INFER_FLAGS_MAX <= INFER_ARENA_MAX,
+    "a STORE's set, flags and [MODIFIED] fit a record");
 
 struct infer_cmd {
 	struct infer_cmd *next;		/* heap slots: overflow list */
@@ -235,6 +260,8 @@ struct infer_cur {
 	bool ext_next;			/* UTF8/CATENATE: a list next */
 	bool in_ext;
 	bool ext_utf8;			/* RFC 6855 UTF8: sized */
+	/* The server answered this line before its command was read. */
+	bool answered;
 };
 
 enum infer_srv_kind {
@@ -273,6 +300,15 @@ enum infer_resp {
 	RESP_EXPUNGE,
 	RESP_FETCH,
 	RESP_VANISHED,
+	RESP_FLAGS,		/* RFC 9051 7.3.5 "* FLAGS (...)" */
+};
+
+/* What the FETCH item being read is (RFC 9051 7.5.2 msg-att). */
+enum infer_fetch_item {
+	FI_OTHER,
+	FI_UID,
+	FI_FLAGS,
+	FI_MODSEQ,		/* RFC 7162 3.1.4 "MODSEQ (n)" */
 };
 
 /*
@@ -289,7 +325,9 @@ enum infer_resp {
 	X(NOMODSEQ,		"NOMODSEQ")		\
 	X(CLOSED,		"CLOSED")		\
 	X(READ_ONLY,		"READ-ONLY")		\
-	X(READ_WRITE,		"READ-WRITE")
+	X(READ_WRITE,		"READ-WRITE")		\
+	X(PERMANENTFLAGS,	"PERMANENTFLAGS")	\
+	X(MODIFIED,		"MODIFIED")
 
 enum infer_code {
 #define INFER_X(e, name) CODE_##e,
@@ -328,10 +366,21 @@ struct infer_srv {
 	uint32_t num;
 	bool has_num;
 	bool fetch_value;		/* FETCH: the next item is a value */
-	bool fetch_uid_next;		/* ... UID's value */
+	uint8_t fetch_item;		/* ... of this item: infer_fetch_item */
+	uint8_t fetch_list;		/* the list being read: FI_FLAGS, ... */
 	bool has_uid;
 	uint32_t uid;
+	bool flags_ok;			/* a mailbox takes the flags read */
+	bool has_flags;			/* a FLAGS list was read whole */
+	struct imap_flags flags;
+	bool fetch_body;		/* BODY[...], BINARY[...], RFC822... */
+	bool has_modseq;
+	uint64_t modseq;
 	bool vanished_earlier;		/* "(EARLIER)": history only */
+	/* [PERMANENTFLAGS (...)] (RFC 9051 7.1) */
+	bool perm_list;
+	bool perm_star;			/* "\*": new keywords may be made */
+	struct imap_flags perm;
 };
 
 /*
@@ -366,6 +415,13 @@ enum infer_sel_state {
  */
 struct infer_sel {
 	struct imap_seqmap map;
+	/*
+	 * The flags of its messages by UID, its keywords and
+	 * PERMANENTFLAGS; box_gen counts its resets, so that a running
+	 * command can tell its flag sets went stale.
+	 */
+	struct imap_flags_box box;
+	uint32_t box_gen;
 	char *name;			/* raw, as sent; NULL when unknown */
 	uint32_t name_len;
 	bool name_cut;
@@ -376,6 +432,44 @@ struct infer_sel {
 	bool uidvalidity_known, uidnext_known, modseq_known;
 	uint32_t uidvalidity, uidnext;
 	uint64_t modseq;		/* HIGHESTMODSEQ, while unchanged */
+};
+
+/*
+ * A conditional STORE's change, or that it is unknown, held until its
+ * OK (RFC 7162 3.1.3).
+ */
+struct infer_flagpend {
+	uint32_t uid;
+	bool unknown;
+	struct imap_flags_change change;
+};
+
+/*
+ * The flag changes of the STORE, UID STORE or FETCH of bodies the
+ * server works on (the oldest pending command: untagged FETCH responses
+ * belong to it), gathered from its FETCH responses as they come and
+ * from the operation at its OK, which emits them.  On the heap only
+ * while it runs (like xp).
+ */
+struct infer_flagrun {
+	bool active;
+	uint32_t seq;			/* its command's seq */
+	uint32_t gen;			/* sel.box_gen when it started */
+	bool set_ok;			/* its set was kept and reads */
+	bool usable;			/* set, operation and flags understood */
+	enum imap_flags_op op;
+	struct imap_flags list;		/* STORE's flags; FETCH: \Seen */
+	struct imap_flags_batch *batch;
+	struct infer_uids done;		/* UIDs the server reported */
+	struct infer_flagpend *pend;	/* conditional STORE */
+	uint32_t npend, apend;
+	uint64_t unknown;		/* messages whose change is unknown */
+	uint32_t reported;		/* FETCH responses about its messages */
+	uint32_t added;			/* changes batched or held */
+	bool news;			/* other sessions' changes told meanwhile */
+	bool cut;			/* a change lost to a cap or memory */
+	bool modseq_known;
+	uint64_t modseq;
 };
 
 struct imap_infer {
@@ -429,6 +523,11 @@ struct imap_infer {
 	uint32_t xp_seq;		/* its command's seq, if xp_active */
 	bool xp_active;
 	uint64_t uids_unknown;
+	/* the running STORE's or FETCH's flag changes */
+	struct infer_flagrun fr;
+	enum imap_flags_report flag_report;
+	uint64_t flags_unknown;
+	uint64_t flags_unlearned;
 
 	size_t strs_len;
 	char strs[];
@@ -448,6 +547,7 @@ static void client_line_end(struct imap_parser *);
 static void server_token(struct imap_parser *, const struct imap_token *);
 static void server_literal(struct imap_parser *, const char *, size_t);
 static void server_line_end(struct imap_parser *);
+static void fr_news(struct imap_infer *);
 
 static const struct imap_parser_callbacks client_cb = {
 	client_token, client_literal, client_line_end,
@@ -864,6 +964,12 @@ rec_span(struct infer_record *rec, enum infer_slot slot)
 		return &rec->mb.src;
 	case SLOT_DST:
 		return &rec->mb.dst;
+	case SLOT_SET:
+		return &rec->fc.set;
+	case SLOT_FLAGS:
+		return &rec->fc.flags;
+	case SLOT_MODIFIED:
+		return &rec->fc.modified;
 	case SLOT_NAME1:
 	default:
 		return &rec->mb.name[1];
@@ -881,7 +987,11 @@ slot_cap(enum infer_slot slot)
 	case SLOT_UIDSET:
 	case SLOT_SRC:
 	case SLOT_DST:
+	case SLOT_SET:
+	case SLOT_MODIFIED:
 		return IMAP_TOKEN_MAX;	/* one atom, at most */
+	case SLOT_FLAGS:
+		return IMAP_INFER_FLAGS_MAX;
 	default:
 		return IMAP_INFER_MAILBOX_MAX;
 	}
@@ -1054,6 +1164,38 @@ uids_add(struct infer_uids *u, uint32_t first, uint32_t last)
 	u->n++;
 }
 
+/* True if UID is in U. */
+static bool
+uids_has(const struct infer_uids *u, uint32_t uid)
+{
+	uint32_t lo = 0, hi = u->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (u->r[mid].last < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < u->n && u->r[lo].first <= uid;
+}
+
+/* UIDs of U in FIRST..LAST. */
+static uint64_t
+uids_overlap(const struct infer_uids *u, uint32_t first, uint32_t last)
+{
+	uint64_t n = 0;
+	uint32_t i, a, b;
+
+	for (i = 0; i < u->n; i++) {
+		a = u->r[i].first > first ? u->r[i].first : first;
+		b = u->r[i].last < last ? u->r[i].last : last;
+		if (a <= b)
+			n += (uint64_t)(b - a) + 1;
+	}
+	return n;
+}
+
 static bool
 uids_walk_add(void *ctx, uint32_t first, uint32_t last)
 {
@@ -1088,6 +1230,18 @@ xp_release(struct imap_infer *infer)
 {
 	uids_free(&infer->xp);
 	infer->xp_active = false;
+}
+
+/* The running STORE's or FETCH's flag changes are done with. */
+static void
+fr_release(struct imap_infer *infer)
+{
+	struct infer_flagrun *fr = &infer->fr;
+
+	imap_flags_batch_free(&fr->batch);
+	uids_free(&fr->done);
+	free(fr->pend);
+	memset(fr, 0, sizeof(*fr));
 }
 
 /* ---- pending commands -------------------------------------------------- */
@@ -1199,6 +1353,8 @@ cmd_done(struct imap_infer *infer, struct infer_cmd *cmd)
 		infer->head = NULL;
 	if (infer->xp_active && infer->xp_seq == cmd->seq)
 		xp_release(infer);
+	if (infer->fr.active && infer->fr.seq == cmd->seq)
+		fr_release(infer);
 	infer->npending--;
 	if (!cmd->heap) {
 		memset(cmd, 0, sizeof(*cmd));
@@ -1434,6 +1590,39 @@ emit_mailbox(struct imap_infer *infer, struct infer_cmd *cmd)
 }
 
 /*
+ * flagNames from the flag names at S (LEN bytes, space-separated, as the
+ * client sent them), through the flags module: "(Work work todo)" is
+ * "Work todo" (RFC 9051 2.3.2: flags compare without regard to case; the
+ * first spelling is kept), "\seen" is "\Seen", system flags come first,
+ * \Recent never (RFC 5423 5).  A name that is no flag, or a keyword
+ * beyond IMAP_FLAGS_KEYWORDS_MAX, is left out and marks EV truncated.
+ * BOX is a scratch box (its table is not the selected mailbox's).
+ */
+static void
+ev_set_flag_names(struct msgevent *ev, struct imap_flags_box *box,
+    const char *s, size_t len)
+{
+	char out[IMAP_FLAGS_TEXT_MAX];
+	struct imap_flags f = { 0 };
+	const char *end = s + len, *w;
+	size_t n;
+
+	imap_flags_box_reset(box);
+	while (s < end) {
+		if ((w = memchr(s, ' ', (size_t)(end - s))) == NULL)
+			w = end;
+		if (w > s)
+			(void)imap_flags_parse(box, &f, s, (size_t)(w - s));
+		s = w + 1;
+	}
+	if (imap_flags_format(box, f, out, sizeof(out), &n) != 0 ||
+	    (f.bits & IMAP_FLAGS_OTHER))
+		ev->truncated = true;
+	if (n > 0)
+		msgevent_set(ev, MSGEVENT_P_FLAG_NAMES, out, n);
+}
+
+/*
  * One MessageAppend per message of the APPEND.  With APPENDUID (RFC
  * 4315 3) the mailbox URL has its UIDVALIDITY and each message its UID,
  * so uri names the message (RFC 5092 "/;UID=").
@@ -1444,6 +1633,7 @@ emit_append(struct imap_infer *infer, struct infer_cmd *cmd)
 	struct infer_record *rec = cmd->rec;
 	const struct infer_mbox *mb = &rec->mb;
 	const struct infer_msg *m;
+	struct imap_flags_box names;
 	struct msgevent ev;
 	char buf[MSGEVENT_VALUE_SPACE];
 	struct sbuf sb;
@@ -1452,6 +1642,7 @@ emit_append(struct imap_infer *infer, struct infer_cmd *cmd)
 
 	if (!mb->name[0].set)
 		return;
+	imap_flags_box_init(&names, 0);
 	for (i = 0; i < mb->nmsg; i++, off = msg_next(rec, off)) {
 		m = rec_msg(rec, off);
 		msgevent_init(&ev, MSGEVENT_MESSAGE_APPEND);
@@ -1474,12 +1665,13 @@ emit_append(struct imap_infer *infer, struct infer_cmd *cmd)
 			msgevent_set_uint(&ev, MSGEVENT_P_MESSAGE_SIZE,
 			    m->size);
 		if (m->flags_len > 0)
-			msgevent_set(&ev, MSGEVENT_P_FLAG_NAMES,
-			    (const char *)(m + 1), m->flags_len);
+			ev_set_flag_names(&ev, &names, (const char *)(m + 1),
+			    m->flags_len);
 		if (m->flags_cut)
 			ev.truncated = true;
 		ev_emit(infer, &ev);
 	}
+	imap_flags_box_deinit(&names);
 }
 
 /*
@@ -1636,55 +1828,94 @@ emit_expunge(struct imap_infer *infer, const struct infer_uids *u,
 	ev_emit(infer, &ev);
 }
 
-/* ---- hooks for the flags module ---------------------------------------- */
+/* ---- the flags of the selected mailbox's messages ---------------------- */
 
 /*
- * parser/imap_flags (flag sets and a per-message flag cache, written
- * separately) plugs in here.  Until it does these do nothing, and
- * CLOSE's silent expunge is not reported.  The FETCH responses' FLAGS
- * items, which the cache learns from, are read in server_fetch_item();
- * STORE and the implicit \Seen of FETCH BODY[] (RFC 9051 6.4.5) are the
- * flags module's events, none are made here.
+ * parser/imap_flags keeps what this session learned of the selected
+ * mailbox's flags, by UID (struct infer_sel's box): FETCH responses'
+ * FLAGS items, whoever caused them, are read in server_fetch_item() and
+ * flags_fetch(); STORE and the implicit \Seen of FETCH BODY[] (RFC 9051
+ * 6.4.5) make events further down (flags_done()).
  */
 
 /*
+ * Room for the text of any UID set imap_seqmap_resolve() writes here:
+ * one range per run of the map, plus one per range of a set read from
+ * one token (IMAP_TOKEN_MAX bytes: at most 513 ranges), plus slack.
+ * Malloced for the moment a STORE's or CLOSE's OK is handled.
+ */
+#define INFER_MAP_TEXT_MAX						\
+	((size_t)(IMAP_SEQMAP_RUNS_MAX + IMAP_TOKEN_MAX / 2 + 2) *	\
+	IMAP_SET_RANGE_TEXT_MAX)
+
+/*
  * A mailbox is being selected, none is, or its UIDVALIDITY changed: what
- * was known of its messages is void.
+ * was known of its messages is void, flag sets made before included.
  */
 static void
 hook_mailbox_reset(struct imap_infer *infer)
 {
-	(void)infer;
+	imap_flags_box_reset(&infer->sel.box);
+	infer->sel.box_gen++;
 }
 
 /*
  * UIDs FIRST..LAST left the selected mailbox (expunged, moved, vanished,
  * by this session or another).  FIRST 0: messages whose UIDs were not
- * known left (the cache may hold UIDs the map has forgotten).
+ * known left; the cache may still hold their flags under a UID the map
+ * forgot, which is harmless: only UIDs the map knows are looked up.
  */
 static void
 hook_expunged(struct imap_infer *infer, uint32_t first, uint32_t last)
 {
-	(void)infer;
-	(void)first;
-	(void)last;
+	if (first != 0)
+		(void)imap_flags_box_expunge(&infer->sel.box, first, last);
 }
 
 /*
  * CLOSE expunges every message that has \Deleted and says nothing (RFC
  * 9051 6.4.1: no untagged EXPUNGE), so its MessageExpunge needs to know
- * which messages of the selected mailbox carry \Deleted.  Adds their
- * UIDs to OUT (uids_add()) and returns 1 when that is all of them
- * (every message's flags known), 0 when some messages' flags are
- * unknown (OUT is then a part, and the event says truncated), -1 when
- * nothing is known (no event).
+ * which messages of the selected mailbox carry \Deleted: the UIDs of
+ * every message ("1:*" through the map) looked up in the flag cache.
+ * Adds their UIDs to OUT (uids_add()) and returns 1 when that is all of
+ * them (every message's UID and flags known), 0 when some messages'
+ * UIDs or flags are unknown (OUT is then a part, and the event says
+ * truncated), -1 when nothing is known (no event).
  */
 static int
 hook_deleted_uids(struct imap_infer *infer, struct infer_uids *out)
 {
-	(void)infer;
-	(void)out;
-	return -1;
+	struct infer_sel *sel = &infer->sel;
+	struct imap_flags del = { IMAP_FLAGS_DELETED };
+	char *known, *found;
+	size_t klen, flen;
+	bool incomplete, unknown;
+	int rc;
+
+	if (!sel->counted)
+		return -1;
+	if (imap_seqmap_count(&sel->map) == 0)
+		return 1;		/* an empty mailbox: nothing goes */
+	if ((known = malloc(2 * INFER_MAP_TEXT_MAX)) == NULL)
+		return -1;
+	found = known + INFER_MAP_TEXT_MAX;
+	rc = imap_seqmap_resolve(&sel->map, "1:*", 3, known,
+	    INFER_MAP_TEXT_MAX, &klen, &incomplete);
+	if (rc == -1 || klen == 0) {
+		free(known);
+		return -1;
+	}
+	if (rc == 1)
+		incomplete = true;
+	rc = imap_flags_box_find(&sel->box, del, known, klen, found,
+	    INFER_MAP_TEXT_MAX, &flen, &unknown);
+	if (rc != -1 && flen > 0 && imap_set_walk(found, flen, 0, UINT32_MAX,
+	    uids_walk_add, out) == -1)
+		out->cut = true;
+	free(known);
+	if (rc == -1)
+		return -1;
+	return incomplete || unknown || rc == 1 || out->cut ? 0 : 1;
 }
 
 /* ---- the selected mailbox --------------------------------------------- */
@@ -1847,8 +2078,10 @@ sel_exists(struct imap_infer *infer, uint32_t n)
 		imap_seqmap_reset(&sel->map, n);
 	sel->uidnext_known = false;	/* the new messages took UIDs */
 	sel->modseq_known = false;
-	if (n > old)
+	if (n > old) {
 		sel_grew(infer, old, n);
+		fr_news(infer);
+	}
 }
 
 /* "* SEQ EXPUNGE" (RFC 9051 7.5.1): message SEQ is gone. */
@@ -1863,6 +2096,7 @@ sel_expunge(struct imap_infer *infer, uint32_t seq)
 	if (!sel_sync(infer))
 		return;
 	u = xp_collect(infer);
+	fr_news(infer);
 	sel->modseq_known = false;
 	if (sel->counted && (rc = imap_seqmap_expunge(&sel->map, seq,
 	    &uid)) == -1)
@@ -1919,6 +2153,7 @@ sel_vanished(struct imap_infer *infer, const char *set, size_t len, bool cut)
 		return;
 	v.infer = infer;
 	v.u = xp_collect(infer);
+	fr_news(infer);
 	infer->sel.modseq_known = false;
 	if (cut) {
 		while (len > 0 && set[len - 1] != ',')
@@ -2081,6 +2316,794 @@ sel_close(struct imap_infer *infer)
 	}
 	uids_free(&u);
 	sel_none(infer);
+}
+
+/* ---- flag events -------------------------------------------------------- */
+
+/*
+ * STORE (RFC 9051 6.4.6) and the implicit \Seen of FETCH (6.4.5), as
+ * events (RFC 5423 4.2).  The server reports what a STORE changed in
+ * untagged FETCH responses with FLAGS (unless .SILENT) before its OK, and
+ * what a FETCH of a body did likewise when \Seen changed.  Each response
+ * that concerns a message of the running command is matched against the
+ * flags the cache had for that message, and the change goes into the
+ * command's batch (struct infer_flagrun).  At the OK of a .SILENT STORE,
+ * the messages no response covered get the operation applied to their
+ * cached flags; without .SILENT, those did not change.  Then the batch
+ * becomes events.
+ *
+ * The cache is as fresh as the server's last word to this session:
+ * another session's changes reach it only when the server tells them,
+ * which may be in the very reply to a STORE, merged with the STORE's
+ * own.  Hence, truth before completeness:
+ *
+ *	- Without the message's flags before, or its UID, there is no
+ *	  event for it (the change is unknown, imap_flags_change()); it is
+ *	  counted, and the command's events are marked truncated.
+ *	- A report the operation does not explain (the cached flags with
+ *	  the operation applied are not what the server says now) shows
+ *	  the cache was stale: another session changed the message and the
+ *	  server told this one only now, in the same response.  The change
+ *	  is then unknown too; only the new flags are kept.  So is a report
+ *	  during a .SILENT STORE, which returns none of its own.
+ *	- A message a STORE without .SILENT changed is reported: the
+ *	  others did not change, even where the cache says the operation
+ *	  would have changed them (it was stale: forgotten).  Computing
+ *	  their change from the cache would report another session's
+ *	  change as this one's.
+ *	- +FLAGS only sets, and only its flags; -FLAGS likewise clears: a
+ *	  difference outside the operation is not this command's.
+ *	- Messages outside the command's set are someone else's news: the
+ *	  cache learns their flags, no event.  Such news (or an EXPUNGE, or
+ *	  new messages) while the command runs shows the server is telling
+ *	  other sessions' changes now: every change it reports for the
+ *	  command's messages is then unknown (flags_blind()).
+ *	- What stays hidden: another session's change to a message of the
+ *	  command that the server tells only in this reply, merged into the
+ *	  report, with no other news beside it, when the report reads the
+ *	  same either way (a FLAGS replace; the same +FLAGS made twice; a
+ *	  FETCH's \Seen).  Telling it would take the other sessions'
+ *	  knowledge (cross-session, as for sel_foreign_expunge()).
+ *	- A STORE answered NO or BAD gives no event.  RFC 9051 7.1.2: NO
+ *	  means the operation failed; a server may have changed some
+ *	  messages first (and said so in FETCH responses), but an event
+ *	  goes out only when the server said OK, as for every other
+ *	  command.  The flags it reported are kept (they are the flags
+ *	  now); after NO the other messages of the set are forgotten, as
+ *	  they may or may not have changed; after BAD nothing ran.
+ *	- A conditional STORE (RFC 7162 3.1.3, UNCHANGEDSINCE) did not
+ *	  change the messages its OK lists in [MODIFIED], which arrives
+ *	  after their FETCH responses: its changes are held until then.
+ */
+
+/* RFC 9051 6.4.5: the fetch items that set \Seen ("BODY.PEEK" does not). */
+static bool
+fetch_att_seen(const char *s, size_t len)
+{
+	return (len >= 5 && ascii_ieq(s, 5, "BODY[")) ||
+	    (len >= 7 && ascii_ieq(s, 7, "BINARY[")) ||
+	    ascii_ieq(s, len, "RFC822") || ascii_ieq(s, len, "RFC822.TEXT");
+}
+
+static bool
+set_walk_nop(void *ctx, uint32_t first, uint32_t last)
+{
+	(void)ctx;
+	(void)first;
+	(void)last;
+	return true;
+}
+
+/* The command's set was kept whole and is a set (not "$", RFC 5182). */
+static bool
+fc_set_ok(const struct infer_record *rec)
+{
+	const struct infer_span *sp = &rec->fc.set;
+
+	return sp->set && !sp->cut && sp->len > 0 &&
+	    imap_set_walk(span_data(rec, sp), sp->len, UINT32_MAX, UINT32_MAX,
+	    set_walk_nop, NULL) == 0;
+}
+
+/* True if N is in the set at SET, "*" being STAR. */
+static bool
+set_has(const char *set, size_t len, uint32_t star, uint32_t n)
+{
+	struct imap_set_iter it;
+	uint32_t a, b;
+
+	imap_set_iter_init(&it, set, len, star, UINT32_MAX);
+	while (imap_set_iter_next(&it, &a, &b) == 1)
+		if (n >= a && n <= b)
+			return true;
+	return false;
+}
+
+/*
+ * "*" in a UID set (RFC 9051 9): the highest UID in use, the last
+ * message's.  When it is unknown, every UID below UIDNEXT is a UID that
+ * may be in use, and "n:*" covers them all.
+ */
+static uint32_t
+sel_uid_star(struct imap_infer *infer)
+{
+	struct infer_sel *sel = &infer->sel;
+	uint32_t n = imap_seqmap_count(&sel->map), uid;
+
+	if (n > 0 && imap_seqmap_uid(&sel->map, n, &uid))
+		return uid;
+	if (sel->uidnext_known && sel->uidnext > 1)
+		return sel->uidnext - 1;
+	return UINT32_MAX;
+}
+
+/*
+ * The command whose FETCH responses tell flag changes now: the oldest
+ * pending one (the server works on it), if it is a STORE, or a FETCH of
+ * a body in a read-write mailbox; NULL otherwise.
+ */
+static struct infer_cmd *
+fr_cmd(struct imap_infer *infer)
+{
+	struct infer_cmd *head = cmd_head(infer);
+
+	if (head == NULL || head->rec == NULL || !head->complete ||
+	    infer->sel.state != SEL_SELECTED)
+		return NULL;
+	if (head->kind == INFER_K_STORE)
+		return head;
+	if (head->kind == INFER_K_FETCH && head->rec->fc.body &&
+	    !infer->sel.read_only)
+		return head;
+	return NULL;
+}
+
+/*
+ * Message SEQ (UID, if HAS_UID) is one of CMD's set.  A UID command's
+ * own FETCH responses carry the UID (RFC 9051 6.4.9); one without is
+ * someone else's news.
+ */
+static bool
+fr_in_set(struct imap_infer *infer, const struct infer_flagrun *fr,
+    const struct infer_cmd *cmd, uint32_t seq, bool has_uid, uint32_t uid)
+{
+	const struct infer_record *rec = cmd->rec;
+	const char *set = span_data(rec, &rec->fc.set);
+	uint32_t n = imap_seqmap_count(&infer->sel.map);
+
+	if (!fr->set_ok)
+		return false;
+	if (!cmd->uid)
+		return set_has(set, rec->fc.set.len, n > 0 ? n : 1, seq);
+	if (!has_uid)
+		return false;
+	return set_has(set, rec->fc.set.len, seq == n ? uid :
+	    sel_uid_star(infer), uid);
+}
+
+/* STORE's flag names, read into flags of the selected mailbox's box. */
+static bool
+fc_list(struct imap_infer *infer, const struct infer_record *rec,
+    struct imap_flags *list_r)
+{
+	const struct infer_span *sp = &rec->fc.flags;
+	const char *s = span_data(rec, sp), *end = s + sp->len, *w;
+
+	list_r->bits = 0;
+	if (!sp->set || sp->cut)
+		return false;
+	while (s < end) {
+		if ((w = memchr(s, ' ', (size_t)(end - s))) == NULL)
+			w = end;
+		if (w > s)
+			(void)imap_flags_parse(&infer->sel.box, list_r, s,
+			    (size_t)(w - s));
+		s = w + 1;
+	}
+	return true;
+}
+
+/*
+ * CMD's running state, started now if it is not yet: its flags read in
+ * the box as it is now (the mailbox the command runs in).
+ */
+static struct infer_flagrun *
+fr_get(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	struct infer_flagrun *fr = &infer->fr;
+	const struct infer_record *rec = cmd->rec;
+
+	if (fr->active && fr->seq == cmd->seq)
+		return fr;
+	fr_release(infer);
+	fr->active = true;
+	fr->seq = cmd->seq;
+	fr->gen = infer->sel.box_gen;
+	if (rec == NULL || !cmd->complete || rec->fc.bad)
+		return fr;
+	if (!(fr->set_ok = fc_set_ok(rec)))
+		return fr;
+	if (cmd->kind == INFER_K_FETCH) {
+		fr->op = IMAP_FLAGS_OP_ADD;
+		fr->list.bits = IMAP_FLAGS_SEEN;
+		fr->usable = rec->fc.body;
+	} else {
+		fr->op = (enum imap_flags_op)rec->fc.op;
+		fr->usable = fr->op != IMAP_FLAGS_OP_NONE &&
+		    fc_list(infer, rec, &fr->list);
+	}
+	return fr;
+}
+
+/* +FLAGS only sets its flags, -FLAGS only clears its flags. */
+static void
+fr_filter(const struct infer_flagrun *fr, struct imap_flags_change *ch)
+{
+	if (fr->op == IMAP_FLAGS_OP_ADD) {
+		ch->set.bits &= fr->list.bits;
+		ch->cleared.bits = 0;
+	} else if (fr->op == IMAP_FLAGS_OP_REMOVE) {
+		ch->cleared.bits &= fr->list.bits;
+		ch->set.bits = 0;
+	}
+}
+
+static void
+fr_batch_add(struct imap_infer *infer, struct infer_flagrun *fr,
+    uint32_t uid, const struct imap_flags_change *ch)
+{
+	if (fr->batch == NULL &&
+	    (fr->batch = imap_flags_batch_new(infer->flag_report)) == NULL) {
+		fr->cut = true;
+		fr->unknown++;
+		return;
+	}
+	if (ch->set.bits != 0 || ch->cleared.bits != 0)
+		fr->added++;
+	imap_flags_batch_add(fr->batch, uid, ch);
+}
+
+/*
+ * UID's change CH (NULL: unknown): into the batch, or held until the OK
+ * of a conditional STORE, which may say the message did not change.
+ */
+static void
+fr_add(struct imap_infer *infer, struct infer_flagrun *fr,
+    const struct infer_cmd *cmd, uint32_t uid,
+    const struct imap_flags_change *ch)
+{
+	struct infer_flagpend *p;
+	uint32_t want;
+
+	if (ch != NULL && ch->set.bits == 0 && ch->cleared.bits == 0 &&
+	    !ch->inexact)
+		return;
+	if (!(cmd->kind == INFER_K_STORE && cmd->rec->fc.cond)) {
+		if (ch != NULL)
+			fr_batch_add(infer, fr, uid, ch);
+		else
+			fr->unknown++;
+		return;
+	}
+	if (fr->npend == fr->apend) {
+		want = fr->apend == 0 ? 16 : fr->apend * 2;
+		if (want > IMAP_INFER_COND_MAX)
+			want = IMAP_INFER_COND_MAX;
+		if (want == fr->apend || (p = realloc(fr->pend,
+		    want * sizeof(*p))) == NULL) {
+			fr->cut = true;
+			fr->unknown++;
+			return;
+		}
+		fr->pend = p;
+		fr->apend = want;
+	}
+	p = &fr->pend[fr->npend++];
+	p->uid = uid;
+	p->unknown = ch == NULL;
+	if (ch != NULL)
+		p->change = *ch;
+}
+
+/*
+ * The server tells of other sessions' changes now (an EXPUNGE, new
+ * messages, another message's flags) while a STORE or FETCH of a body
+ * runs: this session's view was behind, so the messages of the command
+ * may have been changed unseen too.  flags_blind() decides what that
+ * costs.
+ */
+static void
+fr_news(struct imap_infer *infer)
+{
+	struct infer_cmd *cmd = fr_cmd(infer);
+
+	if (cmd != NULL)
+		fr_get(infer, cmd)->news = true;
+}
+
+/*
+ * After news (fr_news()), a change the server reported may be another
+ * session's, told now: one that made the same change (+FLAGS of the same
+ * flag), or any change at all before a FLAGS replace or a FETCH's \Seen,
+ * whose reports are the same whatever the flags before were.  The
+ * reports cannot tell: every reported change is unknown.  Called before
+ * the changes computed from .SILENT's operation join the batch.
+ */
+static void
+flags_blind(struct infer_flagrun *fr)
+{
+	if (!fr->news)
+		return;
+	fr->unknown += fr->added;
+	fr->added = 0;
+	imap_flags_batch_free(&fr->batch);
+}
+
+/*
+ * An untagged FETCH response has been read whole (its UID, if any,
+ * already learned by the map): its FLAGS update the cache, and if it is
+ * about a message of the running STORE or FETCH of a body, the change is
+ * that command's.
+ */
+static void
+flags_fetch(struct imap_infer *infer)
+{
+	struct infer_srv *srv = &infer->srv;
+	struct infer_sel *sel = &infer->sel;
+	const struct imap_flags none = { 0 }, *rep;
+	struct imap_flags old;
+	struct imap_flags_change ch, want;
+	struct infer_flagrun *fr;
+	struct infer_cmd *cmd;
+	uint32_t uid = 0;
+
+	if (!sel_sync(infer))
+		return;
+	if (srv->has_uid)
+		uid = srv->uid;
+	else if (sel->counted)
+		(void)imap_seqmap_uid(&sel->map, srv->num, &uid);
+	rep = srv->has_flags ? &srv->flags : NULL;
+	if ((cmd = fr_cmd(infer)) != NULL && !fr_in_set(infer,
+	    fr_get(infer, cmd), cmd, srv->num, srv->has_uid, uid)) {
+		if (rep != NULL)
+			infer->fr.news = true;	/* fr_news() */
+		cmd = NULL;
+	}
+	if (cmd == NULL) {
+		/* news of the flags now, nothing this session did */
+		if (rep == NULL)
+			return;
+		if (uid == 0)
+			infer->flags_unlearned++;
+		else
+			(void)imap_flags_box_change(&sel->box, uid,
+			    IMAP_FLAGS_OP_NONE, none, rep, &ch);
+		return;
+	}
+	fr = fr_get(infer, cmd);
+	if (srv->has_modseq && (!fr->modseq_known || srv->modseq > fr->modseq)) {
+		fr->modseq = srv->modseq;
+		fr->modseq_known = true;
+	}
+	if (rep == NULL && !(cmd->kind == INFER_K_FETCH && srv->fetch_body))
+		return;		/* MODSEQ alone (RFC 7162 .SILENT) */
+	fr->reported++;
+	if (uid == 0) {
+		/*
+		 * A .SILENT STORE counts its messages of unknown UID at
+		 * its OK (store_rest()); the others only those reported.
+		 * Without \Seen, a FETCH set nothing.
+		 */
+		if (rep != NULL)
+			infer->flags_unlearned++;
+		if (cmd->kind == INFER_K_FETCH ?
+		    rep == NULL || (rep->bits & IMAP_FLAGS_SEEN) :
+		    !cmd->rec->fc.silent)
+			fr_add(infer, fr, cmd, 0, NULL);
+		return;
+	}
+	if (cmd->kind == INFER_K_STORE)
+		uids_add(&fr->done, uid, uid);
+	if (!fr->usable || fr->gen != sel->box_gen) {
+		if (rep != NULL)
+			(void)imap_flags_box_change(&sel->box, uid,
+			    IMAP_FLAGS_OP_NONE, none, rep, &ch);
+		else
+			(void)imap_flags_box_forget(&sel->box, uid, uid);
+		fr_add(infer, fr, cmd, uid, NULL);
+		return;
+	}
+	if (cmd->kind == INFER_K_STORE && cmd->rec->fc.silent) {
+		/*
+		 * RFC 9051 6.4.6: .SILENT returns no flags, so this is
+		 * another session's change, told only now (RFC 7162 3.2)
+		 * and merged with this STORE's: the flags before were
+		 * stale, what this STORE did is unknown.
+		 */
+		(void)imap_flags_box_change(&sel->box, uid,
+		    IMAP_FLAGS_OP_NONE, none, rep, &ch);
+		fr_add(infer, fr, cmd, uid, NULL);
+		return;
+	}
+	if (cmd->kind == INFER_K_FETCH && rep != NULL &&
+	    !(rep->bits & IMAP_FLAGS_SEEN)) {
+		/* not (yet) seen: news, a later response may say more */
+		(void)imap_flags_box_change(&sel->box, uid,
+		    IMAP_FLAGS_OP_NONE, none, rep, &ch);
+		return;
+	}
+	if (rep != NULL && imap_flags_box_get(&sel->box, uid, &old)) {
+		(void)imap_flags_change(&sel->box, &old, fr->op, fr->list,
+		    NULL, &want);
+		if (want.now_known && want.now.bits != rep->bits) {
+			/* the cache was stale: unknown what this did */
+			(void)imap_flags_box_change(&sel->box, uid,
+			    IMAP_FLAGS_OP_NONE, none, rep, &ch);
+			fr_add(infer, fr, cmd, uid, NULL);
+			return;
+		}
+	}
+	if (!imap_flags_box_change(&sel->box, uid, fr->op, fr->list, rep,
+	    &ch)) {
+		fr_add(infer, fr, cmd, uid, NULL);
+		return;
+	}
+	fr_filter(fr, &ch);
+	fr_add(infer, fr, cmd, uid, &ch);
+}
+
+/* The rest of a STORE at its tagged response, for store_rest_range(). */
+struct store_rest_ctx {
+	struct imap_infer *infer;
+	struct infer_flagrun *fr;
+	const struct infer_uids *in;	/* UID STORE: its set; else NULL */
+	const struct infer_uids *mod;	/* [MODIFIED], as UIDs */
+	enum {
+		REST_COMPUTE,		/* .SILENT: the operation applied */
+		REST_CONFIRM,		/* not .SILENT: nothing changed */
+		REST_FORGET,		/* NO: may or may not have changed */
+	} mode;
+};
+
+/*
+ * Known UIDs FIRST..LAST of the STORE's messages (UID STORE: to be
+ * intersected with its set), those no FETCH response covered and not in
+ * [MODIFIED].  After a .SILENT STORE, the operation applied to their
+ * cached flags is their change.  Otherwise the server, which "normally
+ * returns the updated value" of what a STORE changed (RFC 9051 6.4.6;
+ * Dovecot does so for exactly the messages that changed), said nothing
+ * of them: they did not change.  Where the cache says the operation
+ * would have changed them, the cache was stale, and is forgotten.
+ */
+static bool
+store_rest_range(void *ctx, uint32_t first, uint32_t last)
+{
+	struct store_rest_ctx *r = ctx;
+	struct imap_flags_box *box = &r->infer->sel.box;
+	struct infer_flagrun *fr = r->fr;
+	struct imap_flags_change ch;
+	struct imap_flags old;
+	uint32_t i, k, a, b;
+	uint64_t uid;
+
+	for (k = 0; k < (r->in != NULL ? r->in->n : 1); k++) {
+		a = first;
+		b = last;
+		if (r->in != NULL) {
+			a = r->in->r[k].first > first ? r->in->r[k].first :
+			    first;
+			b = r->in->r[k].last < last ? r->in->r[k].last : last;
+			if (a > b)
+				continue;
+		}
+		for (uid = a; uid <= b; uid++) {
+			i = (uint32_t)uid;
+			if (uids_has(&fr->done, i) || uids_has(r->mod, i))
+				continue;
+			if (r->mode == REST_FORGET) {
+				(void)imap_flags_box_forget(box, i, i);
+				continue;
+			}
+			if (r->mode == REST_CONFIRM) {
+				if (imap_flags_box_get(box, i, &old) &&
+				    (!imap_flags_change(box, &old, fr->op,
+				    fr->list, NULL, &ch) || !ch.now_known ||
+				    ch.now.bits != old.bits))
+					(void)imap_flags_box_forget(box, i, i);
+				continue;
+			}
+			if (!imap_flags_box_change(box, i, fr->op, fr->list,
+			    NULL, &ch)) {
+				fr->unknown++;
+				continue;
+			}
+			fr_filter(fr, &ch);
+			fr_batch_add(r->infer, fr, i, &ch);
+		}
+	}
+	return true;
+}
+
+/* Messages in the text of a sequence set (canonical, no "*"). */
+static bool
+count_range(void *ctx, uint32_t first, uint32_t last)
+{
+	*(uint64_t *)ctx += (uint64_t)(last - first) + 1;
+	return true;
+}
+
+struct store_gaps {
+	struct imap_infer *infer;
+	const struct infer_uids *in;
+	uint64_t n;
+};
+
+/*
+ * Messages SEQ FIRST..LAST have unknown UIDs, and the map knows the UIDs
+ * of the messages beside them (the ranges of imap_seqmap_unknown() are
+ * maximal): their UIDs lie between those.  Those that may be in the UID
+ * STORE's set count as unknown.
+ */
+static bool
+store_gap(void *ctx, uint32_t first, uint32_t last)
+{
+	struct store_gaps *g = ctx;
+	struct infer_sel *sel = &g->infer->sel;
+	uint32_t lo = 1, hi = UINT32_MAX, u;
+	uint64_t n = (uint64_t)(last - first) + 1, in;
+
+	if (first > 1 && imap_seqmap_uid(&sel->map, first - 1, &u))
+		lo = u + 1;
+	if (last < imap_seqmap_count(&sel->map) &&
+	    imap_seqmap_uid(&sel->map, last + 1, &u))
+		hi = u - 1;
+	else if (sel->uidnext_known && sel->uidnext > 1)
+		hi = sel->uidnext - 1;
+	if (lo > hi)
+		return true;
+	in = uids_overlap(g->in, lo, hi);
+	g->n += in < n ? in : n;
+	return true;
+}
+
+/*
+ * The STORE's messages that no FETCH response covered, at its tagged
+ * response: UIDs from its set through the map (a sequence set), or its
+ * set among the UIDs the map knows (a UID set; after .SILENT, the
+ * messages of unknown UID that may be in it count as unknown).  FORGET
+ * (a NO): their flags may or may not have changed, so they are
+ * forgotten.
+ */
+static void
+store_rest(struct imap_infer *infer, struct infer_cmd *cmd,
+    struct infer_flagrun *fr, const struct infer_uids *mod, bool forget)
+{
+	const struct infer_record *rec = cmd->rec;
+	struct infer_sel *sel = &infer->sel;
+	const char *set = span_data(rec, &rec->fc.set);
+	size_t len = rec->fc.set.len, tlen;
+	struct store_rest_ctx r;
+	struct store_gaps g;
+	struct infer_uids in;
+	char *text;
+	bool incomplete;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(&in, 0, sizeof(in));
+	r.infer = infer;
+	r.fr = fr;
+	r.mod = mod;
+	r.mode = forget ? REST_FORGET : rec->fc.silent ? REST_COMPUTE :
+	    REST_CONFIRM;
+	if (!sel->counted || (text = malloc(INFER_MAP_TEXT_MAX)) == NULL) {
+		(void)imap_flags_box_forget(&sel->box, 1, UINT32_MAX);
+		fr->unknown++;
+		return;
+	}
+	if (!cmd->uid) {
+		rc = imap_seqmap_resolve(&sel->map, set, len, text,
+		    INFER_MAP_TEXT_MAX, &tlen, &incomplete);
+		if (rc == -1) {
+			/* numbers above the count: a NO, or a doubt */
+			(void)imap_flags_box_forget(&sel->box, 1, UINT32_MAX);
+			fr->unknown++;
+			goto out;
+		}
+		if (rc == 1)
+			fr->cut = true;
+		if (tlen > 0)
+			(void)imap_set_walk(text, tlen, 0, UINT32_MAX,
+			    store_rest_range, &r);
+		if (r.mode == REST_COMPUTE && incomplete &&
+		    imap_seqmap_unknown(&sel->map, set, len, text,
+		    INFER_MAP_TEXT_MAX, &tlen) != -1 && tlen > 0)
+			(void)imap_set_walk(text, tlen, 0, UINT32_MAX,
+			    count_range, &fr->unknown);
+		goto out;
+	}
+	if (imap_seqmap_count(&sel->map) == 0)
+		goto out;
+	if (imap_set_walk(set, len, sel_uid_star(infer), UINT32_MAX,
+	    uids_walk_add, &in) == -1 || in.cut) {
+		fr->cut = true;
+		fr->unknown++;
+	}
+	r.in = &in;
+	rc = imap_seqmap_resolve(&sel->map, "1:*", 3, text,
+	    INFER_MAP_TEXT_MAX, &tlen, &incomplete);
+	if (rc == 1)
+		fr->cut = true;
+	if (rc != -1 && tlen > 0)
+		(void)imap_set_walk(text, tlen, 0, UINT32_MAX,
+		    store_rest_range, &r);
+	if (r.mode == REST_COMPUTE && rc != -1 && incomplete &&
+	    imap_seqmap_unknown(&sel->map, "1:*", 3, text,
+	    INFER_MAP_TEXT_MAX, &tlen) != -1 && tlen > 0) {
+		g.infer = infer;
+		g.in = &in;
+		g.n = 0;
+		(void)imap_set_walk(text, tlen, 0, UINT32_MAX, store_gap, &g);
+		fr->unknown += g.n;
+	}
+out:
+	uids_free(&in);
+	free(text);
+}
+
+/*
+ * A conditional STORE's [MODIFIED set] (RFC 7162 3.1.3: sequence
+ * numbers, or UIDs after "UID") as UIDs into OUT; false when it cannot
+ * be read whole.  Messages of unknown UID in it do not matter: they give
+ * no event anyway.
+ */
+static bool
+store_modified(struct imap_infer *infer, struct infer_cmd *cmd,
+    struct infer_uids *out)
+{
+	const struct infer_record *rec = cmd->rec;
+	const struct infer_span *sp = &rec->fc.modified;
+	char *text;
+	size_t tlen;
+	bool incomplete, ok = false;
+
+	if (!sp->set)
+		return true;
+	if (sp->cut)
+		return false;
+	if (cmd->uid)
+		return imap_set_walk(span_data(rec, sp), sp->len, 0,
+		    UINT32_MAX, uids_walk_add, out) == 0 && !out->cut;
+	if ((text = malloc(INFER_MAP_TEXT_MAX)) == NULL)
+		return false;
+	if (imap_seqmap_resolve(&infer->sel.map, span_data(rec, sp),
+	    sp->len, text, INFER_MAP_TEXT_MAX, &tlen, &incomplete) == 0)
+		ok = tlen == 0 || (imap_set_walk(text, tlen, 0, UINT32_MAX,
+		    uids_walk_add, out) == 0 && !out->cut);
+	free(text);
+	return ok;
+}
+
+/*
+ * The events of the batch: one per (type, flags), for the selected
+ * mailbox.  A command with changes it could not tell (FR's unknown,
+ * cut, or a change no event could name) marks them all truncated:
+ * their uidsets hold the UIDs that are known, never a guess.
+ */
+static void
+flags_emit(struct imap_infer *infer, struct infer_flagrun *fr)
+{
+	struct imap_flags_event fe;
+	struct msgevent ev;
+	char buf[MSGEVENT_VALUE_SPACE], set[MSGEVENT_VALUE_SPACE];
+	char names[IMAP_FLAGS_TEXT_MAX];
+	struct sbuf sb;
+	uint32_t dropped;
+	size_t i, nlen;
+	bool trunc;
+
+	dropped = fr->batch != NULL ? imap_flags_batch_dropped(fr->batch) : 0;
+	infer->flags_unknown += fr->unknown + dropped;
+	trunc = fr->unknown > 0 || fr->cut || dropped > 0;
+	if (fr->batch == NULL)
+		return;
+	for (i = 0; imap_flags_batch_event(fr->batch, i, &fe, set,
+	    sizeof(set)); i++) {
+		if (infer->sel.name == NULL) {
+			infer->untracked++;	/* the SELECT's name was lost */
+			continue;
+		}
+		msgevent_init(&ev, fe.type);
+		ev_common(infer, &ev, false);
+		ev_session_user(infer, &ev);
+		sb_init(&sb, buf, sizeof(buf));
+		sb_sel_url(infer, &sb);
+		ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
+		if (trunc || fe.truncated)
+			ev.truncated = true;
+		ev_set_uri(&ev, &sb, set, ev.truncated ? 0 : fe.uidset_len);
+		if (fr->modseq_known)
+			msgevent_set_uint(&ev, MSGEVENT_P_MODSEQ, fr->modseq);
+		ev_set_uidset(&ev, set, fe.uidset_len);
+		/* RFC 5423 5: flagNames goes with FlagsSet and FlagsClear */
+		if (fe.type == MSGEVENT_FLAGS_SET ||
+		    fe.type == MSGEVENT_FLAGS_CLEAR) {
+			if (imap_flags_format(&infer->sel.box, fe.flags, names,
+			    sizeof(names), &nlen) != 0)
+				ev.truncated = true;
+			msgevent_set(&ev, MSGEVENT_P_FLAG_NAMES, names, nlen);
+		}
+		ev_emit(infer, &ev);
+	}
+}
+
+/* The tagged response to STORE, UID STORE, FETCH or UID FETCH CMD. */
+static void
+flags_done(struct imap_infer *infer, struct infer_cmd *cmd,
+    enum infer_status st)
+{
+	static const struct infer_uids no_uids;
+	struct infer_sel *sel = &infer->sel;
+	struct infer_flagrun *fr;
+	struct infer_uids mod;
+	uint32_t i;
+
+	if (cmd->kind == INFER_K_FETCH) {
+		/* its changes came with its FETCH responses, if any */
+		if (st == ST_OK && infer->fr.active &&
+		    infer->fr.seq == cmd->seq &&
+		    infer->fr.gen == sel->box_gen) {
+			flags_blind(&infer->fr);
+			flags_emit(infer, &infer->fr);
+		}
+		return;
+	}
+	if (sel->state != SEL_SELECTED || cmd->rec == NULL || st == ST_BAD ||
+	    st == ST_OTHER)
+		return;
+	fr = fr_get(infer, cmd);
+	if (fr->gen != sel->box_gen)
+		return;		/* another mailbox's by now */
+	if (!fr->usable) {
+		/* it changed what cannot be told: forget what it touched */
+		if (fr->set_ok)
+			store_rest(infer, cmd, fr, &no_uids, true);
+		else
+			(void)imap_flags_box_forget(&sel->box, 1, UINT32_MAX);
+		if (st == ST_OK) {
+			fr->unknown += fr->reported > 0 ? 0 : 1;
+			flags_emit(infer, fr);
+		}
+		return;
+	}
+	if (st == ST_NO) {
+		store_rest(infer, cmd, fr, &no_uids, true);
+		return;
+	}
+	memset(&mod, 0, sizeof(mod));
+	if (!store_modified(infer, cmd, &mod)) {
+		/* which messages failed is not known: none is reported */
+		uids_free(&mod);
+		store_rest(infer, cmd, fr, &no_uids, true);
+		fr->unknown += fr->npend + 1;
+		imap_flags_batch_free(&fr->batch);
+		flags_emit(infer, fr);
+		return;
+	}
+	for (i = 0; i < fr->npend; i++) {
+		if (uids_has(&mod, fr->pend[i].uid))
+			continue;	/* it did not change */
+		if (fr->pend[i].unknown)
+			fr->unknown++;
+		else
+			fr_batch_add(infer, fr, fr->pend[i].uid,
+			    &fr->pend[i].change);
+	}
+	flags_blind(fr);
+	store_rest(infer, cmd, fr, &mod, false);
+	uids_free(&mod);
+	flags_emit(infer, fr);
 }
 
 /* ---- the client direction ---------------------------------------------- */
@@ -2393,6 +3416,120 @@ append_token(struct imap_infer *infer, const struct imap_token *tok,
 }
 
 /*
+ * STORE's item (RFC 9051 6.4.6 store-att-flags: ["+"/"-"] "FLAGS"
+ * [".SILENT"]), after RFC 7162 3.1.3's optional modifier list
+ * "(UNCHANGEDSINCE n)".  Anything else (RFC 5257 ANNOTATION, a Gmail
+ * extension) is not understood: no events.
+ */
+static void
+store_item(struct imap_infer *infer, const struct imap_token *tok,
+    unsigned depth)
+{
+	struct infer_cmd *cmd = infer->cur.cmd;
+	struct infer_flagcmd *fc = &cmd->rec->fc;
+	const char *p = tok->data;
+	size_t n = tok->len;
+	enum imap_flags_op op = IMAP_FLAGS_OP_REPLACE;
+
+	if (fc->in_mod) {
+		if (tok->type == IMAP_TOKEN_LIST_END && depth == 0)
+			fc->in_mod = false;
+		else if (tok->type == IMAP_TOKEN_ATOM && depth == 1 &&
+		    ascii_ieq(p, n, "UNCHANGEDSINCE"))
+			fc->cond = true;
+		return;
+	}
+	if (tok->type == IMAP_TOKEN_LIST_BEGIN && depth == 0 &&
+	    !fc->mod_seen) {
+		fc->in_mod = fc->mod_seen = true;
+		return;
+	}
+	if (tok->type != IMAP_TOKEN_ATOM || depth != 0) {
+		fc->bad = true;
+		return;
+	}
+	if (n > 0 && (p[0] == '+' || p[0] == '-')) {
+		op = p[0] == '+' ? IMAP_FLAGS_OP_ADD : IMAP_FLAGS_OP_REMOVE;
+		p++;
+		n--;
+	}
+	if (n > 7 && ascii_ieq(p + n - 7, 7, ".SILENT")) {
+		fc->silent = true;
+		n -= 7;
+	}
+	if (!ascii_ieq(p, n, "FLAGS")) {
+		fc->bad = true;
+		return;
+	}
+	fc->op = (uint8_t)op;
+	span_start(cmd->rec, SLOT_FLAGS);
+}
+
+/*
+ * A flag of STORE's list, "(\Seen $Work)", or of the bare form "\Seen
+ * $Work" (RFC 9051 store-att-flags: flag-list / (flag *(SP flag))).
+ */
+static void
+store_flag(struct imap_infer *infer, const struct imap_token *tok,
+    unsigned depth)
+{
+	struct infer_cmd *cmd = infer->cur.cmd;
+	struct infer_flagcmd *fc = &cmd->rec->fc;
+
+	if (tok->type == IMAP_TOKEN_LIST_BEGIN && depth == 0 &&
+	    !fc->list_seen && fc->flags.len == 0) {
+		fc->list_seen = true;
+		return;
+	}
+	if (tok->type == IMAP_TOKEN_LIST_END && depth == 0 && fc->list_seen)
+		return;
+	if (tok->type != IMAP_TOKEN_ATOM || depth != (fc->list_seen ? 1u : 0u)) {
+		fc->bad = true;
+		return;
+	}
+	if (tok->flags & IMAP_TOKEN_F_TRUNCATED)
+		fc->flags.cut = true;
+	if (fc->flags.len > 0)
+		span_add(infer, cmd, SLOT_FLAGS, " ", 1);
+	if (cmd->rec != NULL)
+		span_add(infer, cmd, SLOT_FLAGS, tok->data, tok->len);
+}
+
+/*
+ * Argument I (2: the first) of STORE, UID STORE, FETCH or UID FETCH: the
+ * set, kept as sent; then FETCH's items (whether one sets \Seen; RFC
+ * 7162 modifiers follow them and do not matter), or STORE's modifiers,
+ * item and flags.
+ */
+static void
+client_flags_arg(struct imap_infer *infer, const struct imap_token *tok,
+    unsigned depth, unsigned i)
+{
+	struct infer_cmd *cmd = infer->cur.cmd;
+	struct infer_flagcmd *fc = &cmd->rec->fc;
+
+	if (fc->bad)
+		return;
+	if (i == 2) {
+		if (depth == 0 && tok->type == IMAP_TOKEN_ATOM)
+			arg_take(infer, tok, SLOT_SET);
+		else
+			fc->bad = true;
+		return;
+	}
+	if (infer->cur.kind == INFER_K_FETCH) {
+		if (i == 3 && tok->type == IMAP_TOKEN_ATOM && depth <= 1 &&
+		    fetch_att_seen(tok->data, tok->len))
+			fc->body = true;
+		return;
+	}
+	if (fc->op == IMAP_FLAGS_OP_NONE)
+		store_item(infer, tok, depth);
+	else
+		store_flag(infer, tok, depth);
+}
+
+/*
  * Argument I (2: the first) of UID COPY, UID MOVE or UID EXPUNGE: the
  * UID set, kept when it is an atom (a set the parser cut is marked so),
  * and COPY's and MOVE's destination.
@@ -2401,6 +3538,11 @@ static void
 client_uid_arg(struct imap_infer *infer, const struct imap_token *tok,
     unsigned depth, unsigned i)
 {
+	if (infer->cur.kind == INFER_K_STORE ||
+	    infer->cur.kind == INFER_K_FETCH) {
+		client_flags_arg(infer, tok, depth, i);
+		return;
+	}
 	if (depth != 0)
 		return;
 	switch (infer->cur.kind) {
@@ -2441,6 +3583,16 @@ client_command(struct imap_infer *infer, const struct imap_token *tok)
 	cur->kind = kind;
 	if (kind == INFER_K_UID)
 		cur->uid = true;
+	if (cur->answered) {
+		/*
+		 * Completed already (server_line_end()): nothing will
+		 * complete it again.  A selection it made went unseen.
+		 */
+		if (kind == INFER_K_SELECT || kind == INFER_K_EXAMINE ||
+		    kind == INFER_K_CLOSE || kind == INFER_K_UNSELECT)
+			sel_none(infer);
+		return;
+	}
 	if (cur->tag_long || (cmd = cmd_add(infer, cur->tag,
 	    cur->tag_len)) == NULL) {
 		infer->untracked++;
@@ -2523,6 +3675,10 @@ client_arg(struct imap_infer *infer, const struct imap_token *tok,
 		/* RFC 9051 6.4.7, RFC 6851 3.1: COPY sequence-set mailbox */
 		if (i == 3 && depth == 0)
 			arg_take(infer, tok, SLOT_NAME0);
+		break;
+	case INFER_K_STORE:
+	case INFER_K_FETCH:
+		client_flags_arg(infer, tok, depth, i);
 		break;
 	default:
 		break;
@@ -2629,7 +3785,7 @@ client_line_end(struct imap_parser *parser)
 	}
 	if (cur->cmd != NULL)
 		cur->cmd->complete = true;
-	if (cur->active && !cur->uid) {
+	if (cur->active && !cur->uid && !cur->answered) {
 		/*
 		 * Switch at the end of the command line, not at the
 		 * server's "+": the client may send DONE (RFC 2177) in the
@@ -2789,7 +3945,14 @@ server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 	uint32_t v;
 
 	if (tok->type == IMAP_TOKEN_LIST_BEGIN) {
-		srv->code_depth++;
+		/* RFC 9051 7.1: "PERMANENTFLAGS" SP "(" [flag-perm ...] ")" */
+		if (srv->code_depth++ == 0 && srv->code_i == 1 &&
+		    srv->code_kind == CODE_PERMANENTFLAGS &&
+		    srv->kind == SRV_UNTAGGED && srv->status == ST_OK) {
+			srv->perm_list = true;
+			srv->perm.bits = 0;
+			srv->flags_ok = sel_sync(infer);
+		}
 		return;
 	}
 	if (tok->type == IMAP_TOKEN_LIST_END) {
@@ -2797,8 +3960,17 @@ server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 			srv->code_i++;
 		return;
 	}
-	if (srv->code_depth > 0)
+	if (srv->code_depth > 0) {
+		if (srv->code_depth == 1 && srv->perm_list && srv->flags_ok &&
+		    tok->type == IMAP_TOKEN_ATOM) {
+			if (tok->flags & IMAP_TOKEN_F_TRUNCATED)
+				srv->perm.bits |= IMAP_FLAGS_OTHER;
+			else if (imap_flags_parse(&infer->sel.box, &srv->perm,
+			    tok->data, tok->len) == 1)
+				srv->perm_star = true;
+		}
 		return;
+	}
 	switch (srv->code_i++) {
 	case 0:
 		if (tok->type != IMAP_TOKEN_ATOM)
@@ -2832,6 +4004,19 @@ server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 			else
 				srv->copy_cmd = NULL;
 		}
+		/*
+		 * RFC 7162 3.1.3: a conditional STORE's OK lists the
+		 * messages it did not change; its record is complete, so
+		 * the set can go at the arena's end.
+		 */
+		if (srv->code_kind == CODE_MODIFIED &&
+		    srv->kind == SRV_TAGGED && srv->cmd != NULL &&
+		    srv->cmd->kind == INFER_K_STORE &&
+		    srv->cmd->rec != NULL && srv->cmd->complete &&
+		    !srv->cmd->rec->fc.modified.set &&
+		    tok->type == IMAP_TOKEN_ATOM)
+			span_set(infer, srv->cmd, SLOT_MODIFIED, tok->data,
+			    tok->len, (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
 		if (!srv->appenduid)
 			break;
 		mb = &srv->cmd->rec->mb;
@@ -2883,9 +4068,18 @@ srv_reset(struct infer_srv *srv)
 	srv->resp = RESP_NONE;
 	srv->has_num = false;
 	srv->fetch_value = false;
-	srv->fetch_uid_next = false;
+	srv->fetch_item = FI_OTHER;
+	srv->fetch_list = FI_OTHER;
 	srv->has_uid = false;
+	srv->flags_ok = false;
+	srv->has_flags = false;
+	srv->flags.bits = 0;
+	srv->fetch_body = false;
+	srv->has_modseq = false;
 	srv->vanished_earlier = false;
+	srv->perm_list = false;
+	srv->perm_star = false;
+	srv->perm.bits = 0;
 }
 
 /* A response's first token: "*", "+" or a tag (RFC 9051 7). */
@@ -2926,8 +4120,11 @@ server_bye_text(struct imap_infer *infer, const struct imap_token *tok)
 /*
  * An item of a FETCH response's list (depth 1): names and values
  * alternate (RFC 9051 7.5.2 msg-att), a value being one token or one
- * list.  The UID item's value is kept, wherever in the list it is.  The
- * FLAGS item (a list) is where the flags module will read flags.
+ * list.  Kept, wherever in the list they are: the UID item's value, the
+ * FLAGS list (read by server_fetch_list_atom() into the selected
+ * mailbox's flags), RFC 7162's MODSEQ list, and whether a body item
+ * (BODY[...], BINARY[...], RFC822, RFC822.TEXT: what may set \Seen)
+ * came.
  */
 static void
 server_fetch_item(struct imap_infer *infer, const struct imap_token *tok)
@@ -2938,20 +4135,87 @@ server_fetch_item(struct imap_infer *infer, const struct imap_token *tok)
 
 	if (!srv->fetch_value) {
 		srv->fetch_value = true;
-		srv->fetch_uid_next = tok->type == IMAP_TOKEN_ATOM &&
-		    tok->len == 3 && ascii_ieq(tok->data, 3, "UID");
+		srv->fetch_item = FI_OTHER;
+		if (tok->type != IMAP_TOKEN_ATOM)
+			return;
+		if (tok->len == 3 && ascii_ieq(tok->data, 3, "UID"))
+			srv->fetch_item = FI_UID;
+		else if (tok->len == 5 && ascii_ieq(tok->data, 5, "FLAGS"))
+			srv->fetch_item = FI_FLAGS;
+		else if (tok->len == 6 && ascii_ieq(tok->data, 6, "MODSEQ"))
+			srv->fetch_item = FI_MODSEQ;
+		else if (fetch_att_seen(tok->data, tok->len))
+			srv->fetch_body = true;
 		return;
 	}
 	srv->fetch_value = false;
-	if (!srv->fetch_uid_next)
-		return;
-	srv->fetch_uid_next = false;
-	if (tok->type == IMAP_TOKEN_ATOM &&
-	    parse_u32(tok->data, tok->len, &i, &v) && i == tok->len &&
-	    v != 0) {
-		srv->uid = v;
-		srv->has_uid = true;
+	switch (srv->fetch_item) {
+	case FI_UID:
+		if (tok->type == IMAP_TOKEN_ATOM &&
+		    parse_u32(tok->data, tok->len, &i, &v) &&
+		    i == tok->len && v != 0) {
+			srv->uid = v;
+			srv->has_uid = true;
+		}
+		break;
+	case FI_FLAGS:
+		if (tok->type != IMAP_TOKEN_LIST_BEGIN)
+			break;
+		/*
+		 * Enter a SELECT the server works on before a keyword is
+		 * interned: the box is reset when one is entered.
+		 */
+		srv->fetch_list = FI_FLAGS;
+		srv->flags.bits = 0;
+		srv->flags_ok = sel_sync(infer);
+		break;
+	case FI_MODSEQ:
+		if (tok->type == IMAP_TOKEN_LIST_BEGIN)
+			srv->fetch_list = FI_MODSEQ;
+		break;
+	default:
+		break;
 	}
+	srv->fetch_item = FI_OTHER;
+}
+
+/* An atom inside the FLAGS or MODSEQ list of a FETCH response. */
+static void
+server_fetch_list_atom(struct imap_infer *infer, const struct imap_token *tok)
+{
+	struct infer_srv *srv = &infer->srv;
+	uint64_t n = 0;
+	size_t i;
+
+	if (srv->fetch_list == FI_FLAGS) {
+		if (!srv->flags_ok)
+			return;
+		if (tok->flags & IMAP_TOKEN_F_TRUNCATED)
+			srv->flags.bits |= IMAP_FLAGS_OTHER;
+		else
+			(void)imap_flags_parse(&infer->sel.box, &srv->flags,
+			    tok->data, tok->len);
+		return;
+	}
+	/* RFC 7162 3.1.4: mod-sequence-value, 1 to 2^63 - 1 */
+	for (i = 0; i < tok->len && tok->data[i] >= '0' &&
+	    tok->data[i] <= '9' && n <= (UINT64_MAX - 9) / 10; i++)
+		n = n * 10 + (uint64_t)(tok->data[i] - '0');
+	if (i == tok->len && i > 0 && n > 0) {
+		srv->modseq = n;
+		srv->has_modseq = true;
+	}
+}
+
+/* The FLAGS or MODSEQ list of a FETCH response ended. */
+static void
+server_fetch_list_end(struct imap_infer *infer)
+{
+	struct infer_srv *srv = &infer->srv;
+
+	if (srv->fetch_list == FI_FLAGS && srv->flags_ok)
+		srv->has_flags = true;
+	srv->fetch_list = FI_OTHER;
 }
 
 /*
@@ -2973,9 +4237,20 @@ server_untagged_atom(struct imap_infer *infer, const struct imap_token *tok)
 			srv->has_num = true;
 		else if (ascii_ieq(tok->data, tok->len, "VANISHED"))
 			srv->resp = RESP_VANISHED;
+		else if (ascii_ieq(tok->data, tok->len, "FLAGS")) {
+			/* RFC 9051 7.3.5: the mailbox's flags, keywords
+			   interned in the server's order */
+			srv->resp = RESP_FLAGS;
+			srv->flags_ok = sel_sync(infer);
+		}
 		break;
 	case 2:
-		if (srv->has_num && tok->depth == 0) {
+		if (srv->resp == RESP_FLAGS) {
+			if (srv->flags_ok && tok->depth == 1 &&
+			    !(tok->flags & IMAP_TOKEN_F_TRUNCATED))
+				(void)imap_flags_parse(&infer->sel.box,
+				    &srv->flags, tok->data, tok->len);
+		} else if (srv->has_num && tok->depth == 0) {
 			if (ascii_ieq(tok->data, tok->len, "EXISTS"))
 				srv->resp = RESP_EXISTS;
 			else if (ascii_ieq(tok->data, tok->len, "EXPUNGE"))
@@ -3018,6 +4293,9 @@ server_token(struct imap_parser *parser, const struct imap_token *tok)
 		if (srv->resp == RESP_FETCH) {
 			if (tok->depth == 1)
 				server_fetch_item(infer, tok);
+			else if (tok->depth == 2 &&
+			    srv->fetch_list != FI_OTHER)
+				server_fetch_list_atom(infer, tok);
 			return;
 		}
 		if (tok->index == 0)
@@ -3044,9 +4322,12 @@ server_token(struct imap_parser *parser, const struct imap_token *tok)
 	default:
 		if (srv->in_code)
 			break;
-		if (srv->resp == RESP_FETCH && tok->depth == 1 &&
-		    tok->type != IMAP_TOKEN_LIST_END)
-			server_fetch_item(infer, tok);
+		if (srv->resp == RESP_FETCH && tok->depth == 1) {
+			if (tok->type != IMAP_TOKEN_LIST_END)
+				server_fetch_item(infer, tok);
+			else if (srv->fetch_list != FI_OTHER)
+				server_fetch_list_end(infer);
+		}
 		return;
 	}
 	server_code_token(infer, tok);
@@ -3243,6 +4524,10 @@ complete(struct imap_infer *infer, struct infer_cmd *cmd)
 		if (ok)
 			expunge_done(infer, cmd);
 		break;
+	case INFER_K_STORE:
+	case INFER_K_FETCH:
+		flags_done(infer, cmd, st);
+		break;
 	case INFER_K_COPY:
 	case INFER_K_MOVE:
 		if (ok && cmd->complete && cmd->rec != NULL)
@@ -3294,9 +4579,18 @@ server_untagged_end(struct imap_infer *infer)
 		infer->sel.modseq_known = false;
 		if (srv->has_uid && srv->num != 0)
 			sel_fetch_uid(infer, srv->num, srv->uid);
+		if (srv->num != 0 && (srv->has_flags || srv->fetch_body ||
+		    srv->has_modseq))
+			flags_fetch(infer);
 		break;
+	case RESP_FLAGS:
+		break;		/* its keywords were interned as read */
 	default:
-		if (srv->status == ST_OK && srv->code_kind != CODE_OTHER)
+		if (srv->status == ST_OK && srv->perm_list && srv->flags_ok &&
+		    srv->code_kind == CODE_PERMANENTFLAGS && sel_sync(infer))
+			imap_flags_box_set_permanent(&infer->sel.box,
+			    &srv->perm, srv->perm_star);
+		else if (srv->status == ST_OK && srv->code_kind != CODE_OTHER)
 			sel_code(infer, srv->code_kind, srv->code_num,
 			    srv->code_num_ok);
 		break;
@@ -3334,6 +4628,20 @@ server_line_end(struct imap_parser *parser)
 		imap_parser_literal_cancel(&infer->client);
 		cur_reset(infer);
 	}
+	/*
+	 * A tagged response to the client line being read whose command
+	 * word has not been read yet: Dovecot runs a command at the CR
+	 * that ends its line and may answer before the LF arrives, while
+	 * the client parser delivers the line's last token only at the LF.
+	 * That command is complete now; were it made pending when its word
+	 * comes, nothing would ever complete it, and every untagged
+	 * response after would be taken for its.
+	 */
+	if (srv->kind == SRV_TAGGED && srv->cmd == NULL && !srv->tag_long &&
+	    infer->cur.active && infer->cur.cmd == NULL &&
+	    !infer->cur.tag_long && srv->tag_len == infer->cur.tag_len &&
+	    memcmp(srv->tag, infer->cur.tag, srv->tag_len) == 0)
+		infer->cur.answered = true;
 	if (srv->kind == SRV_UNTAGGED)
 		server_untagged_end(infer);
 	else if (srv->kind == SRV_TAGGED && srv->cmd != NULL)
@@ -3379,6 +4687,9 @@ imap_infer_new(const struct imap_infer_env *env)
 	}
 	infer->strs_len = total;
 	imap_seqmap_init(&infer->sel.map, 0);
+	imap_flags_box_init(&infer->sel.box, 0);
+	infer->flag_report = env->flag_report == IMAP_FLAGS_REPORT_FLAGS ?
+	    IMAP_FLAGS_REPORT_FLAGS : IMAP_FLAGS_REPORT_SIMPLE;
 	infer->client_port = env->client_port;
 	infer->server_port = env->server_port;
 	infer->session_id = env->session_id;
@@ -3411,7 +4722,9 @@ imap_infer_free(struct imap_infer **inferp)
 	}
 	assert(infer->rec_bytes == 0);
 	sel_clear(infer);
+	imap_flags_box_deinit(&infer->sel.box);
 	uids_free(&infer->xp);
+	fr_release(infer);
 	free(infer);
 	*inferp = NULL;
 }
@@ -3495,6 +4808,18 @@ imap_infer_uids_unknown(const struct imap_infer *infer)
 	return infer->uids_unknown;
 }
 
+uint64_t
+imap_infer_flags_unknown(const struct imap_infer *infer)
+{
+	return infer->flags_unknown;
+}
+
+uint64_t
+imap_infer_flags_unlearned(const struct imap_infer *infer)
+{
+	return infer->flags_unlearned;
+}
+
 size_t
 imap_infer_memory(const struct imap_infer *infer)
 {
@@ -3503,7 +4828,10 @@ imap_infer_memory(const struct imap_infer *infer)
 
 	n = sizeof(*infer) + infer->strs_len + infer->rec_bytes +
 	    imap_seqmap_memory(&infer->sel.map) +
-	    (size_t)infer->xp.alloc * sizeof(struct infer_range);
+	    imap_flags_box_memory(&infer->sel.box) +
+	    (size_t)infer->xp.alloc * sizeof(struct infer_range) +
+	    (size_t)infer->fr.done.alloc * sizeof(struct infer_range) +
+	    (size_t)infer->fr.apend * sizeof(struct infer_flagpend);
 	if (infer->sel.name != NULL)
 		n += infer->sel.name_len > 0 ? infer->sel.name_len : 1;
 	for (cmd = infer->overflow; cmd != NULL; cmd = cmd->next)

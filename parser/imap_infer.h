@@ -29,7 +29,11 @@
  *			included): mailboxID (with ;UIDVALIDITY= when the
  *			server sent APPENDUID), uidset and uri
  *			mailboxID/;UID=n when the UID is known, messageSize,
- *			flagNames (without \Recent) when flags were given;
+ *			flagNames when flags were given (as
+ *			imap_flags_format() writes them: each flag once,
+ *			compared without regard to case, system flags first
+ *			as RFC 9051 spells them, keywords as first spelt;
+ *			never \Recent);
  *			and one per COPY, UID COPY, MOVE or UID MOVE (RFC
  *			6851), for all its messages: mailboxID of the
  *			destination (with ;UIDVALIDITY= from COPYUID), uidset
@@ -49,16 +53,49 @@
  *			longer than the caps: uidset then holds the UIDs
  *			that are known, never a guess.  Removals by other
  *			sessions that a server announces during an EXPUNGE
- *			cannot be told from the EXPUNGE's own.  CLOSE's
- *			silent expunge (RFC 9051 6.4.1) is reported only
- *			once the proxy knows which messages had \Deleted
- *			(not yet).  Messages removed while no such command
- *			runs (announced during NOOP, IDLE, FETCH, ...) give
- *			no event in this session.
+ *			cannot be told from the EXPUNGE's own.  Also one
+ *			per CLOSE (RFC 9051 6.4.1: a silent expunge) that
+ *			removed messages the proxy knew to carry \Deleted:
+ *			uidset those; marked truncated when some messages'
+ *			flags or UIDs were unknown; no event when none was
+ *			known to be \Deleted.  Messages removed while no
+ *			such command runs (announced during NOOP, IDLE,
+ *			FETCH, ...) give no event in this session.
+ *   MessageRead, MessageTrash, FlagsSet, FlagsClear
+ *			(RFC 5423 4.2) at the OK of a STORE or UID STORE
+ *			(RFC 9051 6.4.6; .SILENT and RFC 7162 UNCHANGEDSINCE
+ *			too), one per distinct change, for all the messages
+ *			that had it: \Seen set gives MessageRead, \Deleted
+ *			set MessageTrash, other flags set FlagsSet, flags
+ *			cleared FlagsClear (with IMAP_FLAGS_REPORT_FLAGS,
+ *			\Seen and \Deleted are FlagsSet too); and at the OK
+ *			of a FETCH or UID FETCH of BODY[...], BINARY[...],
+ *			RFC822 or RFC822.TEXT (not .PEEK) in a read-write
+ *			mailbox, MessageRead for the messages that gained
+ *			\Seen (RFC 9051 6.4.5).  mailboxID of the selected
+ *			mailbox with ;UIDVALIDITY=, uri as for expunges,
+ *			uidset, flagNames (FlagsSet and FlagsClear only, RFC
+ *			5423 5; never \Recent), modseq (the highest MODSEQ
+ *			the server reported for the command's messages, RFC
+ *			7162).  A change is computed from the message's flags
+ *			before, as this session last learned them (FETCH
+ *			FLAGS responses, of any command or unsolicited), and
+ *			the flags the server reported while the command ran;
+ *			after .SILENT, from the operation.  Without .SILENT a
+ *			message the server reported nothing of did not
+ *			change; a conditional STORE's [MODIFIED] messages did
+ *			not change either.  A message whose
+ *			flags before (or whose UID) the proxy did not know
+ *			gives no event, never a guess: it is counted
+ *			(imap_infer_flags_unknown()) and the command's events
+ *			are marked truncated.  A STORE answered NO or BAD
+ *			gives no event, even where the server reported
+ *			changes before failing (see imap_infer.c).
  *
  * The selected mailbox is followed from SELECT/EXAMINE on (its name,
- * UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, and the UIDs of its messages as
- * far as FETCH responses told them: imap_seqmap.h).
+ * UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the UIDs of its messages as far
+ * as FETCH responses told them: imap_seqmap.h; PERMANENTFLAGS and the
+ * flags of its messages by UID, likewise: imap_flags.h).
  *
  * A user unknown to the proxy (PREAUTH, an unknown SASL mechanism)
  * leaves user out of events and "USER@" out of URLs.
@@ -71,9 +108,15 @@
  * pending commands.  More outstanding commands get a heap slot each,
  * and commands with events a heap record for their arguments, sized to
  * what they carry (names, messages, flags) and freed when the server
- * completes them.  The selected mailbox costs its name and its UID map
- * (at most about 24 KiB: IMAP_SEQMAP_RUNS_MAX), a running expunge its
- * UIDs (IMAP_INFER_UID_RANGES_MAX).  Nothing else is allocated while
+ * completes them.  The selected mailbox costs its name, its UID map
+ * (at most about 24 KiB: IMAP_SEQMAP_RUNS_MAX) and its flag cache (at
+ * most about 26 KiB: IMAP_FLAGS_RUNS_MAX and the keyword table), a
+ * running expunge its UIDs (IMAP_INFER_UID_RANGES_MAX), a running STORE
+ * or FETCH of bodies its changes (an imap_flags_batch, at most about 13
+ * KiB, its reported UIDs, IMAP_INFER_UID_RANGES_MAX, and for a
+ * conditional STORE IMAP_INFER_COND_MAX held changes); the tagged OK of
+ * a STORE or CLOSE takes up to 2 * INFER_MAP_TEXT_MAX (about 110 KiB)
+ * for the moment it is handled.  Nothing else is allocated while
  * nothing is pending.  The caps below bound all of it.
  *
  * Includes libc and parser/ only.
@@ -85,6 +128,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "imap_flags.h"
 #include "imap_parser.h"
 #include "msgevent.h"
 
@@ -121,6 +165,14 @@
  * event's own space (MSGEVENT_VALUE_SPACE) holds fewer anyway.
  */
 #define IMAP_INFER_UID_RANGES_MAX	1024
+/*
+ * Changes a conditional STORE (RFC 7162 3.1.3: UNCHANGEDSINCE) keeps
+ * from the FETCH responses that come before its OK, which alone says,
+ * with [MODIFIED], which messages did not change (28 bytes each, 28 KiB
+ * of heap at most).  Past it a message's change is counted as unknown
+ * (imap_infer_flags_unknown()) and the events are marked truncated.
+ */
+#define IMAP_INFER_COND_MAX	1024
 
 struct imap_infer;
 
@@ -141,6 +193,13 @@ struct imap_infer_env {
 	const char *service;		/* "imap" */
 	uint64_t session_id;		/* vnd.msgeventd.session */
 	size_t line_max;		/* 0: IMAP_LINE_MAX_DEFAULT */
+	/*
+	 * Which events flag changes are (imap_flags.h): the default,
+	 * IMAP_FLAGS_REPORT_SIMPLE (0), gives MessageRead and
+	 * MessageTrash for \Seen and \Deleted; IMAP_FLAGS_REPORT_FLAGS
+	 * FlagsSet (the configuration's "flag-events").
+	 */
+	enum imap_flags_report flag_report;
 	imap_infer_emit_cb *emit;
 	void *ctx;
 };
@@ -220,9 +279,30 @@ const char *imap_infer_user(const struct imap_infer *infer);
 uint64_t imap_infer_uids_unknown(const struct imap_infer *infer);
 
 /*
+ * Messages whose flag change a STORE, UID STORE or FETCH of a body made
+ * (answered OK) could not be reported, in total since imap_infer_new():
+ * their flags before, or their UIDs, were unknown to the proxy (the
+ * client never fetched them, or another session changed them unseen), or
+ * no event could name the change (a keyword beyond
+ * IMAP_FLAGS_KEYWORDS_MAX, a cap).  The command's events are marked
+ * truncated; a later version may ask the server first.  Only grows.
+ */
+uint64_t imap_infer_flags_unknown(const struct imap_infer *infer);
+
+/*
+ * FETCH responses with FLAGS whose flags could not be remembered because
+ * the message's UID was unknown (a "* n FETCH (FLAGS (...))" without UID,
+ * for a message whose UID no earlier response told), since
+ * imap_infer_new().  Only grows.
+ */
+uint64_t imap_infer_flags_unlearned(const struct imap_infer *infer);
+
+/*
  * Bytes of memory INFER holds now: the struct and everything it
  * allocated (pending commands, their records, the selected mailbox's
- * name and UID map, a running expunge's UIDs).
+ * name, UID map and flag cache, a running expunge's UIDs, a running
+ * STORE's reported UIDs and held changes).  A running command's
+ * imap_flags_batch (opaque, at most about 13 KiB) is not counted.
  */
 size_t imap_infer_memory(const struct imap_infer *infer);
 

@@ -559,6 +559,20 @@ d_backend_verify(struct parser *p, const struct directive *d)
 	return unavailable(p, d->name, "TLS");
 }
 
+/* flag-events simple|flags (config.h) */
+static int
+d_flag_events(struct parser *p, const struct directive *d)
+{
+	if (strcmp(p->argv[1], "simple") == 0)
+		p->conf->flag_events = CONFIG_FLAG_EVENTS_SIMPLE;
+	else if (strcmp(p->argv[1], "flags") == 0)
+		p->conf->flag_events = CONFIG_FLAG_EVENTS_FLAGS;
+	else
+		return perr(p, "%s: expected 'simple' or 'flags', not '%s'",
+		    d->name, p->argv[1]);
+	return 0;
+}
+
 /* pop3-uidl-pattern REGEX [hex|decimal]; the pattern needs PCRE2 to check. */
 static int
 d_uidl_pattern(struct parser *p, const struct directive *d)
@@ -589,6 +603,8 @@ static const struct directive directives[] = {
 	NUM("shutdown-grace", "SECONDS", 0, 3600, shutdown_grace, false),
 	NUM("max-sessions", "N", 1, 1000000, max_sessions, false),
 	NUM("output-queue", "BYTES", 65536, 1073741824, output_queue, true),
+	{ "flag-events", "flag-events simple|flags", d_flag_events, 1, 1, true,
+	    0, 0, 0, false },
 	{ "listen", "listen imap|imaps|pop3|pop3s HOST:PORT backend "
 	    "HOST:PORT [backend-tls|backend-starttls]", d_listen, 2, 5, false,
 	    0, 0, 0, false },
@@ -719,6 +735,7 @@ parser_init(struct parser *p, const char *name, char *err)
 	p->conf->shutdown_grace = 10;
 	p->conf->max_sessions = 10000;
 	p->conf->output_queue = 1048576;
+	p->conf->flag_events = CONFIG_FLAG_EVENTS_SIMPLE;
 	p->listen_tail = &p->conf->listens;
 	p->output_tail = &p->conf->outputs;
 	return 0;

@@ -71,6 +71,17 @@ enum config_output_kind {
 	CONFIG_OUTPUT_SYSLOG_STDERR,	/* stderr, one message per line */
 };
 
+/*
+ * flag-events simple|flags: how flag changes are reported (RFC 5423
+ * 4.2 asks for the choice).  SIMPLE (the default): \Seen set is
+ * MessageRead, \Deleted set MessageTrash, other flags FlagsSet, any
+ * cleared FlagsClear.  FLAGS: FlagsSet and FlagsClear for every flag.
+ */
+enum config_flag_events {
+	CONFIG_FLAG_EVENTS_SIMPLE,
+	CONFIG_FLAG_EVENTS_FLAGS,
+};
+
 struct config_output {
 	struct config_output *next;
 	int line;
@@ -115,6 +126,8 @@ struct config {
 	/* output-queue BYTES: per output, events waiting to be sent,
 	 * 65536..1073741824 (1048576) */
 	size_t output_queue;
+	/* flag-events simple|flags (simple) */
+	enum config_flag_events flag_events;
 	struct config_listen *listens;	/* in file order; at least one */
 	struct config_output *outputs;	/* in file order; may be none */
 };

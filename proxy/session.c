@@ -115,6 +115,7 @@ struct session_set {
 	unsigned idle_timeout_ms;
 	unsigned connect_timeout_ms;
 	unsigned max_sessions;
+	enum config_flag_events flag_events;
 };
 
 /*
@@ -796,6 +797,8 @@ session_start(struct listener *l, int cfd, const struct sockaddr_storage *ss)
 	env.server_port = s->server_port;
 	env.server_fqdn = set->server_name;
 	env.service = "imap";
+	env.flag_report = set->flag_events == CONFIG_FLAG_EVENTS_FLAGS ?
+	    IMAP_FLAGS_REPORT_FLAGS : IMAP_FLAGS_REPORT_SIMPLE;
 	env.session_id = s->id;
 	env.line_max = set->line_max;
 	env.emit = session_emit;
@@ -1008,6 +1011,7 @@ session_set_configure(struct session_set *set, const struct config *config,
 	set->idle_timeout_ms = config->idle_timeout * 1000;
 	set->connect_timeout_ms = config->connect_timeout * 1000;
 	set->max_sessions = config->max_sessions;
+	set->flag_events = config->flag_events;
 	return 0;
 }
 

@@ -48,25 +48,28 @@ STRICT = os.environ.get("DIFF_STRICT", "") not in ("", "0")
 # type from any other command is reported.  Enabling a type or a command
 # is one line here.
 COMPARED = {
-    # APPEND and MULTIAPPEND, one event per message.  COPY and MOVE
-    # (Dovecot: MessageAppend in the target, one per message): next
-    # issue, MessageAppend from COPYUID; then add "COPY", "MOVE" here
-    # (their flags are not compared, see ATTRS).
-    "MessageAppend": {"APPEND"},
+    # APPEND and MULTIAPPEND, one event per message; COPY and MOVE
+    # (Dovecot: MessageAppend in the target, one per message; msgeventd:
+    # one for all, from COPYUID; their flags are not compared, see ATTRS).
+    "MessageAppend": {"APPEND", "COPY", "MOVE"},
     "MailboxCreate": {"CREATE"},
     "MailboxDelete": {"DELETE"},
     "MailboxRename": {"RENAME"},
     "MailboxSubscribe": {"SUBSCRIBE"},
     "MailboxUnSubscribe": {"UNSUBSCRIBE"},
-    # Next issue, events of the selected state (recorded now, counted in
-    # the summary, not compared):
+    "MessageExpunge": {"EXPUNGE", "UID EXPUNGE", "CLOSE", "MOVE"},
+    "FlagsSet": {"STORE", "FETCH"},     # FETCH BODY[]: implicit \Seen
+    "FlagsClear": {"STORE"},
+    "MessageRead": {"STORE", "FETCH"},
+    "MessageTrash": {"STORE"},
+    # Not inferred yet (recorded now, counted in the summary):
     # "MessageNew": {"LMTP"},          # EXISTS seen in IDLE/NOOP
-    # "MessageExpunge": {"EXPUNGE", "UID EXPUNGE", "CLOSE", "MOVE"},
-    # "FlagsSet": {"STORE", "FETCH"},  # FETCH BODY[]: implicit \Seen
-    # "FlagsClear": {"STORE"},
-    # "MessageRead": {"STORE", "FETCH"},
-    # "MessageTrash": {"STORE"},
 }
+
+# Flag events (RFC 5423 4.2).  msgeventd reports them as its default
+# "flag-events simple" says: \Seen set is MessageRead, \Deleted set
+# MessageTrash, other flags FlagsSet, cleared flags FlagsClear.
+FLAG_TYPES = {"FlagsSet", "FlagsClear", "MessageRead", "MessageTrash"}
 
 # What is compared besides the key (see Ev), per (type, command kind
 # that caused Dovecot's event); (type, None) for the other commands.
@@ -157,7 +160,8 @@ class Ev:
     attributes, where it came from (op) and what it was (raw)."""
 
     def __init__(self, src, type_, mailbox, uidvalidity=None, uid=None,
-                 flags=None, old_mailbox=None, op=None, raw=None):
+                 flags=None, old_mailbox=None, op=None, raw=None,
+                 truncated=False):
         self.src = src
         self.type = type_
         self.mailbox = mailbox
@@ -168,6 +172,7 @@ class Ev:
         self.op = op
         self.raw = raw
         self.cause = None
+        self.truncated = truncated  # msgeventd: vnd.msgeventd.truncated
         self.problems = []      # msgeventd's own inconsistencies
 
     def key(self):
@@ -185,10 +190,27 @@ class Ev:
 
 
 def dovecot_ev(rec, op):
+    """Dovecot's record REC as an Ev, or None when it is no event in RFC
+    5423's sense, as rules F1 and F2 say."""
     type_ = DOVECOT_NAMES.get(rec.get("event"), rec.get("event"))
     flags = None
     if "flags" in rec or "keywords" in rec:
         flags = norm_flags(rec.get("flags", []) + rec.get("keywords", []))
+    # Rule F1: Dovecot records a FlagsClear for every message whose flags
+    # changed, with the flags cleared, none when only some were set; a
+    # FlagsClear that cleared nothing is no event (RFC 5423 4.2: "had an
+    # IMAP flag or keyword cleared").
+    if type_ == "FlagsClear" and not flags:
+        return None
+    # Rule F2: Dovecot records \Seen and \Deleted set both in FlagsSet
+    # and as MessageRead / MessageTrash; msgeventd's default reports them
+    # as MessageRead / MessageTrash only (RFC 5423 4.2 "the simpler
+    # message forms"), so they leave Dovecot's FlagsSet, and a FlagsSet
+    # of nothing else is no event.
+    if type_ == "FlagsSet" and flags is not None:
+        flags = flags - {"\\seen", "\\deleted"}
+        if not flags:
+            return None
     uv = rec.get("uidvalidity")
     uid = rec.get("uid")
     return Ev("dovecot", type_, norm_mailbox(rec.get("mailbox")),
@@ -243,17 +265,22 @@ def msgeventd_evs(rec, op):
             uids = expand_uidset(p["uidset"])
         except ValueError:
             problems.append("uidset=%r" % p["uidset"])
-    # uri: the mailbox's URL, a message's adds /;UID= (README).
+    truncated = p.get("vnd.msgeventd.truncated") == "1"
+    # uri: the mailbox's URL, a message's adds /;UID= (README).  Rule T1:
+    # an event marked truncated may stand for more messages than its
+    # uidset names (README: the UIDs that are known), so one UID in it
+    # does not make it a message's event: its uri is the mailbox's.
     if "uri" in p and "mailboxID" in p:
         want = p["mailboxID"]
-        if len(uids) == 1 and uids[0] is not None:
+        if len(uids) == 1 and uids[0] is not None and not truncated:
             want += "/;UID=%d" % uids[0]
         if type_.startswith("Mailbox") or len(uids) == 1:
             if p["uri"] != want:
                 problems.append("uri=%r, expected %r" % (p["uri"], want))
     out = []
     for uid in uids:
-        ev = Ev("msgeventd", type_, mailbox, uv, uid, flags, old, op, rec)
+        ev = Ev("msgeventd", type_, mailbox, uv, uid, flags, old, op, rec,
+                truncated)
         ev.problems = problems
         out.append(ev)
     return out
@@ -269,6 +296,8 @@ class Comparison:
         for rec in dovecot_records:
             op = self.ops.get(rec.get("_op"))
             ev = dovecot_ev(rec, op)
+            if ev is None:
+                continue
             ev.cause = self.cause(ev, op)
             self.dovecot.append(ev)
         self.msgeventd = []
@@ -284,6 +313,8 @@ class Comparison:
         self.different = []     # (dovecot ev, msgeventd ev, what)
         self.malformed = []     # msgeventd ev with problems
         self.tolerated = []     # (kind, text, op)
+        self.unknown = []       # Dovecot's, unknown to msgeventd (U1, U2)
+        self.announced = []     # msgeventd's, another's removal (X1)
         self.not_compared = {}  # Dovecot's: (type, cause) -> count
         self.mev_not_compared = {}  # msgeventd's likewise
         self.mev_other = {}     # msgeventd's events Dovecot has no kind of
@@ -361,12 +392,27 @@ class Comparison:
                 k = (ev.type, ev.cause)
                 self.not_compared[k] = self.not_compared.get(k, 0) + 1
         mev = {}
+        # msgeventd's compared events by (op, mailbox, type, client
+        # port), for U1/U2
+        self.mev_by_op = {}
         for ev in self.msgeventd:
             ev.cause = self.cause(ev, ev.op)
             if self.mev_is_compared(ev):
-                mev.setdefault(ev.key(), []).append(ev)
+                port = event_params(ev.raw).get("clientPort", "")
+                self.mev_by_op.setdefault(
+                    (ev.op.index if ev.op else None, ev.mailbox, ev.type,
+                     int(port) if port.isdigit() else None),
+                    []).append(ev)
                 if ev.problems:
                     self.malformed.append(ev)
+                # Rule U0: an event marked truncated without a uidset
+                # (README: a MessageExpunge whose UIDs were all unknown)
+                # says "something, unknown what"; it names no message to
+                # compare, and lets U1 apply to its operation.
+                if ev.truncated and ev.uid is None and \
+                        ev.type in ("MessageExpunge",) + tuple(FLAG_TYPES):
+                    continue
+                mev.setdefault(ev.key(), []).append(ev)
             elif ev.type in PRODUCED:
                 k = (ev.type, ev.cause)
                 self.mev_not_compared[k] = \
@@ -391,13 +437,69 @@ class Comparison:
             for d in ds[len(ms):]:
                 if self.tolerate(d.op, d.type):
                     self.tolerated.append(("missing", d.describe(), d.op))
+                elif self.unknowable(d):
+                    self.unknown.append(d)
                 else:
                     self.missing.append(d)
             for m in ms[len(ds):]:
                 if self.tolerate(m.op, m.type):
                     self.tolerated.append(("extra", m.describe(), m.op))
+                elif self.announced_removal(m, ds):
+                    self.announced.append(m)
                 else:
                     self.extra.append(m)
+
+    def unknowable(self, d):
+        """Dovecot's event D, which msgeventd did not report, is one the
+        README says msgeventd leaves out, never guessing: what it did not
+        know (the message's UID, or its flags before).
+
+        Rule U1: msgeventd marks truncated every event of a command some
+        of whose messages it could not tell ("uidset then holds the UIDs
+        that are known"): a message of that operation, mailbox and type
+        missing from a truncated event is one of those.  For flag events
+        the whole command is truncated or not, so any truncated flag
+        event of the operation and mailbox stands for all four types.
+
+        Rule U2: a command none of whose messages' flags (or UIDs) were
+        known gives no flag event at all (README), nor does a CLOSE none
+        of whose messages was known to carry \\Deleted: a flag event, or
+        a CLOSE's MessageExpunge, of an operation and mailbox for which
+        msgeventd reported no event of its kind.  A flag event missing
+        beside an event msgeventd did not mark truncated is a failure.
+
+        Both rules look at one session: Dovecot's record does not say
+        which session caused an event, so in an operation of two sessions
+        (a burst) they apply if they hold for either."""
+        op = d.op.index if d.op else None
+        for port in (d.op.ports if d.op and d.op.ports else {None}):
+            if d.type in FLAG_TYPES:
+                evs = [e for t in FLAG_TYPES for e in self.mev_by_op.get(
+                    (op, d.mailbox, t, port), [])]
+                if all(e.truncated for e in evs):
+                    return True
+            elif d.type == "MessageExpunge":
+                evs = self.mev_by_op.get((op, d.mailbox, d.type, port), [])
+                if evs and all(e.truncated for e in evs):
+                    return True
+                if not evs and "CLOSE" in d.cause.split("/"):
+                    return True
+        return False
+
+    def announced_removal(self, m, ds):
+        """Rule X1: msgeventd's MessageExpunge M of an EXPUNGE (or UID
+        EXPUNGE of a set holding it) for a message Dovecot says another
+        operation removed before (DS: Dovecot's events of the same key,
+        all paired already).  The README: "Removals by other sessions
+        that a server announces during an EXPUNGE cannot be told from
+        the EXPUNGE's own" - Dovecot tells a session of the others'
+        removals when it next runs a command."""
+        if m.type != "MessageExpunge" or m.op is None:
+            return False
+        if not {"EXPUNGE", "UID EXPUNGE"} & set(m.cause.split("/")):
+            return False
+        return any(d.op is not None and d.op.index < m.op.index
+                   for d in ds)
 
     @staticmethod
     def pair(ds, ms):
@@ -426,11 +528,24 @@ class Comparison:
         return (self.missing or self.extra or self.different or
                 self.malformed)
 
+    def _count(self, evs):
+        counts = {}
+        for ev in evs:
+            counts[ev.type] = counts.get(ev.type, 0) + 1
+        return ", ".join("%s %d" % kv for kv in sorted(counts.items()))
+
     # -- reports -------------------------------------------------------------
 
     def summary(self):
         lines = ["  compared, per message: " + ", ".join(
             "%s %d" % (t, self.matched.get(t, 0)) for t in sorted(COMPARED))]
+        if self.unknown:
+            lines.append("  not reported, unknown to msgeventd (rules U1, "
+                         "U2), per message: " + self._count(self.unknown))
+        if self.announced:
+            lines.append("  reported twice, another session's removal "
+                         "(rule X1), per message: " +
+                         self._count(self.announced))
         if self.tolerated:
             lines.append("  tolerated (KNOWN divergences, DIFF_STRICT=1 "
                          "fails on them):")

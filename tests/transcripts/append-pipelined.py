@@ -15,6 +15,7 @@ PRE = ("user=alice clientIP=192.0.2.1 clientPort=50000 service=imap "
        "serverFQDN=imap1.example.net")
 FLAGS = ["", "(\\Seen) ", "(\\Seen \\Flagged) ", "() ",
          "(\\Seen) \"01-Jan-2024 00:00:00 +0000\" "]
+SYSTEM_ORDER = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"]
 BOXES = [("Archive", "Archive"), ("\"Sent Items\"", "Sent%20Items"),
          ("INBOX", "INBOX")]
 
@@ -32,6 +33,8 @@ def message(batch, i):
     mbox = "imap://alice@mail.example.net/%s;UIDVALIDITY=%d" % (
         url_box, UIDVALIDITY)
     names = flags.split(")")[0].lstrip("(").strip() if flags else ""
+    # flagNames lists system flags in RFC 9051 2.3.2 order
+    names = " ".join(sorted(names.split(), key=SYSTEM_ORDER.index))
     ev = ("E: MessageAppend %s uri=%s/;UID=%d mailboxID=%s uidset=%d "
           "messageSize=%d" % (PRE, mbox, uid, mbox, uid, size))
     if names:

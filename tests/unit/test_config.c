@@ -91,7 +91,8 @@ static const char full_text[] =
     "output syslog udp://127.0.0.1:5514\n"
     "output syslog tcp://[::1]:65535\n"
     "output syslog unix:/dev/log\n"
-    "output syslog stderr\n";
+    "output syslog stderr\n"
+    "flag-events flags\n";
 
 static void
 test_full(void **state)
@@ -112,6 +113,7 @@ test_full(void **state)
 	assert_int_equal(conf->shutdown_grace, 0);
 	assert_int_equal(conf->max_sessions, 500);
 	assert_int_equal(conf->output_queue, 65536);
+	assert_int_equal(conf->flag_events, CONFIG_FLAG_EVENTS_FLAGS);
 
 	l = conf->listens;
 	assert_non_null(l);
@@ -185,6 +187,7 @@ test_defaults(void **state)
 	assert_int_equal(conf->shutdown_grace, 10);
 	assert_int_equal(conf->max_sessions, 10000);
 	assert_int_equal(conf->output_queue, 1048576);
+	assert_int_equal(conf->flag_events, CONFIG_FLAG_EVENTS_SIMPLE);
 	assert_null(conf->outputs);
 	assert_non_null(conf->listens);
 	assert_null(conf->listens->next);
@@ -514,6 +517,19 @@ static const struct {
 	{ NULL, L1 "server-name " A256 "\n",
 	    "t.conf:2: server-name: '" A256 "' is not a host name "
 	    "(1..255 letters, digits, '-', '.', '_')" },
+
+	/* flag-events */
+	{ NULL, L1 "flag-events\n",
+	    "t.conf:2: flag-events: expected 'flag-events simple|flags'" },
+	{ NULL, L1 "flag-events simple flags\n",
+	    "t.conf:2: flag-events: expected 'flag-events simple|flags'" },
+	{ NULL, L1 "flag-events Flags\n",
+	    "t.conf:2: flag-events: expected 'simple' or 'flags', not "
+	    "'Flags'" },
+	{ NULL, L1 "flag-events \"\"\n",
+	    "t.conf:2: flag-events: expected 'simple' or 'flags', not ''" },
+	{ NULL, L1 "flag-events simple\nflag-events flags\n",
+	    "t.conf:3: flag-events: already given on line 2" },
 
 	/* syslog-facility */
 	{ NULL, L1 "syslog-facility kern\n",

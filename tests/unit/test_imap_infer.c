@@ -6,6 +6,10 @@
  * byte by byte, and each chunk split in two at every offset.  All must
  * give the expected events at the expected checkpoints.
  *
+ * A transcript with the comment line "# flag-events: flags" runs with
+ * env.flag_report IMAP_FLAGS_REPORT_FLAGS (the configuration's
+ * "flag-events flags"); the others with the default.
+ *
  * Usage: test_imap_infer [TRANSCRIPT_DIR]   (default ../transcripts,
  * then tests/transcripts, for running from tests/unit or the top).
  */
@@ -63,12 +67,13 @@ events_free(struct events *e)
 }
 
 static struct imap_infer *
-infer_new(struct events *e)
+infer_new_report(struct events *e, enum imap_flags_report report)
 {
 	struct imap_infer_env env;
 	struct imap_infer *infer;
 
 	memset(&env, 0, sizeof(env));
+	env.flag_report = report;
 	env.client_ip = TRANSCRIPT_ENV_CLIENT_IP;
 	env.client_port = TRANSCRIPT_ENV_CLIENT_PORT;
 	env.server_domain = TRANSCRIPT_ENV_SERVER_DOMAIN;
@@ -81,6 +86,28 @@ infer_new(struct events *e)
 	infer = imap_infer_new(&env);
 	assert_non_null(infer);
 	return infer;
+}
+
+static struct imap_infer *
+infer_new(struct events *e)
+{
+	return infer_new_report(e, IMAP_FLAGS_REPORT_SIMPLE);
+}
+
+/* The report a transcript asks for: "# flag-events: flags" (a line). */
+static enum imap_flags_report
+transcript_report(const char *path)
+{
+	enum imap_flags_report report = IMAP_FLAGS_REPORT_SIMPLE;
+	char line[256];
+	FILE *fp = fopen(path, "r");
+
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strcmp(line, "# flag-events: flags\n") == 0)
+			report = IMAP_FLAGS_REPORT_FLAGS;
+	fclose(fp);
+	return report;
 }
 
 /* ---- running transcripts ---------------------------------------------- */
@@ -145,7 +172,7 @@ feed(struct imap_infer *infer, enum transcript_op op, const char *data,
  */
 static int
 transcript_run(const struct transcript *t, enum way way, size_t k, char *err,
-    size_t errsize)
+    size_t errsize, enum imap_flags_report report)
 {
 	struct events e;
 	struct imap_infer *infer;
@@ -154,7 +181,7 @@ transcript_run(const struct transcript *t, enum way way, size_t k, char *err,
 	int rc = 0, n;
 
 	memset(&e, 0, sizeof(e));
-	infer = infer_new(&e);
+	infer = infer_new_report(&e, report);
 	for (i = 0; i < t->nsteps && rc == 0; i++) {
 		s = &t->steps[i];
 		switch (s->op) {
@@ -229,11 +256,13 @@ test_transcript(void **state)
 	struct transcript t;
 	char err[16384];
 	size_t i, k, maxlen = 0;
+	enum imap_flags_report report = transcript_report(tc->path);
 
 	if (transcript_load(tc->path, &t, err, sizeof(err)) == -1)
 		fail_msg("%s", err);
 	if (tc->way != WAY_SPLIT) {
-		if (transcript_run(&t, tc->way, 0, err, sizeof(err)) == -1) {
+		if (transcript_run(&t, tc->way, 0, err, sizeof(err),
+		    report) == -1) {
 			transcript_free(&t);
 			fail_msg("%s", err);
 		}
@@ -247,7 +276,8 @@ test_transcript(void **state)
 			maxlen = t.steps[i].len;
 	/* Every chunk split at k, for every k a chunk can be split at. */
 	for (k = 1; k < maxlen; k++) {
-		if (transcript_run(&t, WAY_SPLIT, k, err, sizeof(err)) == -1) {
+		if (transcript_run(&t, WAY_SPLIT, k, err, sizeof(err),
+		    report) == -1) {
 			transcript_free(&t);
 			fail_msg("%s", err);
 		}
@@ -1120,6 +1150,10 @@ test_random_selected_state(void **state)
 		"UID MOVE 2:9 \"B\"", "COPY 1 C", "UID COPY 1:* {1+}\r\nD",
 		"SELECT INBOX", "EXAMINE INBOX", "SELECT {5}\r\nOther",
 		"CLOSE", "UNSELECT", "NOOP", "FETCH 1:* (UID)", "IDLE",
+		"STORE 1:5 +FLAGS (\\Seen $A)", "UID STORE 1:* FLAGS.SILENT "
+		"(\\Deleted)", "STORE 2 (UNCHANGEDSINCE 5) -FLAGS (\\Seen)",
+		"FETCH 1:3 BODY[]", "UID FETCH 4:* (FLAGS BINARY[1])",
+		"STORE $ +FLAGS (x)", "UID STORE 9:2 -FLAGS.SILENT \\Flagged",
 	};
 	struct events e;
 	struct imap_infer *infer;
@@ -1145,7 +1179,8 @@ test_random_selected_state(void **state)
 		} else if (r < 25 && open > 0) {
 			snprintf(line, sizeof(line), "t%u %s%s\r\n", tag++,
 			    rnd(&x) % 4 ? "OK" : "NO",
-			    rnd(&x) % 3 ? "" : " [COPYUID 9 1:4 20:23]");
+			    rnd(&x) % 3 ? "" : rnd(&x) % 2 ?
+			    " [COPYUID 9 1:4 20:23]" : " [MODIFIED 2,4]");
 			sdata(infer, line);
 			open--;
 		} else if (r < 45) {
@@ -1153,9 +1188,16 @@ test_random_selected_state(void **state)
 			    (unsigned)(rnd(&x) % 45));
 			sdata(infer, line);
 		} else if (r < 60) {
-			snprintf(line, sizeof(line), "* %u FETCH (FLAGS () "
-			    "UID %u)\r\n", (unsigned)(rnd(&x) % 45),
-			    (unsigned)(rnd(&x) % 200));
+			static const char *const fl[] = {
+				"", "\\Seen", "\\Deleted $A", "\\Recent b",
+				"\\Seen \\Flagged", "$A $B $C",
+			};
+			snprintf(line, sizeof(line), "* %u FETCH (FLAGS (%s) "
+			    "%s %u%s)\r\n", (unsigned)(rnd(&x) % 45),
+			    fl[rnd(&x) % (sizeof(fl) / sizeof(fl[0]))],
+			    rnd(&x) % 3 ? "UID" : "MODSEQ (9) UID",
+			    (unsigned)(rnd(&x) % 200),
+			    rnd(&x) % 4 ? "" : " BODY[] {2}\r\nab");
 			sdata(infer, line);
 		} else if (r < 70) {
 			snprintf(line, sizeof(line), "* %u EXISTS\r\n",
@@ -1177,7 +1219,8 @@ test_random_selected_state(void **state)
 				"UIDVALIDITY 7", "UIDVALIDITY 8", "UIDNEXT 300",
 				"HIGHESTMODSEQ 5", "NOMODSEQ", "CLOSED",
 				"COPYUID 9 3:5 30:32", "COPYUID 9 1",
-				"READ-ONLY",
+				"READ-ONLY", "PERMANENTFLAGS (\\Seen \\*)",
+				"PERMANENTFLAGS ()", "MODIFIED 1:3",
 			};
 			snprintf(line, sizeof(line), "* OK [%s] x\r\n",
 			    codes[rnd(&x) % (sizeof(codes) /
@@ -1195,6 +1238,153 @@ test_random_selected_state(void **state)
 	print_message("%zu events, %zu MessageExpunge\n", e.n,
 	    count_type(&e, MSGEVENT_MESSAGE_EXPUNGE));
 	assert_true(count_type(&e, MSGEVENT_MESSAGE_EXPUNGE) > 10);
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+/*
+ * imap_infer_flags_unknown() counts the messages of STOREs (and FETCHes
+ * of bodies) answered OK whose change could not be told;
+ * imap_infer_flags_unlearned() the FETCH FLAGS that had no UID to go
+ * under.  A refused STORE counts nothing.
+ */
+static void
+test_flags_counters(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = select_session(&e, 3);
+	cdata(infer, "c STORE 1:3 +FLAGS (\\Seen)\r\n");
+	sdata(infer, "* 1 FETCH (FLAGS (\\Seen))\r\n* 2 FETCH (FLAGS "
+	    "(\\Seen))\r\n* 3 FETCH (FLAGS (\\Seen))\r\nc OK done\r\n");
+	assert_int_equal(imap_infer_flags_unlearned(infer), 3);
+	assert_int_equal(imap_infer_flags_unknown(infer), 3);
+	cdata(infer, "d FETCH 1:2 (UID)\r\n");
+	sdata(infer, "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 2)\r\nd OK done\r\n");
+	/* UIDs known, flags not; message 3's UID not either */
+	cdata(infer, "f STORE 1:3 -FLAGS.SILENT (\\Seen)\r\n");
+	sdata(infer, "f OK done\r\n");
+	assert_int_equal(imap_infer_flags_unknown(infer), 6);
+	cdata(infer, "g STORE 1:3 -FLAGS.SILENT (\\Seen)\r\n");
+	sdata(infer, "g NO failed\r\n");
+	assert_int_equal(imap_infer_flags_unknown(infer), 6);
+	/* learned: message 1 (UID 1); message 3 still without a UID */
+	cdata(infer, "h FETCH 1,3 (FLAGS)\r\n");
+	sdata(infer, "* 1 FETCH (FLAGS ())\r\n* 3 FETCH (FLAGS ())\r\n"
+	    "h OK done\r\n");
+	assert_int_equal(imap_infer_flags_unlearned(infer), 4);
+	cdata(infer, "i STORE 1 +FLAGS.SILENT (\\Flagged)\r\n");
+	sdata(infer, "i OK done\r\n");
+	assert_int_equal(imap_infer_flags_unknown(infer), 6);
+	assert_int_equal(count_type(&e, MSGEVENT_FLAGS_SET), 1);
+	assert_false(e.ev[e.n - 1].truncated);
+	/* a FETCH of a body of a message whose flags are unknown */
+	cdata(infer, "j FETCH 2 BODY[]\r\n");
+	sdata(infer, "* 2 FETCH (FLAGS (\\Seen) BODY[] {0}\r\n)\r\n"
+	    "j OK done\r\n");
+	assert_int_equal(imap_infer_flags_unknown(infer), 7);
+	assert_int_equal(count_type(&e, MSGEVENT_MESSAGE_READ), 0);
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+/*
+ * A 20,000-message mailbox whose flags alternate: the flag cache keeps
+ * IMAP_FLAGS_RUNS_MAX runs (the rest forgotten), the session stays
+ * well under 64 KiB, and a STORE 1:* gives its known changes, marked
+ * truncated, with canonical uidsets.
+ */
+static void
+test_big_mailbox_flags(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+	char *buf;
+	size_t len = 0, cap = 20000 * 48, i;
+	const char *v;
+	size_t vlen;
+	unsigned n;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = select_session(&e, 20000);
+	buf = malloc(cap);
+	assert_non_null(buf);
+	cdata(infer, "c FETCH 1:* (UID FLAGS)\r\n");
+	for (n = 1; n <= 20000; n++)
+		len += (size_t)snprintf(buf + len, cap - len,
+		    "* %u FETCH (UID %u FLAGS (%s))\r\n", n, n,
+		    n % 2 ? "\\Seen" : "");
+	imap_infer_server_data(infer, buf, len);
+	sdata(infer, "c OK done\r\n");
+	print_message("20,000 flags learned: %zu bytes\n",
+	    imap_infer_memory(infer));
+	assert_true(imap_infer_memory(infer) < 64 * 1024);
+	cdata(infer, "d STORE 1:* +FLAGS.SILENT (\\Seen \\Flagged)\r\n");
+	sdata(infer, "d OK done\r\n");
+	assert_int_equal(count_type(&e, MSGEVENT_MESSAGE_READ), 1);
+	assert_int_equal(count_type(&e, MSGEVENT_FLAGS_SET), 1);
+	assert_true(imap_infer_flags_unknown(infer) > 10000);
+	for (i = 0; i < e.n; i++) {
+		if (e.ev[i].type != MSGEVENT_MESSAGE_READ &&
+		    e.ev[i].type != MSGEVENT_FLAGS_SET)
+			continue;
+		assert_true(e.ev[i].truncated);
+		v = msgevent_get(&e.ev[i], MSGEVENT_P_UIDSET, &vlen);
+		assert_non_null(v);
+		assert_canonical(v, vlen);
+	}
+	/* now every message is known: a second STORE is whole */
+	events_free(&e);
+	cdata(infer, "f STORE 1:* -FLAGS.SILENT (\\Flagged)\r\n");
+	sdata(infer, "f OK done\r\n");
+	assert_int_equal(count_type(&e, MSGEVENT_FLAGS_CLEAR), 1);
+	assert_true(imap_infer_memory(infer) < 64 * 1024);
+	free(buf);
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+/*
+ * Dovecot runs a command at the CR ending its line and may answer before
+ * the LF arrives, i.e. before the client parser delivers the command
+ * word (the differential test found it, a burst cutting "NOOP\r" from
+ * "\n").  That command must not stay pending: the MOVE after it gets
+ * the untagged COPYUID and EXPUNGE.
+ */
+static void
+test_answered_at_cr(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = select_session(&e, 3);
+	cdata(infer, "c FETCH 1:3 (UID)\r\n");
+	sdata(infer, "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 2)\r\n"
+	    "* 3 FETCH (UID 3)\r\nc OK done\r\n");
+	cdata(infer, "d ");
+	cdata(infer, "NOOP\r");
+	sdata(infer, "d OK NOOP completed\r\n");
+	cdata(infer, "\n");
+	cdata(infer, "f MOVE 2 Archive\r\n");
+	sdata(infer, "* OK [COPYUID 9 2 40] Moved\r\n* 2 EXPUNGE\r\n"
+	    "f OK Move completed\r\n");
+	assert_int_equal(count_type(&e, MSGEVENT_MESSAGE_APPEND), 1);
+	assert_int_equal(count_type(&e, MSGEVENT_MESSAGE_EXPUNGE), 1);
+	assert_non_null(strstr(e.text[e.n - 2], " uidset=40"));
+	assert_non_null(strstr(e.text[e.n - 1], " uidset=2 "));
+	/* a SELECT answered so: its mailbox is not followed */
+	cdata(infer, "g SELECT Other\r");
+	sdata(infer, "* 1 EXISTS\r\ng OK [READ-WRITE] done\r\n");
+	cdata(infer, "\n");
+	cdata(infer, "h EXPUNGE\r\n");
+	sdata(infer, "* 1 EXPUNGE\r\nh OK done\r\n");
+	assert_int_equal(count_type(&e, MSGEVENT_MESSAGE_EXPUNGE), 1);
 	imap_infer_free(&infer);
 	events_free(&e);
 }
@@ -1239,6 +1429,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_idle_memory),
 		cmocka_unit_test(test_big_mailbox_memory),
 		cmocka_unit_test(test_vanished_too_long),
+		cmocka_unit_test(test_flags_counters),
+		cmocka_unit_test(test_big_mailbox_flags),
+		cmocka_unit_test(test_answered_at_cr),
 		cmocka_unit_test(test_random_selected_state),
 	};
 	struct CMUnitTest *tests;
