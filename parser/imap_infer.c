@@ -19,7 +19,9 @@
  * update struct infer_sel and its imap_seqmap; removals announced while
  * an EXPUNGE or MOVE of this session runs are collected (xp) for its
  * MessageExpunge, the others are someone else's (sel_foreign_expunge()).
- * The flags module plugs in at the hook_*() functions.
+ * The flags of its messages (parser/imap_flags) follow through the
+ * hook_*() functions and FETCH responses' FLAGS; STORE and FETCH of
+ * bodies make flag events from them ("flag events" below).
  */
 #include "imap_infer.h"
 
@@ -456,7 +458,7 @@ struct infer_flagrun {
 	uint32_t seq;			/* its command's seq */
 	uint32_t gen;			/* sel.box_gen when it started */
 	bool set_ok;			/* its set was kept and reads */
-	bool usable;			/* set, operation and flags understood */
+	bool usable;			/* set, operation, flags understood */
 	enum imap_flags_op op;
 	struct imap_flags list;		/* STORE's flags; FETCH: \Seen */
 	struct imap_flags_batch *batch;
@@ -466,7 +468,7 @@ struct infer_flagrun {
 	uint64_t unknown;		/* messages whose change is unknown */
 	uint32_t reported;		/* FETCH responses about its messages */
 	uint32_t added;			/* changes batched or held */
-	bool news;			/* other sessions' changes told meanwhile */
+	bool news;			/* other sessions' changes told */
 	bool cut;			/* a change lost to a cap or memory */
 	bool modseq_known;
 	uint64_t modseq;
@@ -2682,7 +2684,8 @@ flags_fetch(struct imap_infer *infer)
 		return;
 	}
 	fr = fr_get(infer, cmd);
-	if (srv->has_modseq && (!fr->modseq_known || srv->modseq > fr->modseq)) {
+	if (srv->has_modseq &&
+	    (!fr->modseq_known || srv->modseq > fr->modseq)) {
 		fr->modseq = srv->modseq;
 		fr->modseq_known = true;
 	}
@@ -3483,7 +3486,8 @@ store_flag(struct imap_infer *infer, const struct imap_token *tok,
 	}
 	if (tok->type == IMAP_TOKEN_LIST_END && depth == 0 && fc->list_seen)
 		return;
-	if (tok->type != IMAP_TOKEN_ATOM || depth != (fc->list_seen ? 1u : 0u)) {
+	if (tok->type != IMAP_TOKEN_ATOM ||
+	    depth != (fc->list_seen ? 1u : 0u)) {
 		fc->bad = true;
 		return;
 	}
@@ -4016,7 +4020,8 @@ server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 		    !srv->cmd->rec->fc.modified.set &&
 		    tok->type == IMAP_TOKEN_ATOM)
 			span_set(infer, srv->cmd, SLOT_MODIFIED, tok->data,
-			    tok->len, (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
+			    tok->len,
+			    (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
 		if (!srv->appenduid)
 			break;
 		mb = &srv->cmd->rec->mb;

@@ -9,7 +9,11 @@ state commands (SELECT, STORE, COPY, MOVE, EXPUNGE, CLOSE, FETCH), an
 LMTP delivery while a session IDLEs, two sessions at once.  msgeventd's
 events go to rsyslog over UDP.  Then both records are compared, event
 by event, for the types in COMPARED, keyed on (type, mailbox,
-UIDVALIDITY, UID); for MessageAppend the flags are compared too.
+UIDVALIDITY, UID); for MessageAppend, FlagsSet and FlagsClear the flags
+are compared too.  Rules F1-F2 (how Dovecot's flag events read as RFC
+5423's), T1 and U0-U2 (what msgeventd marks truncated, or leaves out,
+because it did not know) and X1 (removals it cannot attribute) are
+written where they apply; each follows what the README documents.
 
     DIFF_SEED=N     the seed (default 1); a failure names the seed
     DIFF_OPS=N      how many random steps (default 400; a step is one
