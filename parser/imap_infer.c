@@ -73,7 +73,8 @@
 	X(ENABLE,	"ENABLE",		0)		\
 	X(CHECK,	"CHECK",		0)		\
 	X(NAMESPACE,	"NAMESPACE",		0)		\
-	X(ID,		"ID",			0)
+	X(ID,		"ID",			0)		\
+	X(SETQUOTA,	"SETQUOTA",		KF_RECORD)
 
 enum infer_kind {
 #define INFER_X(e, name, flags) INFER_K_##e,
@@ -168,6 +169,12 @@ struct infer_mbox {
 	bool appenduid;
 	bool copyuid;				/* read whole */
 	bool copyuid_seen;			/* one was started */
+	/* SETQUOTA (RFC 9208 4.1.3): the limits of its resource list */
+	uint64_t q_storage, q_message;
+	uint8_t q_pos;				/* 0: a name next, 1: a limit */
+	uint8_t q_res;				/* enum infer_qres */
+	bool q_has_storage, q_has_message;
+	bool q_list, q_bad;
 };
 
 /*
@@ -303,6 +310,7 @@ enum infer_resp {
 	RESP_FETCH,
 	RESP_VANISHED,
 	RESP_FLAGS,		/* RFC 9051 7.3.5 "* FLAGS (...)" */
+	RESP_QUOTA,		/* RFC 9208 "* QUOTA root (...)" */
 };
 
 /* What the FETCH item being read is (RFC 9051 7.5.2 msg-att). */
@@ -329,7 +337,8 @@ enum infer_fetch_item {
 	X(READ_ONLY,		"READ-ONLY")		\
 	X(READ_WRITE,		"READ-WRITE")		\
 	X(PERMANENTFLAGS,	"PERMANENTFLAGS")	\
-	X(MODIFIED,		"MODIFIED")
+	X(MODIFIED,		"MODIFIED")		\
+	X(OVERQUOTA,		"OVERQUOTA")
 
 enum infer_code {
 #define INFER_X(e, name) CODE_##e,
@@ -342,6 +351,22 @@ static const char *const code_names[] = {
 #define INFER_X(e, name) name,
 	INFER_CODE_MAP(INFER_X)
 #undef INFER_X
+};
+
+/* Quota resources (RFC 9208) this session reads. */
+enum infer_qres {
+	QRES_OTHER,
+	QRES_STORAGE,		/* KiB, units of 1024 octets */
+	QRES_MESSAGE,
+};
+
+/* One QUOTA response's usages and limits (RFC 9208). */
+struct infer_quota {
+	uint64_t storage_used, storage_limit;
+	uint64_t message_used, message_limit;
+	bool has_storage, has_message;
+	bool under;			/* every resource under its limit */
+	unsigned nres;			/* resources listed */
 };
 
 /* The server line being read; reset at each line. */
@@ -383,6 +408,16 @@ struct infer_srv {
 	bool perm_list;
 	bool perm_star;			/* "\*": new keywords may be made */
 	struct imap_flags perm;
+	/* a tagged NO whose text speaks of quota */
+	bool quota_text;
+	/* the mailbox name of the tagged response's command was cut off */
+	bool name_partial;
+	/* "* QUOTA root (resource usage limit ...)" (RFC 9208) */
+	bool q_open, q_closed, q_bad;
+	uint8_t q_pos;			/* 0: name, 1: usage, 2: limit */
+	uint8_t q_res;			/* enum infer_qres */
+	uint64_t q_used;
+	struct infer_quota q;
 };
 
 /*
@@ -530,6 +565,10 @@ struct imap_infer {
 	enum imap_flags_report flag_report;
 	uint64_t flags_unknown;
 	uint64_t flags_unlearned;
+	/* the last QUOTA response read, and a QuotaExceed not yet undone */
+	struct infer_quota quota;
+	bool quota_known;
+	bool quota_exceeded;
 
 	size_t strs_len;
 	char strs[];
@@ -605,6 +644,39 @@ kind_lookup(const char *s, size_t len)
 		if (ascii_ieq(s, len, kinds[k].name))
 			return (enum infer_kind)k;
 	return INFER_K_OTHER;
+}
+
+/* A number64 (RFC 9208: 0 to 2^63 - 1) atom; false when it is none. */
+static bool
+parse_u64(const struct imap_token *tok, uint64_t *v_r)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (tok->type != IMAP_TOKEN_ATOM || tok->len == 0 ||
+	    (tok->flags & IMAP_TOKEN_F_TRUNCATED))
+		return false;
+	for (i = 0; i < tok->len; i++) {
+		if (tok->data[i] < '0' || tok->data[i] > '9' ||
+		    v > (UINT64_MAX / 2 - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(tok->data[i] - '0');
+	}
+	*v_r = v;
+	return true;
+}
+
+/* A quota resource name (RFC 9208). */
+static enum infer_qres
+qres_lookup(const struct imap_token *tok)
+{
+	if (tok->type != IMAP_TOKEN_ATOM)
+		return QRES_OTHER;
+	if (ascii_ieq(tok->data, tok->len, "STORAGE"))
+		return QRES_STORAGE;
+	if (ascii_ieq(tok->data, tok->len, "MESSAGE"))
+		return QRES_MESSAGE;
+	return QRES_OTHER;
 }
 
 static void
@@ -1757,6 +1829,107 @@ emit_copy(struct imap_infer *infer, struct infer_cmd *cmd)
 	ev_set_uri(&ev, &sb, set, ev.truncated ? 0 : w.len);
 	ev_set_uidset(&ev, set, w.len);
 	uids_free(&u);
+	ev_emit(infer, &ev);
+}
+
+/*
+ * The quota values of Q: diskUsed and messages (when USAGE), diskQuota
+ * and maxMessages (RFC 5423 5; STORAGE is in KiB already, RFC 9208).
+ */
+static void
+ev_set_quota(struct msgevent *ev, const struct infer_quota *q, bool usage)
+{
+	if (q->has_storage) {
+		if (usage)
+			msgevent_set_uint(ev, MSGEVENT_P_DISK_USED,
+			    q->storage_used);
+		msgevent_set_uint(ev, MSGEVENT_P_DISK_QUOTA, q->storage_limit);
+	}
+	if (q->has_message) {
+		if (usage)
+			msgevent_set_uint(ev, MSGEVENT_P_MESSAGES,
+			    q->message_used);
+		msgevent_set_uint(ev, MSGEVENT_P_MAX_MESSAGES,
+		    q->message_limit);
+	}
+}
+
+/*
+ * The tagged NO being read refuses its command for quota: the response
+ * code OVERQUOTA (RFC 9208, RFC 5530), or a text that says
+ * "quota" (servers before RFC 9208).
+ */
+static bool
+quota_refused(const struct imap_infer *infer)
+{
+	return infer->srv.code_kind == CODE_OVERQUOTA || infer->srv.quota_text;
+}
+
+/*
+ * QuotaExceed for an APPEND, COPY or MOVE (UID too) the server refused
+ * for quota: mailboxID of the mailbox it would have filled (no
+ * UIDVALIDITY: no response told it), the last QUOTA response's values.
+ */
+static void
+emit_quota_exceed(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	const struct infer_record *rec = cmd->rec;
+	struct msgevent ev;
+	char buf[MSGEVENT_VALUE_SPACE];
+	struct sbuf sb;
+
+	msgevent_init(&ev, MSGEVENT_QUOTA_EXCEED);
+	ev_common(infer, &ev, false);
+	ev_session_user(infer, &ev);
+	if (rec != NULL && rec->mb.name[0].set && !infer->srv.name_partial) {
+		sb_init(&sb, buf, sizeof(buf));
+		sb_mailbox_url(infer, &sb, rec, 0);
+		ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
+	}
+	if (infer->quota_known)
+		ev_set_quota(&ev, &infer->quota, true);
+	infer->quota_exceeded = true;
+	ev_emit(infer, &ev);
+}
+
+/*
+ * A QUOTA response read whole: the session's quota now.  After a
+ * QuotaExceed, the first one with every resource under its limit gives
+ * QuotaWithin, once.
+ */
+static void
+quota_learn(struct imap_infer *infer, const struct infer_quota *q)
+{
+	struct msgevent ev;
+
+	infer->quota = *q;
+	infer->quota_known = true;
+	if (!infer->quota_exceeded || !q->under || q->nres == 0)
+		return;
+	infer->quota_exceeded = false;
+	msgevent_init(&ev, MSGEVENT_QUOTA_WITHIN);
+	ev_common(infer, &ev, false);
+	ev_session_user(infer, &ev);
+	ev_set_quota(&ev, q, true);
+	ev_emit(infer, &ev);
+}
+
+/* OK to SETQUOTA (RFC 9208 4.1.3): QuotaChange with the limits it set. */
+static void
+emit_quota_change(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	const struct infer_mbox *mb = &cmd->rec->mb;
+	struct msgevent ev;
+
+	if (!mb->q_list || mb->q_bad || mb->q_pos != 0)
+		return;
+	msgevent_init(&ev, MSGEVENT_QUOTA_CHANGE);
+	ev_common(infer, &ev, false);
+	ev_session_user(infer, &ev);
+	if (mb->q_has_storage)
+		msgevent_set_uint(&ev, MSGEVENT_P_DISK_QUOTA, mb->q_storage);
+	if (mb->q_has_message)
+		msgevent_set_uint(&ev, MSGEVENT_P_MAX_MESSAGES, mb->q_message);
 	ev_emit(infer, &ev);
 }
 
@@ -3563,6 +3736,57 @@ client_uid_arg(struct imap_infer *infer, const struct imap_token *tok,
 	}
 }
 
+/*
+ * RFC 9208 4.1.3: SETQUOTA quota-root "(" [setquota-resource *(SP
+ * setquota-resource)] ")", a resource being a name and a limit.  The
+ * root (index 2) is not kept; the limits of STORAGE and MESSAGE are.
+ * Anything else marks the record q_bad: no event.
+ */
+static void
+setquota_arg(struct imap_infer *infer, const struct imap_token *tok,
+    unsigned depth, unsigned i)
+{
+	struct infer_mbox *mb = &infer->cur.cmd->rec->mb;
+	uint64_t v;
+
+	if (i == 2 && depth == 0)
+		return;
+	if (i != 3) {
+		mb->q_bad = true;
+		return;
+	}
+	if (depth == 0) {
+		if (tok->type == IMAP_TOKEN_LIST_BEGIN && !mb->q_list)
+			mb->q_list = true;
+		else if (tok->type != IMAP_TOKEN_LIST_END || mb->q_pos != 0)
+			mb->q_bad = true;
+		return;
+	}
+	if (depth != 1) {
+		mb->q_bad = true;
+		return;
+	}
+	if (mb->q_pos == 0) {
+		if (tok->type != IMAP_TOKEN_ATOM)
+			mb->q_bad = true;
+		mb->q_res = (uint8_t)qres_lookup(tok);
+		mb->q_pos = 1;
+		return;
+	}
+	mb->q_pos = 0;
+	if (!parse_u64(tok, &v)) {
+		mb->q_bad = true;
+		return;
+	}
+	if (mb->q_res == QRES_STORAGE) {
+		mb->q_storage = v;
+		mb->q_has_storage = true;
+	} else if (mb->q_res == QRES_MESSAGE) {
+		mb->q_message = v;
+		mb->q_has_message = true;
+	}
+}
+
 /* The command word (after the tag, or after "UID"). */
 static void
 client_command(struct imap_infer *infer, const struct imap_token *tok)
@@ -3683,6 +3907,9 @@ client_arg(struct imap_infer *infer, const struct imap_token *tok,
 	case INFER_K_STORE:
 	case INFER_K_FETCH:
 		client_flags_arg(infer, tok, depth, i);
+		break;
+	case INFER_K_SETQUOTA:
+		setquota_arg(infer, tok, depth, i);
 		break;
 	default:
 		break;
@@ -4085,6 +4312,15 @@ srv_reset(struct infer_srv *srv)
 	srv->perm_list = false;
 	srv->perm_star = false;
 	srv->perm.bits = 0;
+	srv->quota_text = false;
+	srv->name_partial = false;
+	srv->q_open = false;
+	srv->q_closed = false;
+	srv->q_bad = false;
+	srv->q_pos = 0;
+	srv->q_res = QRES_OTHER;
+	srv->q_used = 0;
+	memset(&srv->q, 0, sizeof(srv->q));
 }
 
 /* A response's first token: "*", "+" or a tag (RFC 9051 7). */
@@ -4242,6 +4478,10 @@ server_untagged_atom(struct imap_infer *infer, const struct imap_token *tok)
 			srv->has_num = true;
 		else if (ascii_ieq(tok->data, tok->len, "VANISHED"))
 			srv->resp = RESP_VANISHED;
+		else if (ascii_ieq(tok->data, tok->len, "QUOTA")) {
+			srv->resp = RESP_QUOTA;
+			srv->q.under = true;
+		}
 		else if (ascii_ieq(tok->data, tok->len, "FLAGS")) {
 			/* RFC 9051 7.3.5: the mailbox's flags, keywords
 			   interned in the server's order */
@@ -4279,6 +4519,72 @@ server_untagged_atom(struct imap_infer *infer, const struct imap_token *tok)
 	}
 }
 
+/*
+ * A token of "* QUOTA root (resource usage limit ...)" after the word
+ * QUOTA (RFC 9208; RFC 2087 the same): the root (index 2) is
+ * not kept, the list (index 3) is read in threes.  Anything else makes
+ * the response unread (q_bad).
+ */
+static INFER_COLD void
+server_quota_token(struct imap_infer *infer, const struct imap_token *tok)
+{
+	struct infer_srv *srv = &infer->srv;
+	struct infer_quota *q = &srv->q;
+	uint64_t v;
+
+	if (tok->index == 2 && tok->depth == 0)
+		return;		/* the quota root */
+	if (tok->index != 3 || srv->q_closed) {
+		srv->q_bad = true;
+		return;
+	}
+	if (tok->depth == 0) {
+		if (tok->type == IMAP_TOKEN_LIST_BEGIN && !srv->q_open)
+			srv->q_open = true;
+		else if (tok->type == IMAP_TOKEN_LIST_END && srv->q_open)
+			srv->q_closed = true;
+		else
+			srv->q_bad = true;
+		return;
+	}
+	if (tok->depth != 1 || !srv->q_open) {
+		srv->q_bad = true;
+		return;
+	}
+	switch (srv->q_pos) {
+	case 0:
+		if (tok->type != IMAP_TOKEN_ATOM)
+			srv->q_bad = true;
+		srv->q_res = (uint8_t)qres_lookup(tok);
+		srv->q_pos = 1;
+		return;
+	case 1:
+		if (!parse_u64(tok, &srv->q_used))
+			srv->q_bad = true;
+		srv->q_pos = 2;
+		return;
+	default:
+		srv->q_pos = 0;
+		if (!parse_u64(tok, &v)) {
+			srv->q_bad = true;
+			return;
+		}
+		break;
+	}
+	q->nres++;
+	if (srv->q_used >= v)
+		q->under = false;
+	if (srv->q_res == QRES_STORAGE && !q->has_storage) {
+		q->has_storage = true;
+		q->storage_used = srv->q_used;
+		q->storage_limit = v;
+	} else if (srv->q_res == QRES_MESSAGE && !q->has_message) {
+		q->has_message = true;
+		q->message_used = srv->q_used;
+		q->message_limit = v;
+	}
+}
+
 static void
 server_token(struct imap_parser *parser, const struct imap_token *tok)
 {
@@ -4295,6 +4601,10 @@ server_token(struct imap_parser *parser, const struct imap_token *tok)
 	case IMAP_TOKEN_ATOM:
 		if (srv->in_code)
 			break;
+		if (srv->resp == RESP_QUOTA) {
+			server_quota_token(infer, tok);
+			return;
+		}
 		if (srv->resp == RESP_FETCH) {
 			if (tok->depth == 1)
 				server_fetch_item(infer, tok);
@@ -4323,10 +4633,17 @@ server_token(struct imap_parser *parser, const struct imap_token *tok)
 	case IMAP_TOKEN_TEXT:
 		if (srv->kind == SRV_UNTAGGED && srv->status == ST_BYE)
 			server_bye_text(infer, tok);
+		else if (srv->kind == SRV_TAGGED && srv->status == ST_NO &&
+		    ascii_icontains(tok->data, tok->len, "quota"))
+			srv->quota_text = true;
 		return;
 	default:
 		if (srv->in_code)
 			break;
+		if (srv->resp == RESP_QUOTA) {
+			server_quota_token(infer, tok);
+			return;
+		}
 		if (srv->resp == RESP_FETCH && tok->depth == 1) {
 			if (tok->type != IMAP_TOKEN_LIST_END)
 				server_fetch_item(infer, tok);
@@ -4510,6 +4827,12 @@ complete(struct imap_infer *infer, struct infer_cmd *cmd)
 	case INFER_K_APPEND:
 		if (ok && cmd->complete && cmd->rec != NULL && !cmd->uid)
 			emit_append(infer, cmd);
+		else if (st == ST_NO && !cmd->uid && quota_refused(infer))
+			emit_quota_exceed(infer, cmd);
+		break;
+	case INFER_K_SETQUOTA:
+		if (ok && cmd->complete && cmd->rec != NULL && !cmd->uid)
+			emit_quota_change(infer, cmd);
 		break;
 	case INFER_K_SELECT:
 	case INFER_K_EXAMINE:
@@ -4537,6 +4860,8 @@ complete(struct imap_infer *infer, struct infer_cmd *cmd)
 	case INFER_K_MOVE:
 		if (ok && cmd->complete && cmd->rec != NULL)
 			emit_copy(infer, cmd);
+		else if (st == ST_NO && quota_refused(infer))
+			emit_quota_exceed(infer, cmd);
 		/* RFC 6851 3.1: a MOVE is a COPY and an expunge */
 		if (ok && cmd->kind == INFER_K_MOVE)
 			move_done(infer, cmd);
@@ -4590,12 +4915,17 @@ server_untagged_end(struct imap_infer *infer)
 		break;
 	case RESP_FLAGS:
 		break;		/* its keywords were interned as read */
+	case RESP_QUOTA:
+		if (srv->q_closed && !srv->q_bad && srv->q_pos == 0)
+			quota_learn(infer, &srv->q);
+		break;
 	default:
 		if (srv->status == ST_OK && srv->perm_list && srv->flags_ok &&
 		    srv->code_kind == CODE_PERMANENTFLAGS && sel_sync(infer))
 			imap_flags_box_set_permanent(&infer->sel.box,
 			    &srv->perm, srv->perm_star);
-		else if (srv->status == ST_OK && srv->code_kind != CODE_OTHER)
+		else if (srv->status == ST_OK && srv->code_kind != CODE_OTHER &&
+		    srv->code_kind != CODE_OVERQUOTA)
 			sel_code(infer, srv->code_kind, srv->code_num,
 			    srv->code_num_ok);
 		break;
@@ -4616,6 +4946,15 @@ server_line_end(struct imap_parser *parser)
 	 */
 	if (srv->bye_timeout)
 		infer->bye_timeout = true;
+	/*
+	 * The command's mailbox name is a literal the client has not sent
+	 * whole (a NO may refuse it): no mailboxID from it.
+	 */
+	if (srv->kind == SRV_TAGGED && srv->cmd != NULL &&
+	    infer->cur.cmd == srv->cmd && infer->cur.lit_keep &&
+	    infer->cur.lit_slot == SLOT_NAME0 &&
+	    (infer->cur.lit_sync_wait || infer->client.in_literal))
+		srv->name_partial = true;
 	/*
 	 * A tagged NO/BAD for the command whose synchronizing literal
 	 * header the client parser has just read: the server refused the

@@ -91,6 +91,21 @@
  *			are marked truncated.  A STORE answered NO or BAD
  *			gives no event, even where the server reported
  *			changes before failing (see imap_infer.c).
+ *   QuotaExceed	at a tagged NO to APPEND, COPY, UID COPY, MOVE or UID
+ *			MOVE with the response code OVERQUOTA (RFC 9208, RFC
+ *			5530) or a text containing "quota" (any case):
+ *			mailboxID of the target mailbox (APPEND's, COPY's or
+ *			MOVE's destination; no UIDVALIDITY), and, once the
+ *			session has read a QUOTA response (RFC 9208, RFC
+ *			2087; of any command), the last one's diskUsed and
+ *			diskQuota (STORAGE, KiB), messages and maxMessages
+ *			(MESSAGE)
+ *   QuotaWithin	after a QuotaExceed, at the first QUOTA response with
+ *			every resource's usage under its limit, once: its
+ *			diskUsed, diskQuota, messages, maxMessages
+ *   QuotaChange	at the OK of SETQUOTA (RFC 9208 4.1.3): diskQuota and
+ *			maxMessages, the STORAGE and MESSAGE limits it set
+ *			(the quota root is not reported)
  *
  * The selected mailbox is followed from SELECT/EXAMINE on (its name,
  * UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the UIDs of its messages as far

@@ -13,9 +13,9 @@ C:
 S: b2 OK Append completed.
 E: MessageAppend user=alice clientIP=192.0.2.1 clientPort=50000 service=imap serverFQDN=imap1.example.net uri=imap://alice@mail.example.net/INBOX mailboxID=imap://alice@mail.example.net/INBOX messageSize=1
 E: MessageAppend user=alice clientIP=192.0.2.1 clientPort=50000 service=imap serverFQDN=imap1.example.net uri=imap://alice@mail.example.net/INBOX mailboxID=imap://alice@mail.example.net/INBOX messageSize=1
-# a refused APPEND: no event
+# a refused APPEND: no MessageAppend (over quota: QuotaExceed, quota-append.t)
 C: b3 APPEND INBOX {1+}
 C- x
 C: 
 S: b3 NO [OVERQUOTA] Quota exceeded
-E: -
+E: QuotaExceed user=alice clientIP=192.0.2.1 clientPort=50000 service=imap serverFQDN=imap1.example.net mailboxID=imap://alice@mail.example.net/INBOX
