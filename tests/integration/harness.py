@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 HOST = "127.0.0.1"
 
@@ -943,3 +944,29 @@ def event_params(rec, sd_id=SD_ID):
 
 def meta_params(rec):
     return (rec.get("sd") or {}).get("meta", {})
+
+
+class DovecotRsyslogCase(unittest.TestCase):
+    """Tests of one class sharing a Dovecot and an rsyslog, each started
+    once for the class and stopped after it; listen() writes a config
+    line relaying PORT to the Dovecot (or to BACKEND)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dovecot = Dovecot().start()
+        try:
+            cls.rsyslog = Rsyslog().start()
+        except BaseException:
+            cls.dovecot.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.rsyslog.stop()
+        finally:
+            cls.dovecot.stop()
+
+    def listen(self, port, backend=None):
+        return "listen imap %s:%d backend %s:%d\n" % (
+            HOST, port, HOST, backend or self.dovecot.imap_port)

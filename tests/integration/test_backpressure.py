@@ -171,29 +171,9 @@ class FakeBackend:
 
 # ---------------------------------------------------------------------------
 
-class Backpressure(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dovecot = harness.Dovecot().start()
-        try:
-            cls.rsyslog = harness.Rsyslog().start()
-        except BaseException:
-            cls.dovecot.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.rsyslog.stop()
-        finally:
-            cls.dovecot.stop()
+class Backpressure(harness.DovecotRsyslogCase):
 
     # -- helpers -----------------------------------------------------------
-
-    def listen(self, port, backend=None):
-        return "listen imap %s:%d backend %s:%d\n" % (
-            HOST, port, HOST, backend or self.dovecot.imap_port)
 
     def outputs(self):
         return ("output syslog udp://%s:%d\noutput syslog tcp://%s:%d\n"

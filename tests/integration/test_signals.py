@@ -97,29 +97,9 @@ class Daemon(harness.Msgeventd):
                                   what="msgeventd to log %r" % regex)
 
 
-class Signals(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dovecot = harness.Dovecot().start()
-        try:
-            cls.rsyslog = harness.Rsyslog().start()
-        except BaseException:
-            cls.dovecot.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.rsyslog.stop()
-        finally:
-            cls.dovecot.stop()
+class Signals(harness.DovecotRsyslogCase):
 
     # -- helpers -----------------------------------------------------------
-
-    def listen(self, port, backend=None):
-        return "listen imap %s:%d backend %s:%d\n" % (
-            HOST, port, HOST, backend or self.dovecot.imap_port)
 
     def outputs(self, udp=True, tcp=True):
         out = ""
