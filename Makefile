@@ -35,7 +35,7 @@ CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 PARSER_SRC  := parser/msgevent.c parser/imap_parser.c parser/imap_infer.c \
 	       parser/imap_seqmap.c parser/imap_set.c parser/imap_capa.c \
-	       parser/imap_flags.c
+	       parser/imap_flags.c parser/imap_ask.c
 OUTPUTS_SRC := outputs/out.c outputs/out_syslog.c
 PROXY_SRC   := proxy/config.c proxy/loop.c proxy/session.c proxy/diag.c
 MAIN_SRC    := proxy/main.c
@@ -55,7 +55,7 @@ $(BUILD)/%.o: %.c
 # alone: needing more means the parser's boundary broke.
 UNIT_TESTS := test_imap_parser test_imap_infer test_msgevent test_config \
 	      test_loop test_out_syslog test_out test_imap_set test_imap_seqmap \
-	      test_imap_flags test_imap_capa
+	      test_imap_flags test_imap_capa test_imap_ask
 $(BUILD)/tests/test_imap_parser: $(call obj,tests/unit/test_imap_parser.c parser/imap_parser.c)
 $(BUILD)/tests/test_imap_infer: $(call obj,tests/unit/test_imap_infer.c tests/unit/transcript.c $(PARSER_SRC))
 $(BUILD)/tests/test_msgevent: $(call obj,tests/unit/test_msgevent.c parser/msgevent.c)
@@ -63,6 +63,7 @@ $(BUILD)/tests/test_imap_set: $(call obj,tests/unit/test_imap_set.c parser/imap_
 $(BUILD)/tests/test_imap_seqmap: $(call obj,tests/unit/test_imap_seqmap.c parser/imap_seqmap.c parser/imap_set.c)
 $(BUILD)/tests/test_imap_flags: $(call obj,tests/unit/test_imap_flags.c parser/imap_flags.c parser/imap_set.c parser/msgevent.c)
 $(BUILD)/tests/test_imap_capa: $(call obj,tests/unit/test_imap_capa.c parser/imap_capa.c)
+$(BUILD)/tests/test_imap_ask: $(call obj,tests/unit/test_imap_ask.c parser/imap_ask.c parser/imap_set.c)
 $(BUILD)/tests/test_config: $(call obj,tests/unit/test_config.c proxy/config.c proxy/diag.c)
 $(BUILD)/tests/test_loop: $(call obj,tests/unit/test_loop.c proxy/loop.c)
 $(BUILD)/tests/test_out_syslog: $(call obj,tests/unit/test_out_syslog.c outputs/out_syslog.c parser/msgevent.c)

@@ -565,6 +565,7 @@ struct imap_infer {
 	enum imap_flags_report flag_report;
 	uint64_t flags_unknown;
 	uint64_t flags_unlearned;
+	uint64_t asked;			/* questions of the proxy's own */
 	/* the last QUOTA response read, and a QuotaExceed not yet undone */
 	struct infer_quota quota;
 	bool quota_known;
@@ -5071,6 +5072,227 @@ imap_infer_free(struct imap_infer **inferp)
 	fr_release(infer);
 	free(infer);
 	*inferp = NULL;
+}
+
+/* ---- the proxy's own questions (imap_ask.h) ----------------------------- */
+
+/* The next space-separated word of LINE at *I (an atom: tag, command, set). */
+static bool
+ask_word(const char *line, size_t len, size_t *i, const char **w_r,
+    size_t *wlen_r)
+{
+	size_t j = *i;
+
+	if (j >= len || line[j] == ' ' || line[j] == '\r' || line[j] == '\n')
+		return false;
+	*w_r = line + j;
+	while (j < len && line[j] != ' ' && line[j] != '\r' && line[j] != '\n')
+		j++;
+	*wlen_r = j - *i;
+	*i = j < len && line[j] == ' ' ? j + 1 : j;
+	return true;
+}
+
+/* A FETCH line's items (after the set) set \Seen (RFC 9051 6.4.5). */
+static bool
+ask_fetch_seen(const char *s, size_t len)
+{
+	size_t i = 0, j;
+
+	while (i < len) {
+		while (i < len && (s[i] == ' ' || s[i] == '(' || s[i] == ')'))
+			i++;
+		for (j = i; j < len && s[j] != ' ' && s[j] != '(' &&
+		    s[j] != ')' && s[j] != '\r' && s[j] != '\n'; j++)
+			if (s[j] == '[') {
+				/* a section: up to its ']' */
+				while (j < len && s[j] != ']')
+					j++;
+				if (j == len)
+					break;
+			}
+		if (j > i && fetch_att_seen(s + i, j - i))
+			return true;
+		if (j == i)
+			i++;
+		else
+			i = j;
+	}
+	return false;
+}
+
+/* A set of numbers, "*" and ranges, as imap_set.h reads it. */
+static bool
+ask_set_ok(const char *set, size_t len)
+{
+	return len > 0 && len <= IMAP_ASK_SET_MAX && imap_set_walk(set, len,
+	    UINT32_MAX, UINT32_MAX, set_walk_nop, NULL) == 0;
+}
+
+/*
+ * What the sequence set SET needs asked: the messages whose UIDs are
+ * unknown, and (FLAGS) those whose flags are.  True when any; OUT then
+ * holds the set to ask about (the messages whose UIDs are unknown, or
+ * SET itself when flags are unknown too or the set would not fit).
+ */
+static bool
+ask_seq_need(struct imap_infer *infer, const char *set, size_t len,
+    bool flags, char *out, size_t *out_len)
+{
+	struct infer_sel *sel = &infer->sel;
+	char *uids, scratch[64];
+	size_t ulen = 0, n = 0, flen = 0;
+	bool incomplete = false, unknown;
+	int rc;
+
+	rc = imap_seqmap_unknown(&sel->map, set, len, out,
+	    IMAP_ASK_SET_MAX + 1, &n);
+	if (rc == -1)
+		return false;		/* not a set of this mailbox */
+	unknown = rc == 1;
+	if (flags && !unknown) {
+		if ((uids = malloc(INFER_MAP_TEXT_MAX)) == NULL)
+			return false;
+		rc = imap_seqmap_resolve(&sel->map, set, len, uids,
+		    INFER_MAP_TEXT_MAX, &ulen, &incomplete);
+		unknown = rc != 0 || incomplete;
+		if (!unknown && ulen > 0) {
+			rc = imap_flags_box_unknown(&sel->box, uids, ulen,
+			    scratch, sizeof(scratch), &flen);
+			unknown = rc != 0 || flen > 0;
+		}
+		free(uids);
+	}
+	if (unknown) {
+		/* ask about the whole set */
+		memcpy(out, set, len);
+		n = len;
+	}
+	out[n] = '\0';
+	*out_len = n;
+	return n > 0;
+}
+
+/* What the UID set SET needs asked: the UIDs whose flags are unknown. */
+static bool
+ask_uid_need(struct imap_infer *infer, const char *set, size_t len,
+    char *out, size_t *out_len)
+{
+	struct infer_sel *sel = &infer->sel;
+	char canon[IMAP_ASK_SET_MAX + 1];
+	size_t clen = 0, n = 0;
+	int rc;
+
+	rc = imap_set_canon(set, len, sel_uid_star(infer), canon,
+	    sizeof(canon), &clen);
+	if (rc != 0 || clen == 0)
+		return false;
+	rc = imap_flags_box_unknown(&sel->box, canon, clen, out,
+	    IMAP_ASK_SET_MAX + 1, &n);
+	if (rc == -1)
+		return false;
+	if (rc == 1) {
+		memcpy(out, canon, clen);
+		n = clen;
+	}
+	out[n] = '\0';
+	*out_len = n;
+	return n > 0;
+}
+
+bool
+imap_infer_may_ask(const struct imap_infer *infer)
+{
+	return infer->logged_in && !infer->logged_out && !infer->blind &&
+	    !infer->ended && infer->npending == 0 && !infer->idling &&
+	    !infer->client_text && infer->auth == NULL &&
+	    !infer->cur.active && infer->client.line_len == 0 &&
+	    !infer->client.in_literal &&
+	    infer->client.error == IMAP_PERR_OK &&
+	    infer->server.error == IMAP_PERR_OK &&
+	    infer->sel.state == SEL_SELECTED && infer->sel.counted &&
+	    imap_seqmap_count(&infer->sel.map) > 0;
+}
+
+size_t
+imap_infer_ask(struct imap_infer *infer, const char *line, size_t len,
+    struct imap_ask_query *q)
+{
+	const char *w, *set = NULL;
+	size_t wlen, setlen = 0, i = 0, n = 0;
+	enum infer_kind kind;
+	bool uid = false, need = false, rw;
+	struct sbuf sb;
+
+	if (!imap_infer_may_ask(infer))
+		return 0;
+	rw = !infer->sel.read_only;
+	/* tag SP ["UID" SP] command [SP set ...] */
+	if (!ask_word(line, len, &i, &w, &wlen) ||
+	    !ask_word(line, len, &i, &w, &wlen))
+		return 0;
+	kind = kind_lookup(w, wlen);
+	if (kind == INFER_K_UID) {
+		uid = true;
+		if (!ask_word(line, len, &i, &w, &wlen))
+			return 0;
+		kind = kind_lookup(w, wlen);
+	}
+	if (kind == INFER_K_STORE || kind == INFER_K_FETCH ||
+	    (uid && kind == INFER_K_EXPUNGE)) {
+		if (!ask_word(line, len, &i, &set, &setlen) ||
+		    !ask_set_ok(set, setlen))
+			return 0;
+	}
+	switch (kind) {
+	case INFER_K_STORE:
+	case INFER_K_FETCH:
+		/* the flags before the change, and the UIDs it names */
+		if (!rw || (kind == INFER_K_FETCH &&
+		    !ask_fetch_seen(line + i, len - i)))
+			return 0;
+		need = uid ? ask_uid_need(infer, set, setlen, q->set, &n) :
+		    ask_seq_need(infer, set, setlen, true, q->set, &n);
+		break;
+	case INFER_K_EXPUNGE:
+		/* the UIDs of the messages its EXPUNGE responses number */
+		if (!rw)
+			return 0;
+		need = ask_seq_need(infer, "1:*", 3, false, q->set, &n);
+		uid = false;
+		break;
+	case INFER_K_CLOSE:
+		/* which messages carry \Deleted, and their UIDs */
+		if (!rw)
+			return 0;
+		need = ask_seq_need(infer, "1:*", 3, true, q->set, &n);
+		break;
+	default:
+		return 0;
+	}
+	if (!need || n == 0)
+		return 0;
+	q->uid = uid;
+	q->set_len = n;
+	q->tag_len = (size_t)snprintf(q->tag, sizeof(q->tag), "msgeventd%llu",
+	    (unsigned long long)++infer->asked);
+	sb_init(&sb, q->line, sizeof(q->line));
+	sb_add(&sb, q->tag, q->tag_len);
+	sb_adds(&sb, uid ? " UID FETCH " : " FETCH ");
+	sb_add(&sb, q->set, q->set_len);
+	sb_adds(&sb, " (UID FLAGS)\r\n");
+	if (sb.cut)
+		return 0;
+	q->line_len = sb.len;
+	/* the inference reads it like a command of the client's */
+	imap_infer_client_data(infer, q->line, q->line_len);
+	return q->line_len;
+}
+
+uint64_t
+imap_infer_asked(const struct imap_infer *infer)
+{
+	return infer->asked;
 }
 
 void

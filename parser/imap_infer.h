@@ -143,6 +143,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "imap_ask.h"
 #include "imap_flags.h"
 #include "imap_parser.h"
 #include "msgevent.h"
@@ -320,6 +321,39 @@ uint64_t imap_infer_flags_unlearned(const struct imap_infer *infer);
  * imap_flags_batch (opaque, at most about 13 KiB) is not counted.
  */
 size_t imap_infer_memory(const struct imap_infer *infer);
+
+/*
+ * The proxy's own questions (imap_ask.h).  True when the client's next
+ * bytes start a command that the proxy may precede with one of its
+ * own: a user is logged in, a mailbox with messages is selected and
+ * counted, no command is outstanding, none is half read (nor IDLE, nor
+ * AUTHENTICATE), both directions parse.
+ */
+bool imap_infer_may_ask(const struct imap_infer *infer);
+
+/*
+ * LINE (LEN bytes) is the client's next command's first line, up to and
+ * including its LF, not yet fed nor sent.  If answering it truly needs
+ * what the traffic has not told (imap_infer_may_ask() holding):
+ *
+ *	STORE, FETCH of a body (not in a read-only mailbox)
+ *			the flags before, and the UIDs, of its messages
+ *	EXPUNGE, UID EXPUNGE
+ *			the UIDs of the mailbox's messages
+ *	CLOSE		the flags and UIDs of the mailbox's messages
+ *
+ * fills Q with a question (a FETCH with a tag of the proxy's own),
+ * reads it as if the client had sent it, and returns its line's length:
+ * the caller sends Q->line to the server, filters the server's bytes
+ * through an imap_ask initialised with Q until it is done, then feeds
+ * and sends LINE (and what followed it) as usual.  Returns 0 when
+ * nothing needs asking (then Q is unchanged but for scratch).
+ */
+size_t imap_infer_ask(struct imap_infer *infer, const char *line, size_t len,
+    struct imap_ask_query *q);
+
+/* Questions asked, since imap_infer_new().  Only grows. */
+uint64_t imap_infer_asked(const struct imap_infer *infer);
 
 /* True while a literal body is being relayed in that direction. */
 bool imap_infer_in_literal(const struct imap_infer *infer,

@@ -573,6 +573,20 @@ d_flag_events(struct parser *p, const struct directive *d)
 	return 0;
 }
 
+/* backend-queries on|off (config.h) */
+static int
+d_backend_queries(struct parser *p, const struct directive *d)
+{
+	if (strcmp(p->argv[1], "on") == 0)
+		p->conf->backend_queries = true;
+	else if (strcmp(p->argv[1], "off") == 0)
+		p->conf->backend_queries = false;
+	else
+		return perr(p, "%s: expected 'on' or 'off', not '%s'",
+		    d->name, p->argv[1]);
+	return 0;
+}
+
 /* pop3-uidl-pattern REGEX [hex|decimal]; the pattern needs PCRE2 to check. */
 static int
 d_uidl_pattern(struct parser *p, const struct directive *d)
@@ -605,6 +619,8 @@ static const struct directive directives[] = {
 	NUM("output-queue", "BYTES", 65536, 1073741824, output_queue, true),
 	{ "flag-events", "flag-events simple|flags", d_flag_events, 1, 1, true,
 	    0, 0, 0, false },
+	{ "backend-queries", "backend-queries on|off", d_backend_queries, 1,
+	    1, true, 0, 0, 0, false },
 	{ "listen", "listen imap|imaps|pop3|pop3s HOST:PORT backend "
 	    "HOST:PORT [backend-tls|backend-starttls]", d_listen, 2, 5, false,
 	    0, 0, 0, false },
@@ -736,6 +752,7 @@ parser_init(struct parser *p, const char *name, char *err)
 	p->conf->max_sessions = 10000;
 	p->conf->output_queue = 1048576;
 	p->conf->flag_events = CONFIG_FLAG_EVENTS_SIMPLE;
+	p->conf->backend_queries = true;
 	p->listen_tail = &p->conf->listens;
 	p->output_tail = &p->conf->outputs;
 	return 0;

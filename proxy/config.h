@@ -128,6 +128,11 @@ struct config {
 	size_t output_queue;
 	/* flag-events simple|flags (simple) */
 	enum config_flag_events flag_events;
+	/*
+	 * backend-queries on|off: ask the backend, between the client's
+	 * commands, for UIDs and flags the traffic did not tell (on)
+	 */
+	bool backend_queries;
 	struct config_listen *listens;	/* in file order; at least one */
 	struct config_output *outputs;	/* in file order; may be none */
 };

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "../outputs/out.h"
+#include "../parser/imap_ask.h"
 #include "../parser/imap_capa.h"
 #include "../parser/imap_infer.h"
 #include "config.h"
@@ -39,7 +40,18 @@
  * have held back from the read before (IMAP_CAPA_HOLD_MAX), plus room
  * for a last line of the proxy's own.
  */
-#define PIPE_BUF_SIZE	(SESSION_PENDING_MAX + IMAP_CAPA_HOLD_MAX + 512)
+#define PIPE_BUF_SIZE	(SESSION_PENDING_MAX + IMAP_CAPA_HOLD_MAX + \
+			IMAP_ASK_LINE_MAX + IMAP_ASK_QUERY_MAX + 512)
+
+/*
+ * The proxy's own questions (parser/imap_ask.h): the client's command
+ * is held until its first line is read whole, at most this long (a
+ * longer first line is sent on unasked), plus one read's bytes after it.
+ */
+#define SESSION_HOLD_LINE_MAX	4096
+#define SESSION_HOLD_SIZE	(SESSION_HOLD_LINE_MAX + SESSION_PENDING_MAX)
+/* Questions before one client command, at most. */
+#define SESSION_ASKS_MAX	2
 
 /* A session's repeated warnings are logged at most this often. */
 #define SESSION_WARN_INTERVAL_MS	10000
@@ -85,6 +97,15 @@ struct session {
 	struct imap_capa capa;		/* server -> client capability filter */
 	bool capa_off;			/* stopped: the stream is no longer IMAP */
 	bool write_failed;		/* a filtered span could not be written */
+	/*
+	 * A question of the proxy's own is open (its answers are taken
+	 * out of the server's stream by ASK) or about to be: HOLD keeps
+	 * the client's bytes from the start of its next command on.
+	 */
+	struct imap_ask *ask;
+	char *hold;
+	size_t hold_len;
+	unsigned asks;			/* questions before the held command */
 	struct loop_timer *timer;
 	uint64_t last_ms;		/* last byte either way */
 	uint64_t start_ms;
@@ -116,6 +137,7 @@ struct session_set {
 	unsigned connect_timeout_ms;
 	unsigned max_sessions;
 	enum config_flag_events flag_events;
+	bool backend_queries;		/* may ask the backend itself */
 };
 
 /*
@@ -127,6 +149,7 @@ static char relay_buf[SESSION_PENDING_MAX];
 static void session_io(struct loop *, int, unsigned, void *);
 static void session_timer(struct loop *, void *);
 static void session_free(struct session *);
+static void session_down_out(void *, const char *, size_t);
 
 static const char *
 session_action(const struct session *s)
@@ -229,7 +252,7 @@ session_update_watch(struct session *s)
 	}
 	if (s->state == SESSION_RELAYING) {
 		/* Read a side only while nothing read from it is pending. */
-		if (!s->up.eof && s->up.pending == NULL)
+		if (!s->up.eof && s->up.pending == NULL && s->ask == NULL)
 			cmask |= LOOP_READ;
 		if (!s->down.eof && s->down.pending == NULL)
 			bmask |= LOOP_READ;
@@ -353,6 +376,16 @@ session_close_with(struct session *s, const char *line)
 	}
 	free(s->up.pending);
 	s->up.pending = NULL;
+	free(s->hold);
+	s->hold = NULL;
+	s->hold_len = 0;
+	if (s->ask != NULL) {
+		/* what it held of the server's goes out before the line */
+		s->write_failed = false;
+		imap_ask_flush(s->ask, session_down_out, s);
+		free(s->ask);
+		s->ask = NULL;
+	}
 	s->up.eof = s->down.eof = true;
 	s->state = SESSION_CLOSING;
 	loop_timer_cancel(s->set->loop, &s->timer);
@@ -495,27 +528,164 @@ session_discard(struct session *s)
 }
 
 /*
- * Write what was read from P's source on to its destination: client
- * bytes unchanged; server bytes through the capability filter, which
+ * Server bytes for the client, after the proxy's own answers were taken
+ * out (when a question is open): through the capability filter, which
  * passes them unchanged too but for the capabilities clients must not
- * see.  Once the stream stops being IMAP (the server accepted STARTTLS
- * or COMPRESS) the filter is flushed and bypassed.
+ * see, until the stream stops being IMAP.
+ */
+static void
+session_down_out(void *ctx, const char *data, size_t len)
+{
+	struct session *s = ctx;
+
+	if (!s->capa_off)
+		imap_capa_feed(&s->capa, data, len, session_capa_out, s);
+	else if (!s->write_failed && pipe_write(&s->down, data, len) < 0)
+		s->write_failed = true;
+}
+
+/*
+ * Write what was read from P's source on to its destination: client
+ * bytes unchanged; server bytes through the question filter and the
+ * capability filter (session_down_out()).  Once the stream stops being
+ * IMAP (the server accepted STARTTLS or COMPRESS) the capability filter
+ * is flushed and bypassed.
  */
 static int
 session_relay(struct session *s, struct pipe *p, const char *data,
     size_t len)
 {
-	if (p == &s->up || s->capa_off)
+	if (p == &s->up)
 		return pipe_write(p, data, len);
 	s->write_failed = false;
-	if (imap_infer_blind_reason(s->infer) != NULL) {
+	if (!s->capa_off && imap_infer_blind_reason(s->infer) != NULL) {
 		imap_capa_flush(&s->capa, session_capa_out, s);
 		s->capa_off = true;
-		if (!s->write_failed)
-			(void)pipe_write(p, data, len);
-	} else
-		imap_capa_feed(&s->capa, data, len, session_capa_out, s);
+	}
+	if (s->ask != NULL)
+		imap_ask_feed(s->ask, data, len, session_down_out, s);
+	else
+		session_down_out(s, data, len);
 	return s->write_failed ? -1 : 0;
+}
+
+/*
+ * Send the held client bytes on, fed to the inference first, as if just
+ * read.  Returns false when the session was freed.
+ */
+static bool
+session_hold_release(struct session *s)
+{
+	char *data = s->hold;
+	size_t len = s->hold_len;
+
+	s->hold = NULL;
+	s->hold_len = 0;
+	s->asks = 0;
+	if (data == NULL)
+		return true;
+	imap_infer_client_data(s->infer, data, len);
+	if (!session_check_infer(s)) {
+		free(data);
+		return false;
+	}
+	if (s->bfd >= 0 && session_relay(s, &s->up, data, len) < 0) {
+		free(data);
+		session_diag(s, DIAG_INFO, "writing to backend: %s",
+		    strerror(errno));
+		s->end_reason = IMAP_INFER_END_ABORT;
+		session_lost(s, false);
+		return false;
+	}
+	free(data);
+	return true;
+}
+
+/*
+ * The held client bytes: wait for the first line's end, then either ask
+ * the server a question of the proxy's own first (imap_infer_ask()) or
+ * send them on.  Returns false when the session was freed.
+ */
+static bool
+session_hold_process(struct session *s)
+{
+	struct imap_ask_query q;
+	const char *lf;
+
+	if (s->ask != NULL)
+		return true;		/* the answer is not in yet */
+	lf = memchr(s->hold, '\n', s->hold_len);
+	if (lf == NULL) {
+		if (s->hold_len <= SESSION_HOLD_LINE_MAX && !s->up.eof)
+			return true;	/* the line is not in yet */
+		return session_hold_release(s);
+	}
+	if (s->asks < SESSION_ASKS_MAX && s->bfd >= 0 &&
+	    imap_infer_may_ask(s->infer) &&
+	    (s->ask = malloc(sizeof(*s->ask))) != NULL) {
+		if (imap_infer_ask(s->infer, s->hold,
+		    (size_t)(lf - s->hold) + 1, &q) > 0) {
+			s->asks++;
+			imap_ask_init(s->ask, &q);
+			session_diag(s, DIAG_DEBUG, "asking the backend: %.*s",
+			    (int)q.line_len - 2, q.line);
+			if (!session_check_infer(s))
+				return false;
+			if (pipe_write(&s->up, q.line, q.line_len) < 0) {
+				session_diag(s, DIAG_INFO, "writing to backend: %s",
+				    strerror(errno));
+				s->end_reason = IMAP_INFER_END_ABORT;
+				session_lost(s, false);
+				return false;
+			}
+			return true;
+		}
+		free(s->ask);
+		s->ask = NULL;
+	}
+	return session_hold_release(s);
+}
+
+/*
+ * Client bytes read while the proxy may ask a question first, or while
+ * it holds the command: keep them.  Returns false when the session was
+ * freed.
+ */
+static bool
+session_hold_add(struct session *s, const char *data, size_t len)
+{
+	if (s->hold == NULL) {
+		if ((s->hold = malloc(SESSION_HOLD_SIZE)) == NULL) {
+			/* no question then: relay as usual */
+			imap_infer_client_data(s->infer, data, len);
+			if (!session_check_infer(s))
+				return false;
+			if (session_relay(s, &s->up, data, len) < 0) {
+				s->end_reason = IMAP_INFER_END_ABORT;
+				session_lost(s, false);
+				return false;
+			}
+			return true;
+		}
+		s->hold_len = 0;
+		s->asks = 0;
+	}
+	assert(s->hold_len + len <= SESSION_HOLD_SIZE);
+	memcpy(s->hold + s->hold_len, data, len);
+	s->hold_len += len;
+	return session_hold_process(s);
+}
+
+/* The question's tagged answer went by: go on with the held command. */
+static bool
+session_ask_done(struct session *s)
+{
+	session_diag(s, DIAG_DEBUG, "answer in: %llu lines taken out, %llu "
+	    "passed", (unsigned long long)s->ask->taken,
+	    (unsigned long long)s->ask->passed);
+	free(s->ask);
+	s->ask = NULL;
+	return session_hold_process(s);
 }
 
 /*
@@ -542,6 +712,21 @@ session_read(struct session *s, struct pipe *p)
 	}
 	if (n == 0) {
 		p->eof = true;
+		if (!up && s->ask != NULL) {
+			/* no answer is coming: what it held goes on */
+			s->write_failed = false;
+			imap_ask_flush(s->ask, session_down_out, s);
+			free(s->ask);
+			s->ask = NULL;
+			if (s->write_failed) {
+				session_lost(s, true);
+				return false;
+			}
+			if (!session_hold_release(s))
+				return false;
+		} else if (up && s->hold != NULL && s->ask == NULL &&
+		    !session_hold_release(s))
+			return false;
 		if (!up && !s->capa_off) {
 			s->write_failed = false;
 			imap_capa_flush(&s->capa, session_capa_out, s);
@@ -558,6 +743,9 @@ session_read(struct session *s, struct pipe *p)
 		return true;
 	}
 	s->last_ms = loop_now_ms(s->set->loop);
+	if (up && (s->hold != NULL || (s->set->backend_queries &&
+	    imap_infer_may_ask(s->infer))))
+		return session_hold_add(s, relay_buf, (size_t)n);
 	if (up)
 		imap_infer_client_data(s->infer, relay_buf, (size_t)n);
 	else
@@ -571,6 +759,8 @@ session_read(struct session *s, struct pipe *p)
 		session_lost(s, !up);
 		return false;
 	}
+	if (!up && s->ask != NULL && imap_ask_done(s->ask))
+		return session_ask_done(s);
 	return true;
 }
 
@@ -586,7 +776,8 @@ session_settle(struct session *s)
 	for (int i = 0; i < 2; i++) {
 		struct pipe *p = pipes[i];
 
-		if (p->eof && !p->done && p->pending == NULL) {
+		if (p->eof && !p->done && p->pending == NULL &&
+		    (p != &s->up || s->hold == NULL)) {
 			p->done = true;
 			(void)shutdown(p->dst, SHUT_WR);
 		}
@@ -724,6 +915,8 @@ session_free(struct session *s)
 	}
 	free(s->up.pending);
 	free(s->down.pending);
+	free(s->ask);
+	free(s->hold);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -1012,6 +1205,7 @@ session_set_configure(struct session_set *set, const struct config *config,
 	set->connect_timeout_ms = config->connect_timeout * 1000;
 	set->max_sessions = config->max_sessions;
 	set->flag_events = config->flag_events;
+	set->backend_queries = config->backend_queries;
 	return 0;
 }
 
