@@ -2205,16 +2205,41 @@ sel_doubt(struct imap_infer *infer)
  * Where a removal announced now goes: the running EXPUNGE, UID EXPUNGE,
  * MOVE or UID MOVE of this session (RFC 9051 6.4.3, RFC 4315 2.1, RFC
  * 6851 3.3: the server announces what the command removes before its
- * OK), if that is what the server works on; else NULL (someone else's,
+ * OK), the oldest if several are pending; else NULL (someone else's,
  * sel_foreign_expunge()).
  */
+static struct infer_cmd *
+cmd_oldest_expunging(struct imap_infer *infer)
+{
+	struct infer_cmd *best = NULL, *cmd;
+	size_t i;
+
+	for (i = 0; i < IMAP_INFER_INLINE_CMDS; i++) {
+		cmd = &infer->cmds[i];
+		if (cmd->used && (cmd->kind == INFER_K_EXPUNGE ||
+		    cmd->kind == INFER_K_MOVE) && (best == NULL ||
+		    (int32_t)(cmd->seq - best->seq) < 0))
+			best = cmd;
+	}
+	for (cmd = infer->overflow; cmd != NULL; cmd = cmd->next)
+		if ((cmd->kind == INFER_K_EXPUNGE ||
+		    cmd->kind == INFER_K_MOVE) && (best == NULL ||
+		    (int32_t)(cmd->seq - best->seq) < 0))
+			best = cmd;
+	return best;
+}
+
 static struct infer_uids *
 xp_collect(struct imap_infer *infer)
 {
-	struct infer_cmd *head = cmd_head(infer);
+	/*
+	 * Not only the head: a server may run a pipelined EXPUNGE while
+	 * an earlier command is still open (Dovecot announces the
+	 * removals of "NOOP" CRLF "EXPUNGE" before the NOOP's OK).
+	 */
+	struct infer_cmd *head = cmd_oldest_expunging(infer);
 
-	if (head == NULL || (head->kind != INFER_K_EXPUNGE &&
-	    head->kind != INFER_K_MOVE))
+	if (head == NULL)
 		return NULL;
 	if (!infer->xp_active || infer->xp_seq != head->seq) {
 		uids_free(&infer->xp);

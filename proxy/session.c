@@ -106,6 +106,8 @@ struct session {
 	char *hold;
 	size_t hold_len;
 	unsigned asks;			/* questions before the held command */
+	size_t infer_peak;		/* imap_infer_memory(), highest seen */
+	size_t buf_peak;		/* relay, hold and question buffers */
 	struct loop_timer *timer;
 	uint64_t last_ms;		/* last byte either way */
 	uint64_t start_ms;
@@ -454,7 +456,17 @@ session_check_infer(struct session *s)
 	enum imap_parser_error err;
 	char line[256];
 	uint64_t untracked;
+	size_t mem;
 
+	mem = imap_infer_memory(s->infer);
+	if (mem > s->infer_peak)
+		s->infer_peak = mem;
+	mem = (s->up.pending != NULL ? PIPE_BUF_SIZE : 0) +
+	    (s->down.pending != NULL ? PIPE_BUF_SIZE : 0) +
+	    (s->hold != NULL ? SESSION_HOLD_SIZE : 0) +
+	    (s->ask != NULL ? sizeof(*s->ask) : 0);
+	if (mem > s->buf_peak)
+		s->buf_peak = mem;
 	untracked = imap_infer_untracked(s->infer);
 	if (untracked > s->untracked_logged &&
 	    (s->untracked_logged == 0 || loop_now_ms(s->set->loop) >=
@@ -924,8 +936,10 @@ session_free(struct session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	set->count--;
-	session_diag(s, DIAG_DEBUG, "closed after %llu ms",
-	    (unsigned long long)(loop_now_ms(set->loop) - s->start_ms));
+	session_diag(s, DIAG_DEBUG, "closed after %llu ms; peak inference "
+	    "memory %zu bytes, peak buffers %zu bytes, session %zu bytes",
+	    (unsigned long long)(loop_now_ms(set->loop) - s->start_ms),
+	    s->infer_peak, s->buf_peak, sizeof(*s));
 	free(s);
 }
 

@@ -707,7 +707,7 @@ class Msgeventd(_Service):
         with open(self.conf, "w") as f:
             f.write(self.config_text)
         err = open(self.stderr_file, "wb")
-        self.proc = _spawn([self.binary, "-c", self.conf],
+        self.proc = _spawn([self.binary, "-c", self.conf] + (["-d"] if os.environ.get("MEV_DEBUG") else []),
                            subprocess.DEVNULL, err)
         err.close()
         self._wait_ready(lambda: all(port_listening(p)

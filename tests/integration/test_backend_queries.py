@@ -12,6 +12,7 @@ session gives no flag events for messages the proxy knew nothing of:
 which shows the questions are what made them.
 """
 
+import itertools
 import re
 import unittest
 
@@ -120,6 +121,41 @@ class BackendQueries(harness.DovecotRsyslogCase):
         ], "events: %r" % ev)
         for n, p in ev:
             self.assertIn("/qproxied;UIDVALIDITY=", p["mailboxID"])
+
+    def test_split_and_pipelined(self):
+        """Commands cut in pieces (the proxy holds a partial line), and a
+        command pipelined behind the one it asks for."""
+        fill(self.dovecot, "qsdirect")
+        fill(self.dovecot, "qsproxied")
+        port, _ = self.start()
+
+        def script(p, box):
+            out = []
+            with harness.RawClient(p) as c:
+                c.read_response()
+                c.command("a0", "LOGIN alice %s" % harness.USERS["alice"])
+                out.append(c.command("a1", "SELECT %s" % box)[0])
+                out.append(c.command("b1", "STORE 2 +FLAGS (\\Seen)",
+                                     chunks=itertools.cycle([1, 3, 2]))[0])
+                c.send(b"b2 STORE 3 +FLAGS (\\Deleted)\r\nb3 NOOP\r\n"
+                       b"b4 EXPUNGE\r\n")
+                out.append(c.read_until_tagged("b4")[0])
+                c.command("z", "LOGOUT")
+                return out, c.local_port
+
+        direct, _ = script(self.dovecot.imap_port, "qsdirect")
+        proxied, cport = script(port, "qsproxied")
+        for a, b in zip(direct, proxied):
+            self.assertEqual(normalise(a, "qsdirect"),
+                             normalise(b, "qsproxied"))
+        self.wait_logout(cport)
+        got = [(n, p.get("uidset")) for n, p in self.events(cport)
+               if n not in ("Login", "Logout")]
+        # b2's flags and UIDs came with b1's question (the whole
+        # mailbox was unknown, and asking is per command); b4 rides
+        # behind b3, so it is not asked for, and needs nothing.
+        self.assertEqual(got, [("MessageRead", "3"), ("MessageTrash", "4"),
+                               ("MessageExpunge", "4")], got)
 
     def test_off_gives_no_guess(self):
         fill(self.dovecot, "qoff")
