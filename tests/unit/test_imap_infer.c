@@ -1410,6 +1410,120 @@ transcript_dir(int argc, char **argv)
 	return dirs[0];
 }
 
+/* ---- the proxy's own questions ------------------------------------------ */
+
+static void
+feed_c(struct imap_infer *infer, const char *s)
+{
+	imap_infer_client_data(infer, s, strlen(s));
+}
+
+static void
+feed_s(struct imap_infer *infer, const char *s)
+{
+	imap_infer_server_data(infer, s, strlen(s));
+}
+
+/* The question for LINE, or "" when none. */
+static const char *
+ask(struct imap_infer *infer, const char *line)
+{
+	static struct imap_ask_query q;
+
+	memset(&q, 0, sizeof(q));
+	if (imap_infer_ask(infer, line, strlen(line), &q) == 0)
+		return "";
+	assert_int_equal(q.line_len, strlen(q.line));
+	return q.line;
+}
+
+/*
+ * When the proxy asks, and what: only what the command needs and the
+ * traffic did not tell, never while something is pending, never in a
+ * read-only mailbox; the answer teaches the inference, and a STORE
+ * after it gives its event with the right UID.
+ */
+static void
+test_ask(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	/* not logged in, nothing selected */
+	assert_string_equal(ask(infer, "a STORE 1 +FLAGS (\\Seen)\r\n"), "");
+	feed_c(infer, "a LOGIN alice pw\r\n");
+	feed_s(infer, "a OK done\r\n");
+	assert_false(imap_infer_may_ask(infer));
+	feed_c(infer, "b SELECT INBOX\r\n");
+	feed_s(infer, "* 4 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n"
+	    "b OK [READ-WRITE] done\r\n");
+	assert_true(imap_infer_may_ask(infer));
+	/* commands that need nothing */
+	assert_string_equal(ask(infer, "c NOOP\r\n"), "");
+	assert_string_equal(ask(infer, "c FETCH 1:* (FLAGS)\r\n"), "");
+	assert_string_equal(ask(infer, "c FETCH 2 (BODY.PEEK[] UID)\r\n"), "");
+	assert_string_equal(ask(infer, "c COPY 1 Trash\r\n"), "");
+	assert_string_equal(ask(infer, "c STORE $ +FLAGS (\\Seen)\r\n"), "");
+	/* what they need */
+	assert_string_equal(ask(infer, "c STORE 2:3 +FLAGS (\\Seen)\r\n"),
+	    "msgeventd1 FETCH 2:3 (UID FLAGS)\r\n");
+	/* the question is read as a command: now one is pending */
+	assert_false(imap_infer_may_ask(infer));
+	feed_s(infer, "* 2 FETCH (UID 12 FLAGS ())\r\n"
+	    "* 3 FETCH (UID 13 FLAGS (\\Seen))\r\nmsgeventd1 OK done\r\n");
+	assert_int_equal(e.n, 1);		/* the Login */
+	assert_string_equal(ask(infer, "c STORE 2:3 +FLAGS (\\Seen)\r\n"), "");
+	assert_string_equal(ask(infer, "c FETCH 3 (BODY[])\r\n"), "");
+	assert_string_equal(ask(infer, "c FETCH 1 (UID BODY[TEXT])\r\n"),
+	    "msgeventd2 FETCH 1 (UID FLAGS)\r\n");
+	feed_s(infer, "* 1 FETCH (UID 11 FLAGS (\\Answered))\r\n"
+	    "msgeventd2 OK done\r\n");
+	assert_string_equal(ask(infer, "c UID STORE 11:13 -FLAGS (\\Seen)\r\n"),
+	    "");
+	assert_string_equal(ask(infer, "c UID STORE 11:14 -FLAGS (\\Seen)\r\n"),
+	    "msgeventd3 UID FETCH 14 (UID FLAGS)\r\n");
+	feed_s(infer, "* 4 FETCH (UID 14 FLAGS ())\r\nmsgeventd3 OK done\r\n");
+	/* every UID known now: EXPUNGE and CLOSE need nothing */
+	assert_string_equal(ask(infer, "c EXPUNGE\r\n"), "");
+	assert_string_equal(ask(infer, "c CLOSE\r\n"), "");
+	/* the STORE itself, by sequence number: the event has the UID */
+	feed_c(infer, "d STORE 2 +FLAGS (\\Seen)\r\n");
+	feed_s(infer, "* 2 FETCH (FLAGS (\\Seen))\r\nd OK done\r\n");
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.ev[1].type, MSGEVENT_MESSAGE_READ);
+	assert_non_null(strstr(e.text[1], "uidset=12"));
+	/* a new message: its UID is unknown until asked */
+	feed_c(infer, "e NOOP\r\n");
+	feed_s(infer, "* 5 EXISTS\r\ne OK done\r\n");
+	assert_string_equal(ask(infer, "f EXPUNGE\r\n"),
+	    "msgeventd4 FETCH 5 (UID FLAGS)\r\n");
+	feed_s(infer, "* 5 FETCH (UID 20 FLAGS ())\r\nmsgeventd4 OK done\r\n");
+	/* pipelined: something pending, no question */
+	feed_c(infer, "g NOOP\r\n");
+	assert_string_equal(ask(infer, "h STORE 1 +FLAGS (\\Seen)\r\n"), "");
+	feed_s(infer, "g OK done\r\n");
+	/* IDLE running: none */
+	feed_c(infer, "i IDLE\r\n");
+	feed_s(infer, "+ idling\r\n");
+	assert_false(imap_infer_may_ask(infer));
+	feed_c(infer, "DONE\r\n");
+	feed_s(infer, "i OK done\r\n");
+	assert_true(imap_infer_may_ask(infer));
+	/* read-only: STORE fails, FETCH sets no \Seen, nothing expunges */
+	feed_c(infer, "j EXAMINE INBOX\r\n");
+	feed_s(infer, "* 6 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n"
+	    "j OK [READ-ONLY] done\r\n");
+	assert_string_equal(ask(infer, "k STORE 6 +FLAGS (\\Seen)\r\n"), "");
+	assert_string_equal(ask(infer, "k FETCH 6 BODY[]\r\n"), "");
+	assert_string_equal(ask(infer, "k CLOSE\r\n"), "");
+	assert_int_equal(imap_infer_asked(infer), 4);
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1433,6 +1547,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_big_mailbox_flags),
 		cmocka_unit_test(test_answered_at_cr),
 		cmocka_unit_test(test_random_selected_state),
+		cmocka_unit_test(test_ask),
 	};
 	struct CMUnitTest *tests;
 	struct transcript_case *cases;
