@@ -77,10 +77,16 @@ $(BUILD)/tests/fuzz_replay: $(call obj,tests/fuzz/fuzz_imap.c tests/fuzz/replay.
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
 
-unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)) $(BUILD)/tests/fuzz_replay
+$(BUILD)/tests/fuzz_ask_replay: $(call obj,tests/fuzz/fuzz_ask.c tests/fuzz/replay.c parser/imap_ask.c parser/imap_set.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)) $(BUILD)/tests/fuzz_replay \
+	    $(BUILD)/tests/fuzz_ask_replay
 	@set -e; for t in $(UNIT_TESTS); do \
 		echo "== $$t"; (cd tests/unit && ../../$(BUILD)/tests/$$t); done
 	@echo "== fuzz corpus replay"; $(BUILD)/tests/fuzz_replay tests/fuzz/corpus
+	@$(BUILD)/tests/fuzz_ask_replay tests/fuzz/corpus-ask
 
 integration: $(BUILD)/msgeventd
 	MSGEVENTD=$(CURDIR)/$(BUILD)/msgeventd python3 tests/integration/run.py
@@ -105,8 +111,13 @@ fuzz:
 	@mkdir -p build-fuzz
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz_imap tests/fuzz/fuzz_imap.c $(PARSER_SRC)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_ask tests/fuzz/fuzz_ask.c parser/imap_ask.c \
+		parser/imap_set.c
 	build-fuzz/fuzz_imap -max_total_time=$${FUZZ_SECONDS:-60} \
 		tests/fuzz/corpus
+	build-fuzz/fuzz_ask -max_total_time=$${FUZZ_SECONDS:-60} \
+		tests/fuzz/corpus-ask
 
 clean:
 	rm -rf build build-* 
