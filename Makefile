@@ -36,6 +36,9 @@ CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 PARSER_SRC  := parser/msgevent.c parser/imap_parser.c parser/imap_infer.c \
 	       parser/imap_seqmap.c parser/imap_set.c parser/imap_capa.c \
 	       parser/imap_flags.c parser/imap_ask.c
+# POP3 (issue 6): its parser and inference, linked into the proxy.
+POP3_SRC    := parser/pop3_parser.c parser/pop3_infer.c
+PARSER_SRC  += $(POP3_SRC)
 OUTPUTS_SRC := outputs/out.c outputs/out_syslog.c
 PROXY_SRC   := proxy/config.c proxy/loop.c proxy/session.c proxy/diag.c
 MAIN_SRC    := proxy/main.c
@@ -56,6 +59,10 @@ $(BUILD)/%.o: %.c
 UNIT_TESTS := test_imap_parser test_imap_infer test_msgevent test_config \
 	      test_loop test_out_syslog test_out test_imap_set test_imap_seqmap \
 	      test_imap_flags test_imap_capa test_imap_ask
+# test_pop3_parser links libc alone too.
+UNIT_TESTS += test_pop3_parser test_pop3_infer
+$(BUILD)/tests/test_pop3_parser: $(call obj,tests/unit/test_pop3_parser.c parser/pop3_parser.c)
+$(BUILD)/tests/test_pop3_infer: $(call obj,tests/unit/test_pop3_infer.c tests/unit/transcript.c $(POP3_SRC) parser/msgevent.c)
 $(BUILD)/tests/test_imap_parser: $(call obj,tests/unit/test_imap_parser.c parser/imap_parser.c)
 $(BUILD)/tests/test_imap_infer: $(call obj,tests/unit/test_imap_infer.c tests/unit/transcript.c $(PARSER_SRC))
 $(BUILD)/tests/test_msgevent: $(call obj,tests/unit/test_msgevent.c parser/msgevent.c)
