@@ -32,15 +32,21 @@ LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+# net-snmp, for outputs/out_snmp.c (Debian: libsnmp-dev).
+SNMP_LIBS     := $(shell pkg-config --libs netsnmp 2>/dev/null || echo -lnetsnmp)
+# OpenSSL 3, for proxy/tls.c (Debian: libssl-dev).
+TLS_CFLAGS    := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+TLS_LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto)
 
 PARSER_SRC  := parser/msgevent.c parser/imap_parser.c parser/imap_infer.c \
 	       parser/imap_seqmap.c parser/imap_set.c parser/imap_capa.c \
-	       parser/imap_flags.c parser/imap_ask.c
+	       parser/imap_flags.c parser/imap_ask.c parser/imap_registry.c
 # POP3 (issue 6): its parser and inference, linked into the proxy.
 POP3_SRC    := parser/pop3_parser.c parser/pop3_infer.c
 PARSER_SRC  += $(POP3_SRC)
-OUTPUTS_SRC := outputs/out.c outputs/out_syslog.c
-PROXY_SRC   := proxy/config.c proxy/loop.c proxy/session.c proxy/diag.c
+OUTPUTS_SRC := outputs/out.c outputs/out_syslog.c outputs/out_snmp.c
+PROXY_SRC   := proxy/config.c proxy/loop.c proxy/session.c proxy/diag.c \
+	       proxy/tls.c
 MAIN_SRC    := proxy/main.c
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -48,19 +54,23 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 all: $(BUILD)/msgeventd
 
 $(BUILD)/msgeventd: $(call obj,$(MAIN_SRC) $(PROXY_SRC) $(PARSER_SRC) $(OUTPUTS_SRC))
-	$(CC) $(LDFLAGS_ALL) -o $@ $^
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SNMP_LIBS) $(TLS_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(if $(findstring tests/,$<),$(CMOCKA_CFLAGS)) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(if $(findstring tests/,$<),$(CMOCKA_CFLAGS)) $(if $(findstring tls,$<),$(TLS_CFLAGS)) -c -o $@ $<
 
 # Unit tests: one cmocka binary per module.  test_imap_parser links libc
 # alone: needing more means the parser's boundary broke.
 UNIT_TESTS := test_imap_parser test_imap_infer test_msgevent test_config \
 	      test_loop test_out_syslog test_out test_imap_set test_imap_seqmap \
-	      test_imap_flags test_imap_capa test_imap_ask
+	      test_imap_flags test_imap_capa test_imap_ask test_imap_registry
 # test_pop3_parser links libc alone too.
 UNIT_TESTS += test_pop3_parser test_pop3_infer
+# TLS (issue 5): proxy/tls.c with OpenSSL.
+UNIT_TESTS += test_tls
+$(BUILD)/tests/test_tls: $(call obj,tests/unit/test_tls.c proxy/tls.c proxy/config.c proxy/diag.c)
+$(BUILD)/tests/test_tls: EXTRA_LIBS := $(TLS_LIBS)
 $(BUILD)/tests/test_pop3_parser: $(call obj,tests/unit/test_pop3_parser.c parser/pop3_parser.c)
 $(BUILD)/tests/test_pop3_infer: $(call obj,tests/unit/test_pop3_infer.c tests/unit/transcript.c $(POP3_SRC) parser/msgevent.c)
 $(BUILD)/tests/test_imap_parser: $(call obj,tests/unit/test_imap_parser.c parser/imap_parser.c)
@@ -71,13 +81,19 @@ $(BUILD)/tests/test_imap_seqmap: $(call obj,tests/unit/test_imap_seqmap.c parser
 $(BUILD)/tests/test_imap_flags: $(call obj,tests/unit/test_imap_flags.c parser/imap_flags.c parser/imap_set.c parser/msgevent.c)
 $(BUILD)/tests/test_imap_capa: $(call obj,tests/unit/test_imap_capa.c parser/imap_capa.c)
 $(BUILD)/tests/test_imap_ask: $(call obj,tests/unit/test_imap_ask.c parser/imap_ask.c parser/imap_set.c)
+$(BUILD)/tests/test_imap_registry: $(call obj,tests/unit/test_imap_registry.c parser/imap_registry.c)
 $(BUILD)/tests/test_config: $(call obj,tests/unit/test_config.c proxy/config.c proxy/diag.c)
 $(BUILD)/tests/test_loop: $(call obj,tests/unit/test_loop.c proxy/loop.c)
 $(BUILD)/tests/test_out_syslog: $(call obj,tests/unit/test_out_syslog.c outputs/out_syslog.c parser/msgevent.c)
-$(BUILD)/tests/test_out: $(call obj,tests/unit/test_out.c outputs/out.c outputs/out_syslog.c parser/msgevent.c proxy/loop.c proxy/diag.c)
+$(BUILD)/tests/test_out: $(call obj,tests/unit/test_out.c $(OUTPUTS_SRC) parser/msgevent.c proxy/loop.c proxy/diag.c)
+# SNMP (issue 4): outputs/out_snmp.c with net-snmp.
+UNIT_TESTS += test_out_snmp
+$(BUILD)/tests/test_out_snmp: $(call obj,tests/unit/test_out_snmp.c $(OUTPUTS_SRC) parser/msgevent.c proxy/loop.c proxy/diag.c)
+# Only these need net-snmp; the parser's tests must not.
+$(BUILD)/tests/test_out $(BUILD)/tests/test_out_snmp: EXTRA_LIBS := $(SNMP_LIBS)
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)): $(BUILD)/tests/%:
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(EXTRA_LIBS) $(CMOCKA_LIBS)
 
 # Replays tests/fuzz/corpus/ through the fuzz targets, built with gcc.
 $(BUILD)/tests/fuzz_replay: $(call obj,tests/fuzz/fuzz_imap.c tests/fuzz/replay.c $(PARSER_SRC))
@@ -95,7 +111,8 @@ unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)) $(BUILD)/tests/fuzz_replay \
 	@echo "== fuzz corpus replay"; $(BUILD)/tests/fuzz_replay tests/fuzz/corpus
 	@$(BUILD)/tests/fuzz_ask_replay tests/fuzz/corpus-ask
 
-integration: $(BUILD)/msgeventd
+# test_mib.py asks test_out_snmp for the OIDs the C code sends.
+integration: $(BUILD)/msgeventd $(BUILD)/tests/test_out_snmp
 	MSGEVENTD=$(CURDIR)/$(BUILD)/msgeventd python3 tests/integration/run.py
 
 deps:

@@ -1,5 +1,5 @@
 /*
- * out.c - fan-out of events to the syslog outputs.
+ * out.c - fan-out of events to the syslog and SNMP outputs.
  *
  * Each output owns a bounded byte ring of formatted messages, each
  * stored as a 4-byte length and the RFC 5424 message.  out_emit()
@@ -19,6 +19,10 @@
  * next connection, so the collector never sees half a frame followed by
  * a new one (it may see a message twice: at-least-once, as with any
  * syslog over TCP).
+ *
+ * SNMP outputs (out_snmp.c) keep their own queues and sockets; the
+ * fan-out hands them each event, and out_flush() polls them with the
+ * rest.
  */
 #include "out.h"
 
@@ -109,6 +113,8 @@ struct out {
 	struct loop *loop;
 	struct out_output *outputs;	/* in the order they were added */
 	size_t noutputs;
+	struct out_snmp **snmp;		/* SNMP outputs (out_snmp.c) */
+	size_t nsnmp;
 	uint64_t emitted;
 };
 
@@ -734,11 +740,29 @@ fail:
 	return -1;
 }
 
+int
+out_add_snmp(struct out *out, const struct out_snmp_target *target,
+    char *err, size_t errsize)
+{
+	struct out_snmp **v, *s;
+
+	v = realloc(out->snmp, (out->nsnmp + 1) * sizeof(*v));
+	if (v == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	out->snmp = v;
+	if ((s = out_snmp_new(out->loop, target, err, errsize)) == NULL)
+		return -1;
+	out->snmp[out->nsnmp++] = s;
+	return 0;
+}
+
 void
 out_emit(struct out *out, const struct msgevent *ev)
 {
 	struct out_output *o;
-	size_t len;
+	size_t len, i;
 
 	out->emitted++;
 	for (o = out->outputs; o != NULL; o = o->next) {
@@ -758,6 +782,8 @@ out_emit(struct out *out, const struct msgevent *ev)
 		else if (o->state == OUT_DOWN && o->timer == NULL)
 			output_connect(o);	/* the retry timer failed */
 	}
+	for (i = 0; i < out->nsnmp; i++)
+		out_snmp_emit(out->snmp[i], ev);
 }
 
 /* Poll events as the loop reports them. */
@@ -781,13 +807,16 @@ out_flush(struct out *out, unsigned timeout_ms)
 	struct out_output *o, **who = NULL;
 	struct pollfd *pfd = NULL;
 	uint64_t deadline = clock_ms() + timeout_ms, now;
-	size_t left = 0, n, i;
+	size_t left = 0, n, nsys, i;
+	int wait, t;
+	short events;
 
 	if (out == NULL)
 		return 0;
-	if (out->noutputs > 0) {
-		pfd = calloc(out->noutputs, sizeof(*pfd));
-		who = calloc(out->noutputs, sizeof(*who));
+	/* Syslog outputs first in pfd, then the SNMP ones, in order. */
+	if (out->noutputs + out->nsnmp > 0) {
+		pfd = calloc(out->noutputs + out->nsnmp, sizeof(*pfd));
+		who = calloc(out->noutputs + 1, sizeof(*who));
 	}
 	/* One more try, now, for outputs waiting on their backoff. */
 	for (o = out->outputs; o != NULL; o = o->next)
@@ -805,17 +834,38 @@ out_flush(struct out *out, unsigned timeout_ms)
 			pfd[n].revents = 0;
 			who[n++] = o;
 		}
+		nsys = n;
 		now = clock_ms();
+		wait = deadline - now > INT_MAX ? INT_MAX :
+		    (int)(deadline > now ? deadline - now : 0);
+		/* SNMP: queued events, informs awaiting acknowledgement. */
+		for (i = 0; i < out->nsnmp; i++) {
+			pfd[nsys + i].fd = -1;	/* poll() skips it */
+			pfd[nsys + i].revents = 0;
+			if (out_snmp_pending(out->snmp[i]) == 0)
+				continue;
+			pfd[nsys + i].fd = out_snmp_poll_fd(out->snmp[i],
+			    &events);
+			pfd[nsys + i].events = events;
+			n++;
+			t = out_snmp_timeout_ms(out->snmp[i]);
+			if (t >= 0 && t < wait)
+				wait = t;
+		}
 		if (n == 0 || now >= deadline)
 			break;
-		if (poll(pfd, n, deadline - now > INT_MAX ? INT_MAX :
-		    (int)(deadline - now)) == -1 &&
-		    errno != EINTR)
+		if (poll(pfd, nsys + out->nsnmp, wait) == -1 && errno != EINTR)
 			break;
-		for (i = 0; i < n; i++)
+		for (i = 0; i < nsys; i++)
 			if (pfd[i].revents != 0 && who[i]->fd == pfd[i].fd)
 				output_io(out->loop, pfd[i].fd,
 				    poll_to_loop(pfd[i].revents), who[i]);
+		for (i = 0; i < out->nsnmp; i++)
+			if (pfd[nsys + i].fd != -1)
+				out_snmp_process(out->snmp[i],
+				    (pfd[nsys + i].revents & ~POLLOUT) != 0,
+				    (pfd[nsys + i].revents &
+				    (POLLOUT | POLLERR | POLLHUP)) != 0);
 	}
 	free(pfd);
 	free(who);
@@ -828,6 +878,8 @@ out_flush(struct out *out, unsigned timeout_ms)
 		o->dropped += o->count;
 		queue_clear(o);
 	}
+	for (i = 0; i < out->nsnmp; i++)
+		left += out_snmp_abandon(out->snmp[i]);
 	return left;
 }
 
@@ -835,12 +887,19 @@ void
 out_get_stats(const struct out *out, struct out_stats *stats_r)
 {
 	const struct out_output *o;
+	struct out_snmp_stats ss;
+	size_t i;
 
 	memset(stats_r, 0, sizeof(*stats_r));
 	stats_r->emitted = out->emitted;
 	for (o = out->outputs; o != NULL; o = o->next) {
 		stats_r->sent += o->sent;
 		stats_r->dropped += o->dropped;
+	}
+	for (i = 0; i < out->nsnmp; i++) {
+		out_snmp_get_stats(out->snmp[i], &ss);
+		stats_r->sent += ss.sent;
+		stats_r->dropped += ss.dropped;
 	}
 }
 
@@ -849,6 +908,7 @@ out_free(struct out **outp)
 {
 	struct out *out = *outp;
 	struct out_output *o, *next;
+	size_t i;
 
 	if (out == NULL)
 		return;
@@ -864,5 +924,8 @@ out_free(struct out **outp)
 		free(o->name);
 		free(o);
 	}
+	for (i = 0; i < out->nsnmp; i++)
+		out_snmp_free(&out->snmp[i]);
+	free(out->snmp);
 	free(out);
 }

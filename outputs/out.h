@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "../parser/msgevent.h"
+#include "out_snmp.h"
 #include "out_syslog.h"
 
 struct loop;
@@ -44,9 +45,11 @@ struct out_syslog_target {
 
 struct out_stats {
 	uint64_t emitted;	/* events handed to out_emit() */
-	uint64_t sent;		/* messages written, summed over outputs */
+	uint64_t sent;		/* messages written, summed over outputs
+				 * (SNMP informs: acknowledged) */
 	uint64_t dropped;	/* messages dropped, summed over outputs:
-				 * queue full, send error, left at flush */
+				 * queue full, send error, left at flush,
+				 * informs never acknowledged */
 };
 
 /* A fan-out with no outputs yet, or NULL with errno set. */
@@ -66,6 +69,14 @@ int out_add_syslog(struct out *out, const struct out_syslog_opts *opts,
     const struct out_syslog_target *target);
 
 /*
+ * Add an SNMP output (out_snmp.h): traps or informs to one receiver.
+ * Copies what it needs from TARGET.  Returns 0, or -1 with errno set
+ * and a message without secrets in ERR (see out_snmp_new()).
+ */
+int out_add_snmp(struct out *out, const struct out_snmp_target *target,
+    char *err, size_t errsize);
+
+/*
  * Format and queue EV for every output; tries to send at once.  Each
  * output numbers its messages (sequenceId) from 1; a dropped message
  * uses up its number, so a collector sees the gap.  Drops are logged
@@ -74,8 +85,9 @@ int out_add_syslog(struct out *out, const struct out_syslog_opts *opts,
 void out_emit(struct out *out, const struct msgevent *ev);
 
 /*
- * Try, for at most TIMEOUT_MS, to send what is queued (used at
- * shutdown and reload; it blocks in poll(), not in the loop).  Outputs
+ * Try, for at most TIMEOUT_MS, to send what is queued, and to have SNMP
+ * informs in flight acknowledged (used at shutdown and reload; it
+ * blocks in poll(), not in the loop).  Outputs
  * that are down get one immediate connect attempt.  Messages still
  * queued afterwards are counted as dropped and logged per output.
  * Returns the number of messages still queued before they were dropped

@@ -162,6 +162,32 @@ imap_capa_init(struct imap_capa *f, const struct imap_capa_list *list)
 	capa_line_reset(f);
 }
 
+void
+imap_capa_set_add(struct imap_capa *f, const char *add)
+{
+	f->add = add;
+	f->add_len = add != NULL ? strlen(add) : 0;
+	assert(f->add_len <= IMAP_CAPA_ADD_MAX);
+}
+
+/*
+ * A capability list starts at P (right after its CAPABILITY keyword):
+ * the bytes before go out, then the added atom.  Returns the new run.
+ */
+static const char *
+capa_list_start(struct imap_capa *f, const char *run, const char *p,
+    imap_capa_out_cb *out, void *ctx)
+{
+	f->lists++;
+	if (f->add == NULL || f->add_len == 0)
+		return run;
+	if (p > run)
+		out(ctx, run, (size_t)(p - run));
+	out(ctx, f->add, f->add_len);
+	f->added++;
+	return p;
+}
+
 /* The segment goes on past this chunk: keep its last bytes. */
 static void
 capa_tail_add(struct imap_capa *f, const char *b, size_t n)
@@ -448,7 +474,8 @@ imap_capa_feed(struct imap_capa *f, const char *data, size_t len,
 				m = capa_kw_complete(f);
 				if (m == CAPA_KW_CAPABILITY) {
 					f->in_code = false;
-					f->lists++;
+					run = capa_list_start(f, run, p, out,
+					    ctx);
 					st = CAPA_S_LIST;
 				} else if (m != 0 && c == ' ') {
 					st = CAPA_S_T2_START;
@@ -480,7 +507,8 @@ imap_capa_feed(struct imap_capa *f, const char *data, size_t len,
 			if (f->mlen == CAPA_CODE_LEN) {
 				if (c == ' ' || c == ']') {
 					f->in_code = true;
-					f->lists++;
+					run = capa_list_start(f, run, p, out,
+					    ctx);
 					st = CAPA_S_LIST;
 				} else
 					st = CAPA_S_NOLIT;

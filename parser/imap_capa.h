@@ -27,6 +27,14 @@
  * literal body costs O(1) per chunk.  Only capability lists are read
  * byte by byte.  Nothing is allocated.
  *
+ * A filter may also add one capability (imap_capa_set_add()): msgeventd
+ * offers STARTTLS itself when it holds a certificate.  The atom goes
+ * right after the CAPABILITY keyword of every list, with a SP before it:
+ * "* CAPABILITY STARTTLS IMAP4rev1 IDLE", "[CAPABILITY STARTTLS
+ * IMAP4rev1]" (RFC 3501 and RFC 9051 let capabilities precede
+ * IMAP4rev1).  Removal applies to the server's atoms only, so removing
+ * STARTTLS and adding it gives exactly one.
+ *
  * Nothing is held but a removal candidate: one SP and the start of an
  * atom that may still be a configured name (IMAP_CAPA_HOLD_MAX bytes at
  * most).  So every capability list is edited, however long its line;
@@ -60,6 +68,9 @@
  * leaves no configured name possible releases them at once.
  */
 #define IMAP_CAPA_HOLD_MAX	(1 + IMAP_CAPA_NAME_MAX)
+
+/* Longest atom imap_capa_set_add() takes, its SP included. */
+#define IMAP_CAPA_ADD_MAX	(1 + IMAP_CAPA_NAME_MAX)
 
 /*
  * The last bytes of an unfinished line segment kept across calls, to
@@ -108,12 +119,14 @@ int imap_capa_list_add(struct imap_capa_list *list, const char *name);
 typedef void imap_capa_out_cb(void *ctx, const char *data, size_t len);
 
 /*
- * The state, embedded in the session (168 bytes on LP64), never
+ * The state, embedded in the session (192 bytes on LP64), never
  * malloced.  Fields marked READ-ONLY may be read; the rest are PRIVATE.
  */
 struct imap_capa {
 	/* PRIVATE: lifetime */
 	const struct imap_capa_list *list;
+	const char *add;		/* SP + atom to add, or NULL */
+	size_t add_len;
 	/* PRIVATE: reset at each line */
 	unsigned state;
 	uint32_t mask;			/* keywords or names matching */
@@ -127,6 +140,7 @@ struct imap_capa {
 	/* READ-ONLY: counters since init, only grow */
 	uint64_t lists;			/* capability lists seen */
 	uint64_t removed;		/* atoms removed from them */
+	uint64_t added;			/* atoms added to them */
 	uint64_t literals;		/* literal headers jumped */
 };
 
@@ -137,6 +151,14 @@ struct imap_capa {
 void imap_capa_init(struct imap_capa *f, const struct imap_capa_list *list);
 
 /*
+ * Add ADD (" STARTTLS": a SP and one atom, static, not copied) to every
+ * capability list from the next one on; NULL stops adding.  May be
+ * called between feeds; a list already begun is left as it is.  OUT
+ * receives ADD itself as a span (outside the chunk and the hold buffer).
+ */
+void imap_capa_set_add(struct imap_capa *f, const char *add);
+
+/*
  * Filter LEN bytes at DATA, the next bytes from the server: OUT gets,
  * in order, every byte to send to the client that is known by the end
  * of this call.  The bytes of a removal candidate still open at the end
@@ -144,7 +166,9 @@ void imap_capa_init(struct imap_capa *f, const struct imap_capa_list *list);
  * imap_capa_flush()).  The filter consumes everything and has no error
  * state: any input is relayed, edited only where the grammar above
  * says.  One call emits at most LEN + IMAP_CAPA_HOLD_MAX bytes, and over
- * the stream no more than went in.  OUT must not call back into F.
+ * the stream no more than went in (without an added atom; with one,
+ * each list may grow by its length: a call emits at most
+ * IMAP_CAPA_ADD_MAX more per LF it holds, plus one).  OUT must not call back into F.
  */
 void imap_capa_feed(struct imap_capa *f, const char *data, size_t len,
     imap_capa_out_cb *out, void *ctx);

@@ -32,6 +32,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "imap_registry.h"
 #include "imap_seqmap.h"
 #include "imap_set.h"
 
@@ -243,6 +244,7 @@ struct infer_cmd {
 	bool heap;
 	bool uid;			/* "UID" prefix */
 	bool complete;			/* its line was read to the end */
+	uint8_t list;			/* LIST, LSUB: LISTF_* */
 	char tag[IMAP_INFER_TAG_MAX];
 };
 
@@ -271,6 +273,10 @@ struct infer_cur {
 	bool ext_utf8;			/* RFC 6855 UTF8: sized */
 	/* The server answered this line before its command was read. */
 	bool answered;
+	/* LIST, LSUB: depth-0 arguments read, the list being read */
+	uint8_t list_arg;
+	uint8_t list_in;		/* enum list_in */
+	bool list_return;		/* "RETURN" read */
 };
 
 enum infer_srv_kind {
@@ -311,6 +317,8 @@ enum infer_resp {
 	RESP_VANISHED,
 	RESP_FLAGS,		/* RFC 9051 7.3.5 "* FLAGS (...)" */
 	RESP_QUOTA,		/* RFC 9208 "* QUOTA root (...)" */
+	RESP_LIST,		/* RFC 9051 7.3.1 LIST, RFC 3501 7.2.3 LSUB */
+	RESP_CAPABILITY,	/* RFC 9051 7.2.2 */
 };
 
 /* What the FETCH item being read is (RFC 9051 7.5.2 msg-att). */
@@ -338,7 +346,8 @@ enum infer_fetch_item {
 	X(READ_WRITE,		"READ-WRITE")		\
 	X(PERMANENTFLAGS,	"PERMANENTFLAGS")	\
 	X(MODIFIED,		"MODIFIED")		\
-	X(OVERQUOTA,		"OVERQUOTA")
+	X(OVERQUOTA,		"OVERQUOTA")		\
+	X(CAPABILITY,		"CAPABILITY")
 
 enum infer_code {
 #define INFER_X(e, name) CODE_##e,
@@ -386,6 +395,12 @@ struct infer_srv {
 	uint64_t code_num;		/* its number (UIDNEXT n, ...) */
 	bool code_num_ok;
 	bool appenduid;
+	/* "* LIST|LSUB (attributes) delimiter name" */
+	bool list_lsub;
+	bool list_subscribed;		/* \Subscribed (RFC 5258) */
+	bool list_noselect;		/* \Noselect */
+	/* a capability list (response or code): UIDPLUS or IMAP4rev2 in it */
+	bool cap_list, cap_uidplus;
 	struct infer_cmd *copy_cmd;	/* COPYUID: its COPY or MOVE */
 	bool bye_timeout;
 	/* untagged "* NUM WORD ..." and "* VANISHED ..." */
@@ -509,6 +524,54 @@ struct infer_flagrun {
 	uint64_t modseq;
 };
 
+/*
+ * New messages of the selected mailbox not decided yet (MessageNew):
+ * those from sequence number first to the last, all new since the
+ * EXISTS growth that started the batch (new messages come last, RFC
+ * 9051 2.3.1.1).  See "changes nobody in this session made".
+ */
+struct infer_news {
+	bool active;
+	uint32_t first;
+	uint32_t unknown;		/* of them, UIDs unknown (as counted) */
+	struct infer_uids gone;		/* UIDs of those expunged meanwhile */
+	uint32_t lost;			/* those expunged, UID unknown */
+	/* every message with a UID >= base is new, every other is not */
+	bool base_known;
+	uint32_t base;
+};
+
+/* Removals nobody in this session made, not decided yet. */
+struct infer_gone {
+	bool active;
+	struct infer_uids uids;		/* .unknown: removals, UID unknown */
+	bool have_messages;
+	uint32_t messages;		/* the count after the last */
+};
+
+/* A mailbox a pending command holds in the registry. */
+struct infer_hold {
+	struct imap_registry_box *box;
+	uint32_t seq;			/* the command's */
+	uint8_t dir;			/* enum imap_registry_dir */
+};
+
+/*
+ * Changes nobody in this session made (imap_registry.h), on the heap
+ * once needed (fx_get()).
+ */
+struct infer_foreign {
+	struct imap_registry *own_reg;	/* without the env's, when needed */
+	bool reg_failed;
+	struct imap_registry_box *sel_box;	/* the selected mailbox's */
+	struct imap_registry_waiter waiter;
+	struct infer_news news;
+	struct infer_gone gone;
+	struct infer_hold *holds;	/* at most 2 * IMAP_INFER_PENDING_MAX */
+	uint32_t nholds, aholds;
+	uint64_t unknown;		/* imap_infer_foreign_unknown() */
+};
+
 struct imap_infer {
 	struct imap_parser client;
 	struct imap_parser server;
@@ -533,6 +596,9 @@ struct imap_infer {
 	bool client_text;		/* client parser in TEXT mode by us */
 	bool text_seen;			/* this TEXT line had a token */
 	bool idling;
+	/* the client side's TLS, for Login (imap_infer_set_tls()) */
+	char tls_protocol[64];
+	char tls_cipher[64];
 	struct timespec login_time;	/* CLOCK_MONOTONIC */
 	char user[IMAP_INFER_USER_MAX + 1];
 	size_t user_len;
@@ -570,6 +636,16 @@ struct imap_infer {
 	struct infer_quota quota;
 	bool quota_known;
 	bool quota_exceeded;
+	char hier_delim;		/* from LIST, LSUB; 0: unknown */
+	bool uidplus;			/* the server said UIDPLUS or IMAP4rev2 */
+	/* changes nobody in this session made (imap_registry.h) */
+	bool feeding;			/* inside a data call */
+	bool recheck;			/* woken while feeding */
+	bool fx_failed;
+	struct infer_foreign *fx;
+	struct imap_registry *reg;	/* env's, or fx->own_reg, or NULL */
+	/* the subscription list as far as known (subs_*()) */
+	struct infer_subs *subs;
 
 	size_t strs_len;
 	char strs[];
@@ -1319,6 +1395,327 @@ fr_release(struct imap_infer *infer)
 	memset(fr, 0, sizeof(*fr));
 }
 
+/* ---- the registry: what this session's commands do to mailboxes ------- */
+
+/*
+ * Mailboxes a session of its own may keep in a registry of its own (no
+ * registry in the env): its selected mailbox and its commands' targets.
+ */
+#define INFER_OWN_REG_BOXES	32
+
+/*
+ * The state of "changes nobody in this session made", on the heap from
+ * the first time it is needed (a command holding a mailbox, new
+ * messages, a removal by someone else), so that a session that never
+ * meets one costs nothing more.  NULL when that allocation failed (what
+ * needed it is then counted as untracked).
+ */
+static struct infer_foreign *
+fx_get(struct imap_infer *infer)
+{
+	if (infer->fx == NULL && !infer->fx_failed &&
+	    (infer->fx = calloc(1, sizeof(*infer->fx))) == NULL) {
+		infer->fx_failed = true;
+		infer->untracked++;
+	}
+	return infer->fx;
+}
+
+/*
+ * The registry (imap_registry.h) this session records in and asks: the
+ * proxy's, shared by its sessions, or, when the env gave none, one of
+ * its own, made when first needed, so that its own commands still
+ * explain what it sees.  NULL when that cannot be made.
+ */
+static struct imap_registry *
+reg_get(struct imap_infer *infer)
+{
+	struct imap_registry_limits lim;
+	struct infer_foreign *fx;
+
+	if (infer->reg == NULL && (fx = fx_get(infer)) != NULL &&
+	    !fx->reg_failed) {
+		memset(&lim, 0, sizeof(lim));
+		lim.boxes_max = INFER_OWN_REG_BOXES;
+		if ((fx->own_reg = imap_registry_new(&lim)) == NULL)
+			fx->reg_failed = true;
+		infer->reg = fx->own_reg;
+	}
+	return infer->reg;
+}
+
+/*
+ * Mailbox NAME (raw, as sent) of the logged-in user on this backend,
+ * pinned; NULL when the user is unknown or the registry has no room.
+ * The backend's address is the last of the env strings.
+ */
+static struct imap_registry_box *
+reg_open(struct imap_infer *infer, const char *name, size_t len)
+{
+	struct imap_registry_key key;
+	struct imap_registry *reg;
+
+	if (!infer->logged_in || !infer->user_known || infer->user_cut ||
+	    (reg = reg_get(infer)) == NULL)
+		return NULL;
+	key.backend = infer->service + strlen(infer->service) + 1;
+	key.backend_len = strlen(key.backend);
+	key.user = infer->user;
+	key.user_len = infer->user_len;
+	key.mailbox = name;
+	key.mailbox_len = len;
+	return imap_registry_open(reg, &key);
+}
+
+/*
+ * The selected mailbox's entry, opened when first needed and kept until
+ * it is no longer selected; NULL when its name or UIDVALIDITY is unknown.
+ */
+static struct imap_registry_box *
+reg_sel_box(struct imap_infer *infer)
+{
+	struct infer_sel *sel = &infer->sel;
+	struct infer_foreign *fx = fx_get(infer);
+
+	if (fx == NULL)
+		return NULL;
+	if (fx->sel_box == NULL && sel->state == SEL_SELECTED &&
+	    sel->name != NULL && !sel->name_cut && sel->uidvalidity_known)
+		fx->sel_box = reg_open(infer, sel->name, sel->name_len);
+	return fx->sel_box;
+}
+
+/* The selected mailbox is left: its entry is closed, nothing waits on it. */
+static void
+reg_sel_close(struct imap_infer *infer)
+{
+	struct infer_foreign *fx = infer->fx;
+
+	if (fx == NULL || infer->reg == NULL)
+		return;
+	imap_registry_unwait(infer->reg, &fx->waiter);
+	imap_registry_close(infer->reg, &fx->sel_box);
+}
+
+/* C, if a SELECT or EXAMINE issued before CMD, and later than *BEST. */
+static void
+reg_select_pick(const struct infer_cmd *c, const struct infer_cmd *cmd,
+    const struct infer_cmd **best)
+{
+	if (c->used && !c->uid && (c->kind == INFER_K_SELECT ||
+	    c->kind == INFER_K_EXAMINE) && (int32_t)(c->seq - cmd->seq) < 0 &&
+	    (*best == NULL || (int32_t)(c->seq - (*best)->seq) > 0))
+		*best = c;
+}
+
+/*
+ * The mailbox CMD (EXPUNGE, CLOSE, MOVE) removes messages from when the
+ * server runs it: the one a SELECT pipelined before it selects, else
+ * the selected one.  False when unknown or read-only (nothing goes).
+ */
+static bool
+reg_source(struct imap_infer *infer, const struct infer_cmd *cmd,
+    const char **name_r, size_t *len_r)
+{
+	const struct infer_cmd *best = NULL, *c;
+	const struct infer_span *name;
+	size_t i;
+
+	for (i = 0; i < IMAP_INFER_INLINE_CMDS; i++)
+		reg_select_pick(&infer->cmds[i], cmd, &best);
+	for (c = infer->overflow; c != NULL; c = c->next)
+		reg_select_pick(c, cmd, &best);
+	if (best != NULL) {
+		if (best->kind == INFER_K_EXAMINE || best->rec == NULL ||
+		    !best->complete || !best->rec->mb.name[0].set ||
+		    best->rec->mb.name[0].cut)
+			return false;
+		name = &best->rec->mb.name[0];
+		*name_r = span_data(best->rec, name);
+		*len_r = name->len;
+		return true;
+	}
+	if (infer->sel.state != SEL_SELECTED || infer->sel.name == NULL ||
+	    infer->sel.name_cut || infer->sel.read_only)
+		return false;
+	*name_r = infer->sel.name;
+	*len_r = infer->sel.name_len;
+	return true;
+}
+
+/* Mailbox NAME held for command SEQ in DIR (a pin of its own). */
+static void
+reg_hold(struct imap_infer *infer, uint32_t seq, enum imap_registry_dir dir,
+    const char *name, size_t len)
+{
+	struct infer_foreign *fx = fx_get(infer);
+	struct infer_hold *h;
+	uint32_t alloc;
+
+	if (fx == NULL)
+		return;
+	if (fx->nholds == fx->aholds) {
+		/* at most two per pending command (IMAP_INFER_PENDING_MAX) */
+		alloc = fx->aholds == 0 ? 4 : fx->aholds * 2;
+		if ((h = realloc(fx->holds, alloc * sizeof(*h))) == NULL) {
+			infer->untracked++;
+			return;
+		}
+		fx->holds = h;
+		fx->aholds = alloc;
+	}
+	h = &fx->holds[fx->nholds];
+	if ((h->box = reg_open(infer, name, len)) == NULL)
+		return;
+	h->seq = seq;
+	h->dir = (uint8_t)dir;
+	imap_registry_hold(infer->reg, h->box, dir);
+	fx->nholds++;
+}
+
+/*
+ * CMD's line was read whole, before the server can run it: the
+ * mailboxes it may add messages to (APPEND, COPY, MOVE: the
+ * destination) or remove them from (EXPUNGE, UID EXPUNGE, CLOSE, MOVE:
+ * the source) are held in the registry until its completion
+ * (reg_cmd_release()), so that another session that sees the change
+ * first waits for what this one will record.  A session alone (a
+ * registry of its own) holds nothing: the server answers it in order,
+ * so the UIDs of a change of its own reach it only after the command's
+ * completion recorded them, and removals while an expunge of its own
+ * is pending are that expunge's (xp_collect()).
+ */
+static void
+reg_cmd_hold(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	const struct infer_record *rec = cmd->rec;
+	const struct infer_span *name;
+	const char *src;
+	size_t len;
+
+	if (infer->reg == NULL ||
+	    (infer->fx != NULL && infer->reg == infer->fx->own_reg))
+		return;
+	if ((cmd->kind == INFER_K_APPEND && !cmd->uid) ||
+	    cmd->kind == INFER_K_COPY || cmd->kind == INFER_K_MOVE) {
+		if (rec != NULL && rec->mb.name[0].set &&
+		    !rec->mb.name[0].cut) {
+			name = &rec->mb.name[0];
+			reg_hold(infer, cmd->seq, IMAP_REGISTRY_ADD,
+			    span_data(rec, name), name->len);
+		}
+	}
+	if ((cmd->kind == INFER_K_EXPUNGE || cmd->kind == INFER_K_MOVE ||
+	    (cmd->kind == INFER_K_CLOSE && !cmd->uid)) &&
+	    reg_source(infer, cmd, &src, &len))
+		reg_hold(infer, cmd->seq, IMAP_REGISTRY_REMOVE, src, len);
+}
+
+/*
+ * CMD is done (or its session): its holds go.  What it changed was
+ * recorded before (reg_note_*()), so waiters woken here find it.  A
+ * release may call back into sessions waiting (this one included:
+ * foreign_wake()).
+ */
+static void
+reg_cmd_release(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	struct infer_foreign *fx = infer->fx;
+	struct infer_hold h;
+	uint32_t i = 0;
+
+	while (fx != NULL && i < fx->nholds) {
+		if (fx->holds[i].seq != cmd->seq) {
+			i++;
+			continue;
+		}
+		h = fx->holds[i];
+		fx->holds[i] = fx->holds[--fx->nholds];
+		imap_registry_release(infer->reg, h.box,
+		    (enum imap_registry_dir)h.dir);
+		imap_registry_close(infer->reg, &h.box);
+	}
+}
+
+/*
+ * OK to APPEND CMD: its messages came in, by UID with APPENDUID (RFC
+ * 4315 3); without it the mailbox's additions go blind for a while (no
+ * MessageNew from the sessions that see them arrive rather than a false
+ * one).
+ */
+static void
+reg_note_append(struct imap_infer *infer, struct infer_cmd *cmd)
+{
+	struct infer_record *rec = cmd->rec;
+	const struct infer_mbox *mb = &rec->mb;
+	const struct infer_msg *m;
+	struct imap_registry_box *box;
+	uint32_t off = mb->msg_first, unknown = 0;
+	unsigned i;
+
+	if (!mb->name[0].set || mb->name[0].cut || (box = reg_open(infer,
+	    span_data(rec, &mb->name[0]), mb->name[0].len)) == NULL)
+		return;
+	for (i = 0; i < mb->nmsg; i++, off = msg_next(rec, off)) {
+		m = rec_msg(rec, off);
+		if (mb->appenduid && m->has_uid)
+			imap_registry_record(infer->reg, box, mb->uidvalidity,
+			    IMAP_REGISTRY_ADD, m->uid, m->uid);
+		else
+			unknown++;
+	}
+	imap_registry_blind(infer->reg, box,
+	    mb->appenduid ? mb->uidvalidity : 0, IMAP_REGISTRY_ADD, unknown);
+	imap_registry_close(infer->reg, &box);
+}
+
+/*
+ * OK to COPY or MOVE CMD: DST, COPYUID's destination UIDs, came in.
+ * Without COPYUID (no UIDPLUS) the destination's additions go blind for
+ * a while, as for an APPEND without APPENDUID.
+ */
+static void
+reg_note_copy(struct imap_infer *infer, struct infer_cmd *cmd,
+    const struct infer_uids *dst)
+{
+	const struct infer_record *rec = cmd->rec;
+	const struct infer_span *name = &rec->mb.name[0];
+	struct imap_registry_box *box;
+	uint32_t i;
+
+	if (!name->set || name->cut ||
+	    (box = reg_open(infer, span_data(rec, name), name->len)) == NULL)
+		return;
+	if (!rec->mb.copyuid || dst->cut)
+		imap_registry_blind(infer->reg, box, rec->mb.copyuid ?
+		    rec->mb.uidvalidity : 0, IMAP_REGISTRY_ADD, 1);
+	for (i = 0; rec->mb.copyuid && i < dst->n; i++)
+		imap_registry_record(infer->reg, box, rec->mb.uidvalidity,
+		    IMAP_REGISTRY_ADD, dst->r[i].first, dst->r[i].last);
+	imap_registry_close(infer->reg, &box);
+}
+
+/*
+ * This session's EXPUNGE, UID EXPUNGE, CLOSE or MOVE removed U from
+ * the selected mailbox (when the UIDs of some were unknown, removals go
+ * blind for a while).
+ */
+static void
+reg_note_removed(struct imap_infer *infer, const struct infer_uids *u)
+{
+	struct imap_registry_box *box;
+	uint32_t i, uv = infer->sel.uidvalidity;
+
+	if ((u->n == 0 && u->unknown == 0) ||
+	    (box = reg_sel_box(infer)) == NULL)
+		return;
+	for (i = 0; i < u->n; i++)
+		imap_registry_record(infer->reg, box, uv, IMAP_REGISTRY_REMOVE,
+		    u->r[i].first, u->r[i].last);
+	imap_registry_blind(infer->reg, box, uv, IMAP_REGISTRY_REMOVE,
+	    u->unknown);
+}
+
 /* ---- pending commands -------------------------------------------------- */
 
 static struct infer_cmd *
@@ -1416,6 +1813,7 @@ cmd_done(struct imap_infer *infer, struct infer_cmd *cmd)
 	struct infer_cmd **pp;
 
 	rec_free(infer, cmd);
+	reg_cmd_release(infer, cmd);
 	if (infer->auth == cmd)
 		infer->auth = NULL;
 	if (infer->cur.cmd == cmd)
@@ -1506,6 +1904,7 @@ emit_logout(struct imap_infer *infer, enum imap_infer_end reason)
 		[IMAP_INFER_END_GRACEFUL] = "graceful",
 		[IMAP_INFER_END_ABORT] = "abort",
 		[IMAP_INFER_END_TIMEOUT] = "timeout",
+		[IMAP_INFER_END_CLOSED] = "closed",
 	};
 	struct msgevent ev;
 	struct timespec now;
@@ -1591,6 +1990,11 @@ emit_login(struct imap_infer *infer, struct infer_cmd *cmd, bool ok)
 	ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
 	if (cmd->kind == INFER_K_AUTHENTICATE && a != NULL)
 		msgevent_set(&ev, MSGEVENT_P_MECHANISM, a->mech, a->mech_len);
+	if (ok && infer->tls_protocol[0] != '\0')
+		msgevent_set_str(&ev, MSGEVENT_P_TLS_PROTOCOL,
+		    infer->tls_protocol);
+	if (ok && infer->tls_cipher[0] != '\0')
+		msgevent_set_str(&ev, MSGEVENT_P_TLS_CIPHER, infer->tls_cipher);
 	if (!ok) {
 		if (infer->srv.code_len > 0)
 			msgevent_set(&ev, MSGEVENT_P_RESPONSE_CODE,
@@ -1600,6 +2004,406 @@ emit_login(struct imap_infer *infer, struct infer_cmd *cmd, bool ok)
 			    infer->srv.status == ST_NO ? "NO" : "BAD");
 	}
 	ev_emit(infer, &ev);
+}
+
+/* ---- the subscription list --------------------------------------------- */
+
+/*
+ * SUBSCRIBE of a mailbox already subscribed, or UNSUBSCRIBE of one that
+ * is not, is answered OK and changes nothing (Dovecot's
+ * mailbox_set_subscribed() returns at once, and its push-notification
+ * record has no event).  The server does not say which it was, so a
+ * session reports MailboxSubscribe (MailboxUnSubscribe) unless it knows
+ * the mailbox's state before, from what passed through it:
+ *
+ * - an LSUB response (RFC 3501 6.3.9, 7.2.3): subscribed; but one with
+ *   \Noselect may be only the parent of subscribed names ("%"), so it
+ *   tells nothing unless the LSUB listed every subscription;
+ * - a LIST response (RFC 5258 3): \Subscribed says subscribed; without
+ *   it, in reply to a LIST that asked for it (the SUBSCRIBED selection
+ *   or return option), not subscribed;
+ * - a full listing, LSUB "" "*" or LIST (SUBSCRIBED) "" "*" answered OK:
+ *   every name it did not list is not subscribed;
+ * - this session's own SUBSCRIBE and UNSUBSCRIBE answered OK.
+ *
+ * Another session's change after that goes unseen (the server tells no
+ * one), so what a session knows may be stale.  DELETE and RENAME make
+ * the names they touch unknown again: servers differ on whether
+ * subscriptions follow them (Dovecot keeps them where they were).
+ *
+ * The names, raw as the server or the client spelt them, are records in
+ * one buffer of IMAP_INFER_SUBS_BYTES, oldest first: the state, a mark
+ * (listed by the full listing being read), two bytes of length, the
+ * name.  When it is full the oldest are forgotten.  INBOX, and INBOX
+ * before the hierarchy delimiter, compare without regard to case (RFC
+ * 9051 5.1).
+ */
+enum subs_state {
+	SUBS_UNKNOWN,
+	SUBS_YES,
+	SUBS_NO,
+};
+
+#define SUBS_HDR	4
+#define SUBS_NAME_MAX	(IMAP_INFER_SUBS_BYTES / 4)
+
+/* LIST, LSUB commands (struct infer_cmd's list) */
+#define LISTF_SUBSTATE	0x01	/* asked for \Subscribed (RFC 5258 3) */
+#define LISTF_SUBSEL	0x02	/* the SUBSCRIBED selection option */
+#define LISTF_REF_EMPTY	0x04	/* reference "" */
+#define LISTF_ALL	0x08	/* mailbox pattern "*" */
+#define LISTF_ODD	0x10	/* other patterns or arguments */
+
+/* Which list of a LIST command is being read (struct infer_cur). */
+enum list_in {
+	LIST_IN_NONE,
+	LIST_IN_SELECT,		/* selection options (RFC 5258 3) */
+	LIST_IN_PATTERNS,	/* several mailbox patterns */
+	LIST_IN_RETURN,		/* return options */
+	LIST_IN_OTHER,
+};
+
+/* The session's knowledge, on the heap once it has any. */
+struct infer_subs {
+	uint32_t used;			/* bytes of records in buf */
+	uint32_t listing_seq;		/* the full listing's command */
+	bool complete;			/* a name not kept is not subscribed */
+	bool listing;			/* a full listing is being read */
+	bool listing_cut;		/* ... and a name of it was lost */
+	unsigned char buf[IMAP_INFER_SUBS_BYTES];
+};
+
+/* Names A and B are the same mailbox's. */
+static bool
+subs_same(const struct imap_infer *infer, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	if (alen != blen)
+		return false;
+	if (alen >= 5 && ascii_ieq(a, 5, "INBOX") && ascii_ieq(b, 5, "INBOX") &&
+	    (alen == 5 || (infer->hier_delim != '\0' &&
+	    a[5] == infer->hier_delim)))
+		return memcmp(a + 5, b + 5, alen - 5) == 0;
+	return memcmp(a, b, alen) == 0;
+}
+
+static size_t
+subs_rec_len(const unsigned char *p)
+{
+	return SUBS_HDR + ((size_t)p[2] | (size_t)p[3] << 8);
+}
+
+static unsigned char *
+subs_end(struct imap_infer *infer)
+{
+	return infer->subs->buf + infer->subs->used;
+}
+
+static bool
+subs_alloc(struct imap_infer *infer)
+{
+	if (infer->subs == NULL)
+		infer->subs = calloc(1, sizeof(*infer->subs));
+	return infer->subs != NULL;
+}
+
+/* The record of NAME, or NULL. */
+static unsigned char *
+subs_find(struct imap_infer *infer, const char *name, size_t len)
+{
+	unsigned char *p;
+
+	if (infer->subs == NULL)
+		return NULL;
+	for (p = infer->subs->buf; p < subs_end(infer); p += subs_rec_len(p))
+		if (subs_same(infer, name, len, (const char *)p + SUBS_HDR,
+		    subs_rec_len(p) - SUBS_HDR))
+			return p;
+	return NULL;
+}
+
+/* What a name not kept reads as. */
+static enum subs_state
+subs_absent(const struct imap_infer *infer)
+{
+	return infer->subs != NULL && infer->subs->complete ? SUBS_NO :
+	    SUBS_UNKNOWN;
+}
+
+/* What the session knows of NAME's subscription. */
+static enum subs_state
+subs_get(struct imap_infer *infer, const char *name, size_t len)
+{
+	const unsigned char *p = subs_find(infer, name, len);
+
+	return p != NULL ? (enum subs_state)p[0] : subs_absent(infer);
+}
+
+static void
+subs_remove(struct imap_infer *infer, unsigned char *p)
+{
+	size_t n = subs_rec_len(p);
+
+	memmove(p, p + n, (size_t)(subs_end(infer) - p) - n);
+	infer->subs->used -= (uint32_t)n;
+}
+
+/* A name's state could not be kept: absent names read as unknown. */
+static void
+subs_lost(struct imap_infer *infer)
+{
+	if (infer->subs == NULL)
+		return;
+	infer->subs->complete = false;
+	if (infer->subs->listing)
+		infer->subs->listing_cut = true;
+}
+
+/* Nothing is known any more. */
+static void
+subs_clear(struct imap_infer *infer)
+{
+	if (infer->subs == NULL)
+		return;
+	infer->subs->used = 0;
+	subs_lost(infer);
+}
+
+/*
+ * NAME's subscription is STATE now; MARK: the full listing being read
+ * listed it.  The oldest names make room.
+ */
+static void
+subs_set(struct imap_infer *infer, const char *name, size_t len,
+    enum subs_state state, bool mark)
+{
+	unsigned char *p;
+
+	if ((p = subs_find(infer, name, len)) != NULL) {
+		p[0] = (unsigned char)state;
+		if (mark)
+			p[1] = 1;
+		return;
+	}
+	if (state == subs_absent(infer))
+		return;
+	if (len > SUBS_NAME_MAX || !subs_alloc(infer)) {
+		subs_lost(infer);
+		return;
+	}
+	while (IMAP_INFER_SUBS_BYTES - infer->subs->used < SUBS_HDR + len) {
+		subs_remove(infer, infer->subs->buf);
+		subs_lost(infer);
+	}
+	p = subs_end(infer);
+	p[0] = (unsigned char)state;
+	p[1] = mark;
+	p[2] = (unsigned char)(len & 0xff);
+	p[3] = (unsigned char)(len >> 8);
+	memcpy(p + SUBS_HDR, name, len);
+	infer->subs->used += (uint32_t)(SUBS_HDR + len);
+}
+
+/*
+ * DELETE or RENAME (SUBTREE: with the names below it) touched NAME:
+ * its subscription is unknown now.  After a RENAME the names below the
+ * new one may be subscribed too, so a full listing no longer holds.
+ */
+static void
+subs_forget(struct imap_infer *infer, const char *name, size_t len,
+    bool subtree)
+{
+	unsigned char *p;
+	size_t klen;
+
+	if (infer->subs == NULL)
+		return;
+	if (subtree) {
+		infer->subs->complete = false;
+		if (infer->hier_delim == '\0') {
+			subs_clear(infer);	/* which are below it? */
+			return;
+		}
+	}
+	for (p = infer->subs->buf; p < subs_end(infer); ) {
+		klen = subs_rec_len(p) - SUBS_HDR;
+		if (subs_same(infer, name, len, (const char *)p + SUBS_HDR,
+		    klen) || (subtree && klen > len &&
+		    p[SUBS_HDR + len] == (unsigned char)infer->hier_delim &&
+		    subs_same(infer, name, len, (const char *)p + SUBS_HDR,
+		    len)))
+			subs_remove(infer, p);
+		else
+			p += subs_rec_len(p);
+	}
+	if (infer->subs->complete)
+		subs_set(infer, name, len, SUBS_UNKNOWN, false);
+}
+
+/*
+ * CMD (LIST or LSUB) lists every subscription: LSUB "" "*", or LIST
+ * (SUBSCRIBED) "" "*" (RFC 5258 3.1).
+ */
+static bool
+list_full(const struct infer_cmd *cmd)
+{
+	return !cmd->uid && cmd->complete && (cmd->kind == INFER_K_LSUB ||
+	    (cmd->kind == INFER_K_LIST && (cmd->list & LISTF_SUBSEL))) &&
+	    (cmd->list & (LISTF_REF_EMPTY | LISTF_ALL | LISTF_ODD)) ==
+	    (LISTF_REF_EMPTY | LISTF_ALL);
+}
+
+/* The full listing of command SEQ is being read. */
+static bool
+subs_listing_of(const struct imap_infer *infer, uint32_t seq)
+{
+	return infer->subs != NULL && infer->subs->listing &&
+	    infer->subs->listing_seq == seq;
+}
+
+/* The full listing CMD starts: no name is marked listed yet. */
+static void
+subs_listing_start(struct imap_infer *infer, const struct infer_cmd *cmd)
+{
+	unsigned char *p;
+
+	if (!subs_alloc(infer))
+		return;
+	for (p = infer->subs->buf; p < subs_end(infer); p += subs_rec_len(p))
+		p[1] = 0;
+	infer->subs->listing = true;
+	infer->subs->listing_cut = false;
+	infer->subs->listing_seq = cmd->seq;
+}
+
+/*
+ * The full listing ended, with OK or not.  After OK, a name it did not
+ * list is not subscribed: such records go, and, when no listed name was
+ * lost, the list is complete (a name not kept is not subscribed).
+ */
+static void
+subs_listing_end(struct imap_infer *infer, bool ok)
+{
+	unsigned char *p;
+
+	infer->subs->listing = false;
+	if (!ok)
+		return;
+	for (p = infer->subs->buf; p < subs_end(infer); ) {
+		if (p[1] == 0)
+			subs_remove(infer, p);
+		else
+			p += subs_rec_len(p);
+	}
+	infer->subs->complete = !infer->subs->listing_cut;
+}
+
+/*
+ * A LIST or LSUB response's mailbox name (NULL: a literal, not read;
+ * CUT: cut short), its attributes read before it (struct infer_srv).
+ */
+static void
+subs_listed(struct imap_infer *infer, const char *name, size_t len,
+    bool cut)
+{
+	struct infer_srv *srv = &infer->srv;
+	struct infer_cmd *head = cmd_head(infer);
+	uint8_t lf = 0;
+	bool full = false;
+	enum subs_state st = SUBS_UNKNOWN;
+
+	if (head != NULL && !head->uid && (head->kind == INFER_K_LIST ||
+	    head->kind == INFER_K_LSUB)) {
+		lf = head->list;
+		full = list_full(head) && (head->kind == INFER_K_LSUB) ==
+		    srv->list_lsub;
+	}
+	if (full && !subs_listing_of(infer, head->seq))
+		subs_listing_start(infer, head);
+	if (name == NULL || cut) {
+		if (full)
+			subs_lost(infer);
+		return;
+	}
+	if (srv->list_lsub) {
+		if (!srv->list_noselect || full)
+			st = SUBS_YES;
+	} else if (srv->list_subscribed)
+		st = SUBS_YES;
+	else if (lf & LISTF_SUBSTATE)
+		st = SUBS_NO;
+	if (st != SUBS_UNKNOWN)
+		subs_set(infer, name, len, st, full && st == SUBS_YES);
+}
+
+/*
+ * SUBSCRIBE, UNSUBSCRIBE, DELETE or RENAME CMD was answered OK: the
+ * session's knowledge follows.  False when its event would report no
+ * change: SUBSCRIBE of a mailbox known to be subscribed, UNSUBSCRIBE of
+ * one known not to be.
+ */
+static bool
+subs_learn(struct imap_infer *infer, const struct infer_cmd *cmd)
+{
+	const struct infer_record *rec = cmd->rec;
+	const struct infer_span *n0 = &rec->mb.name[0], *n1 = &rec->mb.name[1];
+	enum subs_state want, was;
+
+	switch (cmd->kind) {
+	case INFER_K_SUBSCRIBE:
+		want = SUBS_YES;
+		break;
+	case INFER_K_UNSUBSCRIBE:
+		want = SUBS_NO;
+		break;
+	case INFER_K_DELETE:
+		if (n0->cut)
+			subs_clear(infer);
+		else
+			subs_forget(infer, span_data(rec, n0), n0->len, false);
+		return true;
+	case INFER_K_RENAME:
+		if (n0->cut || !n1->set || n1->cut) {
+			subs_clear(infer);
+			return true;
+		}
+		subs_forget(infer, span_data(rec, n0), n0->len, true);
+		subs_forget(infer, span_data(rec, n1), n1->len, true);
+		return true;
+	default:
+		return true;
+	}
+	if (n0->cut)
+		return true;	/* not known whole: a change, for all we know */
+	was = subs_get(infer, span_data(rec, n0), n0->len);
+	subs_set(infer, span_data(rec, n0), n0->len, want, false);
+	return was != want;
+}
+
+/*
+ * CREATE's mailbox URL.  RFC 9051 6.3.4: a name ending in the hierarchy
+ * delimiter declares that names are to be created under it, and the
+ * server creates the name without it ("CREATE Foo." makes "Foo"), so
+ * one trailing delimiter is left out - once a LIST or LSUB response
+ * told this session the delimiter (RFC 9051 6.3.9: LIST "" "").  Before
+ * that the name goes as sent.
+ */
+static void
+sb_create_url(struct imap_infer *infer, struct sbuf *sb,
+    const struct infer_record *rec)
+{
+	const struct infer_span *name = &rec->mb.name[0];
+	const char *s = span_data(rec, name), *user;
+	size_t len = name->len, ulen;
+
+	if (infer->hier_delim != '\0' && !name->cut && len > 1 &&
+	    s[len - 1] == infer->hier_delim)
+		len--;
+	user = session_user(infer, &ulen);
+	sb_server(infer, sb, user, ulen);
+	sb_mailbox(sb, s, len);
+	if (name->cut)
+		sb->cut = true;
 }
 
 /* "imap://USER@DOMAIN/MAILBOX" for name I of the record. */
@@ -1648,6 +2452,8 @@ emit_mailbox(struct imap_infer *infer, struct infer_cmd *cmd)
 	if (!mb->name[0].set ||
 	    (type == MSGEVENT_MAILBOX_RENAME && !mb->name[1].set))
 		return;
+	if (!subs_learn(infer, cmd))
+		return;		/* already (un)subscribed: no change */
 	msgevent_init(&ev, type);
 	ev_common(infer, &ev, false);
 	ev_session_user(infer, &ev);
@@ -1658,7 +2464,11 @@ emit_mailbox(struct imap_infer *infer, struct infer_cmd *cmd)
 		ev_set_sb(&ev, MSGEVENT_P_OLD_MAILBOX_ID, &sb);
 	}
 	sb_init(&sb, buf, sizeof(buf));
-	sb_mailbox_url(infer, &sb, rec, type == MSGEVENT_MAILBOX_RENAME);
+	if (type == MSGEVENT_MAILBOX_CREATE)
+		sb_create_url(infer, &sb, rec);
+	else
+		sb_mailbox_url(infer, &sb, rec,
+		    type == MSGEVENT_MAILBOX_RENAME);
 	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
 	ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
 	ev_emit(infer, &ev);
@@ -1747,6 +2557,7 @@ emit_append(struct imap_infer *infer, struct infer_cmd *cmd)
 		ev_emit(infer, &ev);
 	}
 	imap_flags_box_deinit(&names);
+	reg_note_append(infer, cmd);
 }
 
 /*
@@ -1829,6 +2640,7 @@ emit_copy(struct imap_infer *infer, struct infer_cmd *cmd)
 		ev.truncated = true;
 	ev_set_uri(&ev, &sb, set, ev.truncated ? 0 : w.len);
 	ev_set_uidset(&ev, set, w.len);
+	reg_note_copy(infer, cmd, &u);
 	uids_free(&u);
 	ev_emit(infer, &ev);
 }
@@ -1857,8 +2669,10 @@ ev_set_quota(struct msgevent *ev, const struct infer_quota *q, bool usage)
 
 /*
  * The tagged NO being read refuses its command for quota: the response
- * code OVERQUOTA (RFC 9208, RFC 5530), or a text that says
- * "quota" (servers before RFC 9208).
+ * code OVERQUOTA (RFC 9208, RFC 5530), or a text that says "quota"
+ * (servers before RFC 9208) with no response code but ALERT: another
+ * code gives the reason, and the text may only name a mailbox
+ * ("NO [TRYCREATE] Mailbox doesn't exist: Quotas").
  */
 static bool
 quota_refused(const struct imap_infer *infer)
@@ -1973,6 +2787,7 @@ emit_expunge(struct imap_infer *infer, const struct infer_uids *u,
 	struct sbuf sb;
 	uint32_t i;
 
+	reg_note_removed(infer, u);
 	if (u->n == 0 && u->unknown == 0 && !u->cut)
 		return;		/* nothing was removed */
 	if (infer->sel.name == NULL) {
@@ -2096,43 +2911,483 @@ hook_deleted_uids(struct imap_infer *infer, struct infer_uids *out)
 
 /* ---- the selected mailbox --------------------------------------------- */
 
+/* ---- changes nobody in this session made ------------------------------- */
+
 /*
- * Messages removed while no EXPUNGE or MOVE of this session ran (during
- * NOOP, IDLE, CHECK or another command; likewise the UIDs outside a UID
- * EXPUNGE's set, which emit_expunge() leaves out of its event): another
- * session of this or another user, through this proxy or not, a
- * delivery agent's filter, or the server's expiry did it.  This
- * session reports nothing for them: a session through this proxy reports
- * its own MessageExpunge, and from the outside an expiry (MessageExpire)
- * cannot be told from another client's expunge, so naming either would
- * be a guess.  Cross-session attribution, when it comes, starts here.
- * KNOWN tells whether FIRST..LAST are UIDs (else one unknown message).
+ * Messages that appear in the selected mailbox (EXISTS growth) without
+ * an APPEND, COPY or MOVE of this session, and messages that leave it
+ * while no EXPUNGE, CLOSE or MOVE of this session runs, are someone
+ * else's: another session of this proxy, which reports them itself, or
+ * nobody here: the MTA's delivery agent (RFC 5423 MessageNew), a client
+ * connected to the server directly, the server's expiry.  The registry
+ * (imap_registry.h), shared by the proxy's sessions, tells which.  A
+ * session holds there the mailboxes its commands may change while they
+ * run (reg_cmd_hold()) and records what they did, by UID (reg_note_*());
+ * a session that saw a change waits until no such command is in flight
+ * in that mailbox (the server may tell this session of it before the
+ * other one's tagged OK), then claims the UIDs: those nobody explained
+ * are reported, once, by whichever session claims them first.
+ *
+ * New messages (struct infer_news) form one batch from the EXISTS that
+ * starts it until it is decided, once every one of its UIDs is known
+ * (FETCH responses with UID: the client's, or the proxy's own question,
+ * imap_infer_new_unknown()): one MessageNew for the UIDs nobody
+ * explained.
+ *
+ * Removals (struct infer_gone) gather during a run of EXPUNGE or
+ * VANISHED responses; the next other response ends the run, and they
+ * are decided: one MessageExpunge with vnd.msgeventd.cause "external".
+ * Not MessageExpire: from the protocol, the server's expiry cannot be
+ * told from a client that does not go through the proxy, and naming it
+ * would be a guess.
+ *
+ * A decision that cannot be made (a UID never learned, the session
+ * ends or leaves the mailbox while a command that may explain the
+ * change is in flight, no registry entry) is counted
+ * (imap_infer_foreign_unknown()), never guessed.
+ */
+
+static void news_decide(struct imap_infer *, bool);
+static void gone_decide(struct imap_infer *, bool);
+
+/*
+ * What every event no client of the proxy caused carries: RFC 5423 5
+ * gives clientIP, clientPort and service to the client and protocol
+ * that triggered the event, unknown here, so they are left out; user
+ * is the mailbox's owner as this session knows it, and
+ * vnd.msgeventd.session the session through which the proxy saw it.
+ */
+static void
+ev_observed(struct imap_infer *infer, struct msgevent *ev)
+{
+	msgevent_set_str(ev, MSGEVENT_P_SERVER_FQDN, infer->server_fqdn);
+	msgevent_set_uint(ev, MSGEVENT_P_SESSION, infer->session_id);
+	if (infer->user_known) {
+		msgevent_set(ev, MSGEVENT_P_USER, infer->user,
+		    infer->user_len);
+		if (infer->user_cut)
+			ev->truncated = true;
+	}
+}
+
+/*
+ * MessageNew, or MessageExpunge with vnd.msgeventd.cause="external", in
+ * the selected mailbox for the UIDs in U; MESSAGES (when HAVE_MESSAGES)
+ * the count after.
+ */
+static void
+emit_foreign(struct imap_infer *infer, enum msgevent_type type,
+    const struct infer_uids *u, bool have_messages, uint32_t messages)
+{
+	struct imap_set_writer w;
+	struct msgevent ev;
+	char buf[MSGEVENT_VALUE_SPACE], set[MSGEVENT_VALUE_SPACE];
+	struct sbuf sb;
+	uint32_t i;
+
+	imap_set_writer_init(&w, set, sizeof(set));
+	for (i = 0; i < u->n; i++)
+		imap_set_writer_add(&w, u->r[i].first, u->r[i].last);
+	imap_set_writer_finish(&w);
+	msgevent_init(&ev, type);
+	ev_observed(infer, &ev);
+	sb_init(&sb, buf, sizeof(buf));
+	sb_sel_url(infer, &sb);
+	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
+	if (u->cut || w.truncated)
+		ev.truncated = true;
+	ev_set_uri(&ev, &sb, set, ev.truncated ? 0 : w.len);
+	if (have_messages)
+		msgevent_set_uint(&ev, MSGEVENT_P_MESSAGES, messages);
+	if (infer->sel.uidnext_known)
+		msgevent_set_uint(&ev, MSGEVENT_P_UIDNEXT, infer->sel.uidnext);
+	if (infer->sel.modseq_known)
+		msgevent_set_uint(&ev, MSGEVENT_P_MODSEQ, infer->sel.modseq);
+	if (type == MSGEVENT_MESSAGE_EXPUNGE)
+		msgevent_set_str(&ev, MSGEVENT_P_CAUSE, "external");
+	ev_set_uidset(&ev, set, w.len);
+	ev_emit(infer, &ev);
+}
+
+/* Both batches, again: a command in flight completed (or the line ended). */
+static void
+foreign_recheck(struct imap_infer *infer)
+{
+	news_decide(infer, false);
+	gone_decide(infer, false);
+}
+
+/*
+ * The registry's callback: no command in flight any more in a mailbox
+ * this session waits on.  Inside this session's own data call (its own
+ * command completed) the batches are decided at the end of the line;
+ * otherwise at once (another session's command completed).
+ */
+static void
+foreign_wake(void *ctx)
+{
+	struct imap_infer *infer = ctx;
+
+	if (infer->feeding)
+		infer->recheck = true;
+	else if (!infer->ended)
+		foreign_recheck(infer);
+}
+
+/* Wait for the selected mailbox's commands in flight, BOX. */
+static void
+foreign_wait(struct imap_infer *infer, struct imap_registry_box *box)
+{
+	imap_registry_wait(infer->reg, box, &infer->fx->waiter, foreign_wake,
+	    infer);
+}
+
+/*
+ * The batches end: decided now if they can be, else counted.  Before
+ * the selected mailbox is left, its UIDs change meaning, or the
+ * session ends.
+ */
+static void
+foreign_settle(struct imap_infer *infer)
+{
+	news_decide(infer, true);
+	gone_decide(infer, true);
+}
+
+/* A server line ended; REMOVAL: it was EXPUNGE or VANISHED (a run goes on). */
+static void
+foreign_line_end(struct imap_infer *infer, bool removal)
+{
+	infer->recheck = false;
+	if (!removal)
+		gone_decide(infer, false);
+	news_decide(infer, false);
+}
+
+static bool
+news_count_range(void *ctx, uint32_t first, uint32_t last)
+{
+	*(uint64_t *)ctx += (uint64_t)(last - first) + 1;
+	return true;
+}
+
+/*
+ * The batch's messages still in the mailbox whose UIDs the map does not
+ * know now, their UIDs added to KNOWN (when not NULL); UINT32_MAX when
+ * that cannot be told (memory).
+ */
+static uint32_t
+news_scan(struct imap_infer *infer, struct infer_uids *known)
+{
+	const struct imap_seqmap *map = &infer->sel.map;
+	uint32_t count = imap_seqmap_count(map);
+	char range[32], *text;
+	size_t rlen, len = 0;
+	uint64_t n = 0;
+	bool incomplete;
+	int rc;
+
+	if (infer->fx->news.first > count)
+		return 0;
+	rlen = (size_t)snprintf(range, sizeof(range), "%u:%u",
+	    infer->fx->news.first, count);
+	if ((text = malloc(INFER_MAP_TEXT_MAX)) == NULL)
+		return UINT32_MAX;
+	rc = imap_seqmap_unknown(map, range, rlen, text, INFER_MAP_TEXT_MAX,
+	    &len);
+	if (rc == 0 && len > 0)
+		(void)imap_set_walk(text, len, 0, UINT32_MAX, news_count_range,
+		    &n);
+	if (rc == 0 && known != NULL) {
+		rc = imap_seqmap_resolve(map, range, rlen, text,
+		    INFER_MAP_TEXT_MAX, &len, &incomplete);
+		if (rc != -1)
+			uids_add_set(known, text, len, rc == 1);
+	}
+	free(text);
+	return rc == -1 || n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+static void
+news_clear(struct infer_news *nw)
+{
+	uids_free(&nw->gone);
+	nw->active = false;
+	nw->first = 0;
+	nw->unknown = 0;
+	nw->lost = 0;
+}
+
+/*
+ * Decide the batch of new messages: when all their UIDs are known and
+ * no command in flight may have added them to this mailbox, one
+ * MessageNew for those the registry gives as nobody's.  GIVE_UP: now or
+ * never (the mailbox is left, the map is in doubt, the session ends):
+ * the UIDs known are decided if nothing is in flight, the rest counted.
+ */
+static void
+news_decide(struct imap_infer *infer, bool give_up)
+{
+	struct infer_news *nw;
+	struct infer_sel *sel = &infer->sel;
+	struct imap_registry_box *box;
+	struct infer_uids all, out;
+	uint32_t unknown = 0, i;
+
+	if (infer->fx == NULL)
+		return;
+	nw = &infer->fx->news;
+	if (!nw->active || (!give_up && nw->unknown > 0))
+		return;
+	box = reg_sel_box(infer);
+	if (box != NULL &&
+	    imap_registry_in_flight(box, IMAP_REGISTRY_ADD) > 0) {
+		if (!give_up) {
+			foreign_wait(infer, box);
+			return;
+		}
+		box = NULL;		/* may be another session's */
+	}
+	if (!give_up && (unknown = news_scan(infer, NULL)) > 0) {
+		if (unknown != UINT32_MAX) {
+			nw->unknown = unknown;	/* the count had drifted */
+			return;
+		}
+	}
+	all = nw->gone;			/* taken over */
+	memset(&nw->gone, 0, sizeof(nw->gone));
+	memset(&out, 0, sizeof(out));
+	unknown = news_scan(infer, &all);
+	if (unknown == UINT32_MAX) {
+		unknown = nw->first <= imap_seqmap_count(&sel->map) ?
+		    imap_seqmap_count(&sel->map) - nw->first + 1 : 0;
+		all.cut = true;
+	}
+	infer->fx->unknown += (uint64_t)nw->lost + unknown;
+	if (box == NULL)
+		infer->fx->unknown += uids_count(&all);
+	else {
+		for (i = 0; i < all.n; i++)
+			(void)imap_registry_claim(infer->reg, box,
+			    sel->uidvalidity, IMAP_REGISTRY_ADD, all.r[i].first,
+			    all.r[i].last, uids_walk_add, &out);
+		out.cut = out.cut || all.cut;
+		if (out.n > 0)
+			emit_foreign(infer, MSGEVENT_MESSAGE_NEW, &out,
+			    sel->counted, imap_seqmap_count(&sel->map));
+	}
+	/* UIDs only grow: the next batch's are above these */
+	nw->base_known = unknown == 0 && nw->lost == 0 && !all.cut &&
+	    all.n > 0 && all.r[all.n - 1].last < UINT32_MAX;
+	if (nw->base_known)
+		nw->base = all.r[all.n - 1].last + 1;
+	uids_free(&all);
+	uids_free(&out);
+	news_clear(nw);
+}
+
+/*
+ * Decide the removals nobody in this session made: when no command in
+ * flight may have removed them, one MessageExpunge (cause "external")
+ * for those the registry gives as nobody's.  GIVE_UP as for
+ * news_decide().
+ */
+static void
+gone_decide(struct imap_infer *infer, bool give_up)
+{
+	struct infer_gone *g;
+	struct imap_registry_box *box;
+	struct infer_uids out;
+	uint32_t i;
+
+	if (infer->fx == NULL || !infer->fx->gone.active)
+		return;
+	g = &infer->fx->gone;
+	box = reg_sel_box(infer);
+	if (box != NULL &&
+	    imap_registry_in_flight(box, IMAP_REGISTRY_REMOVE) > 0) {
+		if (!give_up) {
+			foreign_wait(infer, box);
+			return;
+		}
+		box = NULL;
+	}
+	infer->fx->unknown += g->uids.unknown;
+	if (box == NULL)
+		infer->fx->unknown += uids_count(&g->uids);
+	else {
+		memset(&out, 0, sizeof(out));
+		for (i = 0; i < g->uids.n; i++)
+			(void)imap_registry_claim(infer->reg, box,
+			    infer->sel.uidvalidity, IMAP_REGISTRY_REMOVE,
+			    g->uids.r[i].first, g->uids.r[i].last,
+			    uids_walk_add, &out);
+		out.cut = out.cut || g->uids.cut;
+		if (out.n > 0)
+			emit_foreign(infer, MSGEVENT_MESSAGE_EXPUNGE, &out,
+			    g->have_messages, g->messages);
+		uids_free(&out);
+	}
+	uids_free(&g->uids);
+	memset(g, 0, sizeof(*g));
+}
+
+/*
+ * Messages removed while no EXPUNGE, CLOSE or MOVE of this session ran
+ * (during NOOP, IDLE, FETCH or another command; likewise the UIDs
+ * outside a UID EXPUNGE's set or a MOVE's COPYUID): FIRST..LAST if
+ * KNOWN, else one message whose UID is unknown.  They join the run
+ * being gathered, after the map has dropped them.
  */
 static void
 sel_foreign_expunge(struct imap_infer *infer, uint32_t first, uint32_t last,
     bool known)
 {
-	(void)infer;
-	(void)first;
-	(void)last;
-	(void)known;
+	struct infer_gone *g;
+
+	if (fx_get(infer) == NULL)
+		return;
+	g = &infer->fx->gone;
+	g->active = true;
+	if (known)
+		uids_add(&g->uids, first, last);
+	else
+		g->uids.unknown++;
+	g->have_messages = infer->sel.counted;
+	g->messages = imap_seqmap_count(&infer->sel.map);
+}
+
+/* The UIDs in ALL but not in OWN were removed by someone else. */
+static void
+foreign_rest(struct imap_infer *infer, const struct infer_uids *all,
+    const struct infer_uids *own)
+{
+	uint32_t i, j = 0, at;
+
+	for (i = 0; i < all->n; i++) {
+		at = all->r[i].first;
+		for (; j < own->n && own->r[j].last < at; j++)
+			continue;
+		for (; j < own->n && own->r[j].first <= all->r[i].last; j++) {
+			if (own->r[j].first > at)
+				sel_foreign_expunge(infer, at,
+				    own->r[j].first - 1, true);
+			if (own->r[j].last >= all->r[i].last) {
+				at = 0;
+				break;
+			}
+			at = own->r[j].last + 1;
+		}
+		if (at != 0)
+			sel_foreign_expunge(infer, at, all->r[i].last, true);
+	}
 }
 
 /*
- * The selected mailbox grew from OLD to NEW messages (EXISTS).
- * TODO(issue 3, cross-session de-duplication): when no APPEND, COPY or
- * MOVE of this session into this mailbox explains the growth, the new
- * messages are a delivery (MessageNew) or another session's
- * MessageAppend (reported by that session, if it goes through this
- * proxy).  Telling the two apart needs the other sessions of the user,
- * so nothing is emitted here yet.
+ * The selected mailbox grew from OLD to NEW messages (EXISTS).  They
+ * join the batch of new messages, or start one; NEXT_KNOWN and NEXT
+ * are the UIDNEXT the session knew before (each new message's UID is at
+ * least that, RFC 9051 2.3.1.1).
  */
 static void
-sel_grew(struct imap_infer *infer, uint32_t old, uint32_t new)
+sel_grew(struct imap_infer *infer, uint32_t old, uint32_t new,
+    bool next_known, uint32_t next)
 {
-	(void)infer;
-	(void)old;
-	(void)new;
+	struct infer_news *nw;
+
+	if (fx_get(infer) == NULL)
+		return;
+	nw = &infer->fx->news;
+	if (nw->active) {
+		nw->unknown += new - old;
+		return;
+	}
+	nw->active = true;
+	nw->first = old + 1;
+	nw->unknown = new - old;
+	if (next_known) {
+		nw->base = next;
+		nw->base_known = true;
+	}
+}
+
+/*
+ * "* SEQ EXPUNGE" is about to renumber the map: the batch follows.  A
+ * message of it that goes keeps its UID for the decision (it was new
+ * all the same), or is counted when its UID is unknown.
+ */
+static void
+news_expunged(struct imap_infer *infer, uint32_t seq)
+{
+	struct infer_news *nw;
+	uint32_t uid;
+
+	if (infer->fx == NULL)
+		return;
+	nw = &infer->fx->news;
+	if (!nw->active || seq == 0 || seq > imap_seqmap_count(&infer->sel.map))
+		return;
+	if (seq < nw->first) {
+		nw->first--;
+		return;
+	}
+	if (imap_seqmap_uid(&infer->sel.map, seq, &uid))
+		uids_add(&nw->gone, uid, uid);
+	else {
+		nw->lost++;
+		if (nw->unknown > 0)
+			nw->unknown--;
+	}
+}
+
+/*
+ * "* VANISHED FIRST:LAST" (not EARLIER) applied to the map, the batch
+ * following: the UIDs below the batch's lowest go before it, the others
+ * are its own (kept for the decision).  Where the batch starts among
+ * UIDs is known from the map, or from the UID below which no message is
+ * new (news.base); without either the batch is given up.  Returns what
+ * imap_seqmap_vanish() does.
+ */
+static int
+news_vanish(struct imap_infer *infer, uint32_t first, uint32_t last)
+{
+	struct infer_news *nw;
+	struct imap_seqmap *map = &infer->sel.map;
+	uint32_t b = 0, u, known = 0, k, n;
+
+	if (infer->fx == NULL)
+		return imap_seqmap_vanish(map, first, last, NULL);
+	nw = &infer->fx->news;
+	if (nw->active) {
+		if (imap_seqmap_uid(map, nw->first, &u))
+			b = u;
+		else if (nw->first > 1 &&
+		    imap_seqmap_uid(map, nw->first - 1, &u))
+			b = u + 1;
+		else if (nw->base_known)
+			b = nw->base;
+		else
+			news_decide(infer, true);
+	}
+	if (!nw->active)
+		return imap_seqmap_vanish(map, first, last, NULL);
+	if (first < b) {
+		/* below the batch: it moves down */
+		k = last < b ? last : b - 1;
+		if (imap_seqmap_vanish(map, first, k, NULL) == -1)
+			return -1;
+		n = k - first + 1;
+		nw->first = nw->first > n ? nw->first - n : 1;
+		if (k == last)
+			return 0;
+		first = k + 1;
+	}
+	if (imap_seqmap_vanish(map, first, last, &known) == -1)
+		return -1;
+	uids_add(&nw->gone, first, last);
+	k = last - first + 1 - known;	/* of them, UIDs unknown till now */
+	nw->unknown = nw->unknown > k ? nw->unknown - k : 0;
+	return 0;
 }
 
 /* Everything known of the selected mailbox is forgotten. */
@@ -2141,6 +3396,10 @@ sel_clear(struct imap_infer *infer)
 {
 	struct infer_sel *sel = &infer->sel;
 
+	foreign_settle(infer);
+	reg_sel_close(infer);
+	if (infer->fx != NULL)
+		infer->fx->news.base_known = false;
 	free(sel->name);
 	sel->name = NULL;
 	sel->name_len = 0;
@@ -2198,6 +3457,7 @@ sel_sync(struct imap_infer *infer)
 static void
 sel_doubt(struct imap_infer *infer)
 {
+	news_decide(infer, true);	/* its sequence numbers are void */
 	infer->sel.counted = false;
 }
 
@@ -2254,7 +3514,8 @@ static void
 sel_exists(struct imap_infer *infer, uint32_t n)
 {
 	struct infer_sel *sel = &infer->sel;
-	uint32_t old;
+	bool next_known = sel->uidnext_known, reset = false;
+	uint32_t old, next = sel->uidnext;
 
 	if (!sel_sync(infer))
 		return;
@@ -2275,12 +3536,16 @@ sel_exists(struct imap_infer *infer, uint32_t n)
 	if (n == old)
 		return;
 	/* EXISTS never shrinks a mailbox: the map was wrong, start over */
-	if (n < old || imap_seqmap_exists(&sel->map, n) == -1)
+	if (n < old || imap_seqmap_exists(&sel->map, n) == -1) {
+		news_decide(infer, true);
 		imap_seqmap_reset(&sel->map, n);
+		reset = true;
+	}
 	sel->uidnext_known = false;	/* the new messages took UIDs */
 	sel->modseq_known = false;
 	if (n > old) {
-		sel_grew(infer, old, n);
+		if (!reset)
+			sel_grew(infer, old, n, next_known, next);
 		fr_news(infer);
 	}
 }
@@ -2299,6 +3564,8 @@ sel_expunge(struct imap_infer *infer, uint32_t seq)
 	u = xp_collect(infer);
 	fr_news(infer);
 	sel->modseq_known = false;
+	if (sel->counted)
+		news_expunged(infer, seq);
 	if (sel->counted && (rc = imap_seqmap_expunge(&sel->map, seq,
 	    &uid)) == -1)
 		sel_doubt(infer);	/* SEQ above the count */
@@ -2328,8 +3595,7 @@ sel_vanish_range(void *ctx, uint32_t first, uint32_t last)
 	struct sel_vanish *v = ctx;
 	struct infer_sel *sel = &v->infer->sel;
 
-	if (sel->counted &&
-	    imap_seqmap_vanish(&sel->map, first, last, NULL) == -1)
+	if (sel->counted && news_vanish(v->infer, first, last) == -1)
 		sel_doubt(v->infer);	/* more UIDs than messages */
 	hook_expunged(v->infer, first, last);
 	if (v->u != NULL)
@@ -2383,16 +3649,24 @@ static void
 sel_fetch_uid(struct imap_infer *infer, uint32_t seq, uint32_t uid)
 {
 	struct infer_sel *sel = &infer->sel;
+	uint32_t was;
+	bool news;
 
 	if (!sel_sync(infer) || !sel->counted)
 		return;
+	/* one more UID of the batch of new messages known? */
+	news = infer->fx != NULL && infer->fx->news.active &&
+	    seq >= infer->fx->news.first &&
+	    !imap_seqmap_uid(&sel->map, seq, &was);
 	if (imap_seqmap_set_uid(&sel->map, seq, uid) == -1) {
 		/* a contradiction: the count, or the UIDs, were wrong */
 		if (seq > imap_seqmap_count(&sel->map))
 			sel_doubt(infer);
 		else
 			imap_seqmap_invalidate(&sel->map);
-	}
+	} else if (news && imap_seqmap_uid(&sel->map, seq, &was) &&
+	    infer->fx->news.unknown > 0)
+		infer->fx->news.unknown--;
 }
 
 /*
@@ -2429,6 +3703,7 @@ sel_code(struct imap_infer *infer, enum infer_code code, uint64_t num,
 			break;
 		/* RFC 9051 2.3.1.1: a new UIDVALIDITY voids every UID */
 		if (sel->uidvalidity_known && sel->uidvalidity != num) {
+			foreign_settle(infer);
 			imap_seqmap_invalidate(&sel->map);
 			hook_mailbox_reset(infer);
 		}
@@ -3868,6 +5143,68 @@ client_command(struct imap_infer *infer, const struct imap_token *tok)
 }
 
 /*
+ * An argument of LIST (RFC 9051 6.3.9, RFC 5258 3: [(selection)]
+ * reference pattern [RETURN (options)]) or LSUB (RFC 3501 6.3.9:
+ * reference pattern): does it list every subscription, do its
+ * responses say \Subscribed (subs_listed())?
+ */
+static void
+list_arg(struct imap_infer *infer, const struct imap_token *tok,
+    unsigned depth)
+{
+	struct infer_cur *cur = &infer->cur;
+	struct infer_cmd *cmd = cur->cmd;
+
+	if (depth > 0) {
+		if (depth == 1 && tok->type == IMAP_TOKEN_ATOM &&
+		    ascii_ieq(tok->data, tok->len, "SUBSCRIBED")) {
+			if (cur->list_in == LIST_IN_SELECT)
+				cmd->list |= LISTF_SUBSEL | LISTF_SUBSTATE;
+			else if (cur->list_in == LIST_IN_RETURN)
+				cmd->list |= LISTF_SUBSTATE;
+		}
+		return;
+	}
+	if (tok->type == IMAP_TOKEN_LIST_END) {
+		cur->list_in = LIST_IN_NONE;
+		return;
+	}
+	if (tok->type == IMAP_TOKEN_LIST_BEGIN) {
+		if (cur->list_arg == 0 && cur->kind == INFER_K_LIST)
+			cur->list_in = LIST_IN_SELECT;
+		else if (cur->list_arg == 1) {
+			cur->list_in = LIST_IN_PATTERNS;
+			cur->list_arg++;
+			cmd->list |= LISTF_ODD;
+		} else if (cur->list_return)
+			cur->list_in = LIST_IN_RETURN;
+		else
+			cur->list_in = LIST_IN_OTHER;
+		return;
+	}
+	if (cur->list_arg >= 2 && tok->type == IMAP_TOKEN_ATOM &&
+	    ascii_ieq(tok->data, tok->len, "RETURN")) {
+		cur->list_return = true;
+		return;
+	}
+	switch (cur->list_arg < 2 ? cur->list_arg++ : 2) {
+	case 0:
+		if (tok->type == IMAP_TOKEN_QUOTED && tok->len == 0)
+			cmd->list |= LISTF_REF_EMPTY;
+		break;
+	case 1:
+		if ((tok->type == IMAP_TOKEN_ATOM ||
+		    tok->type == IMAP_TOKEN_QUOTED) && tok->len == 1 &&
+		    tok->data[0] == '*')
+			cmd->list |= LISTF_ALL;
+		break;
+	default:
+		cmd->list |= LISTF_ODD;
+		break;
+	}
+}
+
+/*
  * An argument (top-level INDEX >= 2, or >= 3 after "UID") of the
  * command being read.
  */
@@ -3881,6 +5218,11 @@ client_arg(struct imap_infer *infer, const struct imap_token *tok,
 	unsigned i = tok->index;
 	size_t j;
 
+	if (cur->cmd != NULL && !cur->uid && (cur->kind == INFER_K_LIST ||
+	    cur->kind == INFER_K_LSUB)) {
+		list_arg(infer, tok, depth);
+		return;
+	}
 	if (cur->cmd == NULL || (rec = cur->cmd->rec) == NULL)
 		return;
 	if (cur->uid) {
@@ -4040,8 +5382,10 @@ client_line_end(struct imap_parser *parser)
 		}
 		return;
 	}
-	if (cur->cmd != NULL)
+	if (cur->cmd != NULL) {
 		cur->cmd->complete = true;
+		reg_cmd_hold(infer, cur->cmd);
+	}
 	if (cur->active && !cur->uid && !cur->answered) {
 		/*
 		 * Switch at the end of the command line, not at the
@@ -4191,6 +5535,15 @@ copyuid_set(struct imap_infer *infer, const struct imap_token *tok, int k)
 		cmd->rec->mb.copyuid = true;
 }
 
+/* An atom of a capability list: UIDPLUS (RFC 4315), or IMAP4rev2. */
+static INFER_COLD void
+server_capa_atom(struct imap_infer *infer, const struct imap_token *tok)
+{
+	if (ascii_ieq(tok->data, tok->len, "UIDPLUS") ||
+	    ascii_ieq(tok->data, tok->len, "IMAP4rev2"))
+		infer->srv.cap_uidplus = true;
+}
+
 /* A token inside the response code "[...]" (RFC 9051 7.1). */
 static INFER_COLD void
 server_code_token(struct imap_infer *infer, const struct imap_token *tok)
@@ -4228,6 +5581,12 @@ server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 		}
 		return;
 	}
+	if (srv->code_kind == CODE_CAPABILITY && srv->code_i > 0) {
+		srv->code_i++;
+		if (tok->type == IMAP_TOKEN_ATOM)
+			server_capa_atom(infer, tok);
+		return;
+	}
 	switch (srv->code_i++) {
 	case 0:
 		if (tok->type != IMAP_TOKEN_ATOM)
@@ -4242,6 +5601,10 @@ server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 		    srv->cmd->rec != NULL && srv->code_kind == CODE_APPENDUID;
 		if (srv->code_kind == CODE_COPYUID)
 			srv->copy_cmd = copyuid_cmd(infer);
+		if (srv->code_kind == CODE_CAPABILITY) {
+			srv->cap_list = true;
+			srv->cap_uidplus = false;
+		}
 		break;
 	case 1:
 		/* UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ: a number */
@@ -4347,6 +5710,11 @@ srv_reset(struct infer_srv *srv)
 	srv->q_res = QRES_OTHER;
 	srv->q_used = 0;
 	memset(&srv->q, 0, sizeof(srv->q));
+	srv->list_lsub = false;
+	srv->list_subscribed = false;
+	srv->list_noselect = false;
+	srv->cap_list = false;
+	srv->cap_uidplus = false;
 }
 
 /* A response's first token: "*", "+" or a tag (RFC 9051 7). */
@@ -4508,6 +5876,15 @@ server_untagged_atom(struct imap_infer *infer, const struct imap_token *tok)
 			srv->resp = RESP_QUOTA;
 			srv->q.under = true;
 		}
+		else if (ascii_ieq(tok->data, tok->len, "LIST") ||
+		    ascii_ieq(tok->data, tok->len, "LSUB")) {
+			srv->resp = RESP_LIST;
+			srv->list_lsub = ascii_ieq(tok->data, tok->len, "LSUB");
+		} else if (ascii_ieq(tok->data, tok->len, "CAPABILITY")) {
+			srv->resp = RESP_CAPABILITY;
+			srv->cap_list = true;
+			srv->cap_uidplus = false;
+		}
 		else if (ascii_ieq(tok->data, tok->len, "FLAGS")) {
 			/* RFC 9051 7.3.5: the mailbox's flags, keywords
 			   interned in the server's order */
@@ -4611,6 +5988,47 @@ server_quota_token(struct imap_infer *infer, const struct imap_token *tok)
 	}
 }
 
+/*
+ * A token of "* LIST|LSUB (attributes) delimiter name [extended]" (RFC
+ * 9051 7.3.1, RFC 3501 7.2.3, RFC 5258 3) after the word: the
+ * attributes that speak of subscription, the hierarchy delimiter
+ * (sb_create_url()), and the name (subs_listed()).  A name sent as a
+ * literal is not read.
+ */
+static INFER_COLD void
+server_list_token(struct imap_infer *infer, const struct imap_token *tok)
+{
+	struct infer_srv *srv = &infer->srv;
+
+	switch (tok->index) {
+	case 2:
+		if (tok->depth != 1 || tok->type != IMAP_TOKEN_ATOM)
+			break;
+		if (ascii_ieq(tok->data, tok->len, "\\Subscribed"))
+			srv->list_subscribed = true;
+		else if (ascii_ieq(tok->data, tok->len, "\\Noselect"))
+			srv->list_noselect = true;
+		break;
+	case 3:
+		if (tok->depth == 0 && tok->type == IMAP_TOKEN_QUOTED &&
+		    tok->len == 1)
+			infer->hier_delim = tok->data[0];
+		break;
+	case 4:
+		if (tok->depth != 0)
+			break;
+		if (tok->type == IMAP_TOKEN_ATOM ||
+		    tok->type == IMAP_TOKEN_QUOTED)
+			subs_listed(infer, tok->data, tok->len,
+			    (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
+		else
+			subs_listed(infer, NULL, 0, true);
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 server_token(struct imap_parser *parser, const struct imap_token *tok)
 {
@@ -4629,6 +6047,14 @@ server_token(struct imap_parser *parser, const struct imap_token *tok)
 			break;
 		if (srv->resp == RESP_QUOTA) {
 			server_quota_token(infer, tok);
+			return;
+		}
+		if (srv->resp == RESP_LIST) {
+			server_list_token(infer, tok);
+			return;
+		}
+		if (srv->resp == RESP_CAPABILITY) {
+			server_capa_atom(infer, tok);
 			return;
 		}
 		if (srv->resp == RESP_FETCH) {
@@ -4660,7 +6086,8 @@ server_token(struct imap_parser *parser, const struct imap_token *tok)
 		if (srv->kind == SRV_UNTAGGED && srv->status == ST_BYE)
 			server_bye_text(infer, tok);
 		else if (srv->kind == SRV_TAGGED && srv->status == ST_NO &&
-		    ascii_icontains(tok->data, tok->len, "quota"))
+		    (!srv->code_seen || ascii_ieq(srv->code, srv->code_len,
+		    "ALERT")) && ascii_icontains(tok->data, tok->len, "quota"))
 			srv->quota_text = true;
 		return;
 	default:
@@ -4668,6 +6095,10 @@ server_token(struct imap_parser *parser, const struct imap_token *tok)
 			break;
 		if (srv->resp == RESP_QUOTA) {
 			server_quota_token(infer, tok);
+			return;
+		}
+		if (srv->resp == RESP_LIST) {
+			server_list_token(infer, tok);
 			return;
 		}
 		if (srv->resp == RESP_FETCH && tok->depth == 1) {
@@ -4775,6 +6206,8 @@ expunge_done(struct imap_infer *infer, struct infer_cmd *cmd)
 					    all.r[i].last);
 			emit_expunge(infer, &own, infer->sel.counted,
 			    imap_seqmap_count(&infer->sel.map));
+			if (!own.cut)	/* else whose is unsure */
+				foreign_rest(infer, &all, &own);
 			goto out;
 		}
 	}
@@ -4807,7 +6240,111 @@ move_done(struct imap_infer *infer, struct infer_cmd *cmd)
 	    rec->mb.src.cut);
 	emit_expunge(infer, &src, infer->sel.counted,
 	    imap_seqmap_count(&infer->sel.map));
+	/* removals announced meanwhile that it did not make */
+	if (infer->xp_active && infer->xp_seq == cmd->seq && !src.cut)
+		foreign_rest(infer, &infer->xp, &src);
 	uids_free(&src);
+}
+
+/*
+ * Whether MOVE or UID MOVE CMD announced a removal of its own while it
+ * ran: any removal, or for UID MOVE one that may be in its UID set (the
+ * cut expunge_done() makes).
+ */
+static bool
+move_removed(struct imap_infer *infer, const struct infer_cmd *cmd)
+{
+	const struct infer_record *rec = cmd->rec;
+	const struct infer_uids *all = &infer->xp;
+	struct infer_uids filt, in;
+	const char *set;
+	size_t len;
+	bool some;
+
+	if (!infer->xp_active || infer->xp_seq != cmd->seq)
+		return false;
+	if (all->unknown > 0 || all->cut)
+		return true;
+	if (all->n == 0)
+		return false;
+	if (!cmd->uid || rec == NULL || !rec->mb.uidset.set ||
+	    rec->mb.uidset.cut)
+		return true;
+	set = span_data(rec, &rec->mb.uidset);
+	len = rec->mb.uidset.len;
+	if (set_has_lone_star(set, len))
+		return true;
+	memset(&filt, 0, sizeof(filt));
+	memset(&in, 0, sizeof(in));
+	if (imap_set_walk(set, len, UINT32_MAX, UINT32_MAX, uids_walk_add,
+	    &filt) != 0 || filt.cut)
+		some = true;
+	else {
+		uids_isect(all, &filt, &in);
+		some = in.n > 0 || in.cut;
+	}
+	uids_free(&filt);
+	uids_free(&in);
+	return some;
+}
+
+/*
+ * The tagged response to COPY, UID COPY, MOVE or UID MOVE (RFC 9051
+ * 6.4.7, RFC 6851).
+ *
+ * OK: MessageAppend in the destination (emit_copy()) and, for a MOVE,
+ * MessageExpunge in the source - unless nothing was copied: a UID set
+ * that names no message is no error (RFC 9051 6.4.9; Dovecot answers
+ * "OK No messages found").  A MOVE announces the removal of what it
+ * moved before its OK (RFC 6851 4.3); one without COPYUID that
+ * announced no removal of its own moved nothing.  A COPY without
+ * COPYUID from a server that announced UIDPLUS (or IMAP4rev2, which
+ * has it) copied nothing: such a server returns COPYUID for what it
+ * copies (RFC 4315 3).  From other servers a COPY without COPYUID is
+ * reported without UIDs.
+ *
+ * NO: nothing was copied, and QuotaExceed when it was for quota.  A
+ * MOVE answered NO may still have removed messages: Dovecot 2.3, moving
+ * within one mailbox and meeting a message another session expunged
+ * (NO [EXPUNGEISSUED]), has expunged the messages before it, copied
+ * none, and announced their EXPUNGE.  Those removals happened and are
+ * reported as an EXPUNGE's are (expunge_done(): what was announced while
+ * the MOVE ran, for UID MOVE of its UID set; another session's removal
+ * announced meanwhile cannot be told from the MOVE's own).
+ */
+static void
+copy_done(struct imap_infer *infer, struct infer_cmd *cmd,
+    enum infer_status st)
+{
+	struct infer_uids none;
+	bool move = cmd->kind == INFER_K_MOVE;
+	bool copyuid = cmd->rec != NULL && cmd->rec->mb.copyuid;
+
+	if (st == ST_NO && quota_refused(infer))
+		emit_quota_exceed(infer, cmd);
+	if (st == ST_OK && (copyuid || !move)) {
+		if (!copyuid && infer->uidplus)
+			return;		/* nothing copied */
+		if (cmd->complete && cmd->rec != NULL)
+			emit_copy(infer, cmd);
+		/* RFC 6851 3.1: a MOVE is a COPY and an expunge */
+		if (move)
+			move_done(infer, cmd);
+		return;
+	}
+	if (!move)
+		return;
+	if ((st == ST_OK || st == ST_NO) && move_removed(infer, cmd)) {
+		if (st == ST_OK && cmd->complete && cmd->rec != NULL)
+			emit_copy(infer, cmd);
+		expunge_done(infer, cmd);
+		return;
+	}
+	/* it moved nothing: removals announced meanwhile are others' */
+	if (infer->xp_active && infer->xp_seq == cmd->seq) {
+		memset(&none, 0, sizeof(none));
+		foreign_rest(infer, &infer->xp, &none);
+	}
 }
 
 /* The tagged response to CMD has been read whole. */
@@ -4884,13 +6421,17 @@ complete(struct imap_infer *infer, struct infer_cmd *cmd)
 		break;
 	case INFER_K_COPY:
 	case INFER_K_MOVE:
-		if (ok && cmd->complete && cmd->rec != NULL)
-			emit_copy(infer, cmd);
-		else if (st == ST_NO && quota_refused(infer))
-			emit_quota_exceed(infer, cmd);
-		/* RFC 6851 3.1: a MOVE is a COPY and an expunge */
-		if (ok && cmd->kind == INFER_K_MOVE)
-			move_done(infer, cmd);
+		copy_done(infer, cmd, st);
+		break;
+	case INFER_K_LIST:
+	case INFER_K_LSUB:
+		/* a full listing that listed nothing says so too */
+		if (!list_full(cmd))
+			break;
+		if (ok && !subs_listing_of(infer, cmd->seq))
+			subs_listing_start(infer, cmd);
+		if (subs_listing_of(infer, cmd->seq))
+			subs_listing_end(infer, ok);
 		break;
 	case INFER_K_IDLE:
 		/* Ended by the server, without DONE (refused IDLE). */
@@ -4951,7 +6492,8 @@ server_untagged_end(struct imap_infer *infer)
 			imap_flags_box_set_permanent(&infer->sel.box,
 			    &srv->perm, srv->perm_star);
 		else if (srv->status == ST_OK && srv->code_kind != CODE_OTHER &&
-		    srv->code_kind != CODE_OVERQUOTA)
+		    srv->code_kind != CODE_OVERQUOTA &&
+		    srv->code_kind != CODE_CAPABILITY)
 			sel_code(infer, srv->code_kind, srv->code_num,
 			    srv->code_num_ok);
 		break;
@@ -4972,6 +6514,8 @@ server_line_end(struct imap_parser *parser)
 	 */
 	if (srv->bye_timeout)
 		infer->bye_timeout = true;
+	if (srv->cap_list)
+		infer->uidplus = srv->cap_uidplus;
 	/*
 	 * The command's mailbox name is a literal the client has not sent
 	 * whole (a NO may refuse it): no mailboxID from it.
@@ -5016,6 +6560,9 @@ server_line_end(struct imap_parser *parser)
 		server_untagged_end(infer);
 	else if (srv->kind == SRV_TAGGED && srv->cmd != NULL)
 		complete(infer, srv->cmd);
+	foreign_line_end(infer, srv->kind == SRV_UNTAGGED &&
+	    (srv->resp == RESP_EXPUNGE ||
+	    (srv->resp == RESP_VANISHED && !srv->vanished_earlier)));
 	srv_reset(srv);
 }
 
@@ -5030,17 +6577,18 @@ str_or_empty(const char *s)
 struct imap_infer *
 imap_infer_new(const struct imap_infer_env *env)
 {
-	const char *src[4];
-	const char **dst[4];
+	const char *src[5];
+	const char **dst[5];
 	struct imap_infer *infer;
-	size_t len[4], total = 0, off = 0;
+	size_t len[5], total = 0, off = 0;
 	int i;
 
 	src[0] = str_or_empty(env->client_ip);
 	src[1] = str_or_empty(env->server_domain);
 	src[2] = str_or_empty(env->server_fqdn);
 	src[3] = str_or_empty(env->service);
-	for (i = 0; i < 4; i++) {
+	src[4] = str_or_empty(env->backend);
+	for (i = 0; i < 5; i++) {
 		len[i] = strlen(src[i]) + 1;
 		total += len[i];
 	}
@@ -5050,9 +6598,11 @@ imap_infer_new(const struct imap_infer_env *env)
 	dst[1] = &infer->server_domain;
 	dst[2] = &infer->server_fqdn;
 	dst[3] = &infer->service;
-	for (i = 0; i < 4; i++) {
+	dst[4] = NULL;		/* after service: reg_open() */
+	for (i = 0; i < 5; i++) {
 		memcpy(infer->strs + off, src[i], len[i]);
-		*dst[i] = infer->strs + off;
+		if (dst[i] != NULL)
+			*dst[i] = infer->strs + off;
 		off += len[i];
 	}
 	infer->strs_len = total;
@@ -5065,6 +6615,7 @@ imap_infer_new(const struct imap_infer_env *env)
 	infer->session_id = env->session_id;
 	infer->emit = env->emit;
 	infer->ctx = env->ctx;
+	infer->reg = env->registry;
 	imap_parser_init(&infer->client, IMAP_PARSER_CLIENT, &client_cb,
 	    env->line_max);
 	imap_parser_init(&infer->server, IMAP_PARSER_SERVER, &server_cb,
@@ -5079,10 +6630,22 @@ imap_infer_free(struct imap_infer **inferp)
 {
 	struct imap_infer *infer;
 	struct infer_cmd *cmd, *next;
+	struct infer_foreign *fx;
 	size_t i;
 
 	if (inferp == NULL || (infer = *inferp) == NULL)
 		return;
+	/* undecided changes are dropped, not emitted; holds go */
+	if ((fx = infer->fx) != NULL) {
+		news_clear(&fx->news);
+		uids_free(&fx->gone.uids);
+		fx->gone.active = false;
+		reg_sel_close(infer);
+		for (i = 0; i < IMAP_INFER_INLINE_CMDS; i++)
+			reg_cmd_release(infer, &infer->cmds[i]);
+		for (cmd = infer->overflow; cmd != NULL; cmd = cmd->next)
+			reg_cmd_release(infer, cmd);
+	}
 	for (i = 0; i < IMAP_INFER_INLINE_CMDS; i++)
 		rec_free(infer, &infer->cmds[i]);
 	for (cmd = infer->overflow; cmd != NULL; cmd = next) {
@@ -5091,10 +6654,17 @@ imap_infer_free(struct imap_infer **inferp)
 		free(cmd);
 	}
 	assert(infer->rec_bytes == 0);
+	free(infer->subs);
 	sel_clear(infer);
 	imap_flags_box_deinit(&infer->sel.box);
 	uids_free(&infer->xp);
 	fr_release(infer);
+	if (fx != NULL) {
+		assert(fx->nholds == 0);
+		free(fx->holds);
+		imap_registry_free(&fx->own_reg);
+		free(fx);
+	}
 	free(infer);
 	*inferp = NULL;
 }
@@ -5247,6 +6817,7 @@ imap_infer_ask(struct imap_infer *infer, const char *line, size_t len,
 	size_t wlen, setlen = 0, i = 0, n = 0;
 	enum infer_kind kind;
 	bool uid = false, need = false, rw;
+	uint32_t nfirst, nlast;
 	struct sbuf sb;
 
 	if (!imap_infer_may_ask(infer))
@@ -5267,7 +6838,7 @@ imap_infer_ask(struct imap_infer *infer, const char *line, size_t len,
 	    (uid && kind == INFER_K_EXPUNGE)) {
 		if (!ask_word(line, len, &i, &set, &setlen) ||
 		    !ask_set_ok(set, setlen))
-			return 0;
+			kind = INFER_K_OTHER;	/* nothing of its own */
 	}
 	switch (kind) {
 	case INFER_K_STORE:
@@ -5275,25 +6846,34 @@ imap_infer_ask(struct imap_infer *infer, const char *line, size_t len,
 		/* the flags before the change, and the UIDs it names */
 		if (!rw || (kind == INFER_K_FETCH &&
 		    !ask_fetch_seen(line + i, len - i)))
-			return 0;
+			break;
 		need = uid ? ask_uid_need(infer, set, setlen, q->set, &n) :
 		    ask_seq_need(infer, set, setlen, true, q->set, &n);
 		break;
 	case INFER_K_EXPUNGE:
 		/* the UIDs of the messages its EXPUNGE responses number */
 		if (!rw)
-			return 0;
+			break;
 		need = ask_seq_need(infer, "1:*", 3, false, q->set, &n);
 		uid = false;
 		break;
 	case INFER_K_CLOSE:
 		/* which messages carry \Deleted, and their UIDs */
 		if (!rw)
-			return 0;
+			break;
 		need = ask_seq_need(infer, "1:*", 3, true, q->set, &n);
 		break;
 	default:
-		return 0;
+		break;
+	}
+	if ((!need || n == 0) && imap_infer_new_unknown(infer, &nfirst,
+	    &nlast)) {
+		/* new messages' UIDs, for their MessageNew (issue 3) */
+		n = (size_t)(nfirst == nlast ? snprintf(q->set, sizeof(q->set),
+		    "%u", nfirst) : snprintf(q->set, sizeof(q->set), "%u:%u",
+		    nfirst, nlast));
+		need = n < sizeof(q->set);
+		uid = false;
 	}
 	if (!need || n == 0)
 		return 0;
@@ -5326,11 +6906,17 @@ imap_infer_client_data(struct imap_infer *infer, const char *data,
 {
 	if (infer->blind || infer->ended)
 		return;
+	infer->feeding = true;
 	imap_parser_feed(&infer->client, data, len);
+	infer->feeding = false;
 	/* A command cut short by a parser error never completes. */
 	if (infer->client.error != IMAP_PERR_OK && infer->cur.cmd != NULL) {
 		infer->cur.cmd = NULL;
 		infer->cur.active = false;
+	}
+	if (infer->recheck) {
+		infer->recheck = false;
+		foreign_recheck(infer);
 	}
 }
 
@@ -5340,7 +6926,13 @@ imap_infer_server_data(struct imap_infer *infer, const char *data,
 {
 	if (infer->blind || infer->ended)
 		return;
+	infer->feeding = true;
 	imap_parser_feed(&infer->server, data, len);
+	infer->feeding = false;
+	if (infer->recheck) {
+		infer->recheck = false;
+		foreign_recheck(infer);
+	}
 }
 
 void
@@ -5350,6 +6942,8 @@ imap_infer_end(struct imap_infer *infer, enum imap_infer_end reason)
 		return;
 	if (reason == IMAP_INFER_END_ABORT && infer->bye_timeout)
 		reason = IMAP_INFER_END_TIMEOUT;
+	foreign_settle(infer);
+	reg_sel_close(infer);
 	emit_logout(infer, reason);
 	infer->ended = true;
 }
@@ -5423,11 +7017,55 @@ imap_infer_memory(const struct imap_infer *infer)
 	    (size_t)infer->xp.alloc * sizeof(struct infer_range) +
 	    (size_t)infer->fr.done.alloc * sizeof(struct infer_range) +
 	    (size_t)infer->fr.apend * sizeof(struct infer_flagpend);
+	if (infer->fx != NULL) {
+		n += sizeof(*infer->fx) +
+		    (size_t)infer->fx->aholds * sizeof(struct infer_hold) +
+		    (size_t)infer->fx->news.gone.alloc *
+		    sizeof(struct infer_range) +
+		    (size_t)infer->fx->gone.uids.alloc *
+		    sizeof(struct infer_range);
+		if (infer->fx->own_reg != NULL)
+			n += imap_registry_memory(infer->fx->own_reg);
+	}
 	if (infer->sel.name != NULL)
 		n += infer->sel.name_len > 0 ? infer->sel.name_len : 1;
+	if (infer->subs != NULL)
+		n += sizeof(*infer->subs);
 	for (cmd = infer->overflow; cmd != NULL; cmd = cmd->next)
 		n += sizeof(*cmd);
 	return n;
+}
+
+void
+imap_infer_set_tls(struct imap_infer *infer, const char *protocol,
+    const char *cipher)
+{
+	snprintf(infer->tls_protocol, sizeof(infer->tls_protocol), "%s",
+	    protocol != NULL ? protocol : "");
+	snprintf(infer->tls_cipher, sizeof(infer->tls_cipher), "%s",
+	    cipher != NULL ? cipher : "");
+}
+
+bool
+imap_infer_client_at_command(const struct imap_infer *infer)
+{
+	return !infer->blind && !infer->ended && !infer->idling &&
+	    !infer->client_text && infer->auth == NULL &&
+	    !infer->cur.active && infer->client.line_len == 0 &&
+	    !infer->client.in_literal &&
+	    infer->client.error == IMAP_PERR_OK;
+}
+
+bool
+imap_infer_logged_in(const struct imap_infer *infer)
+{
+	return infer->logged_in && !infer->logged_out;
+}
+
+unsigned
+imap_infer_outstanding(const struct imap_infer *infer)
+{
+	return infer->npending;
 }
 
 bool
@@ -5436,4 +7074,37 @@ imap_infer_in_literal(const struct imap_infer *infer,
 {
 	return dir == IMAP_PARSER_CLIENT ? infer->client.in_literal :
 	    infer->server.in_literal;
+}
+
+bool
+imap_infer_new_unknown(const struct imap_infer *infer, uint32_t *first_r,
+    uint32_t *last_r)
+{
+	const struct infer_news *nw;
+	const struct imap_seqmap *map = &infer->sel.map;
+	uint32_t count = imap_seqmap_count(map), seq, uid, last = 0;
+
+	if (infer->fx == NULL)
+		return false;
+	nw = &infer->fx->news;
+	if (!nw->active || !infer->sel.counted || nw->first == 0 ||
+	    nw->first > count || infer->blind || infer->ended)
+		return false;
+	/* new messages are few, and the last is the likeliest unknown */
+	for (seq = count; seq >= nw->first && last == 0; seq--)
+		if (!imap_seqmap_uid(map, seq, &uid))
+			last = seq;
+	if (last == 0)
+		return false;
+	for (seq = nw->first; imap_seqmap_uid(map, seq, &uid); seq++)
+		continue;
+	*first_r = seq;
+	*last_r = last;
+	return true;
+}
+
+uint64_t
+imap_infer_foreign_unknown(const struct imap_infer *infer)
+{
+	return infer->fx != NULL ? infer->fx->unknown : 0;
 }

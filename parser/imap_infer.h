@@ -24,7 +24,16 @@
  *   Mailbox{Create,Delete,Rename,Subscribe,UnSubscribe}
  *			mailboxID = uri = imap://USER@DOMAIN/MAILBOX (RFC
  *			5092; the name converted from modified UTF-7 and
- *			percent-encoded); Rename adds oldMailboxID
+ *			percent-encoded); Rename adds oldMailboxID.  Create
+ *			leaves out one trailing hierarchy delimiter (RFC
+ *			9051 6.3.4: "CREATE Foo." makes "Foo") once a LIST
+ *			or LSUB response told the delimiter.  No Subscribe
+ *			(UnSubscribe) for a mailbox the session knew to be
+ *			subscribed (not subscribed) already: the server
+ *			answers OK and changes nothing.  It knows from LSUB
+ *			and LIST responses (\Subscribed, RFC 5258) and its
+ *			own commands; another session's changes go unseen
+ *			(see imap_infer.c, "the subscription list")
  *   MessageAppend	one per appended message (RFC 3502 MULTIAPPEND
  *			included): mailboxID (with ;UIDVALIDITY= when the
  *			server sent APPENDUID), uidset and uri
@@ -38,9 +47,14 @@
  *			6851), for all its messages: mailboxID of the
  *			destination (with ;UIDVALIDITY= from COPYUID), uidset
  *			(COPYUID's destination UIDs), uri (mailboxID, plus
- *			/;UID=n for a single message)
+ *			/;UID=n for a single message); none when nothing was
+ *			copied (a UID set of no message: an OK without
+ *			COPYUID from a server that announced UIDPLUS or
+ *			IMAP4rev2, a MOVE that announced no removal)
  *   MessageExpunge	one per EXPUNGE, UID EXPUNGE, MOVE or UID MOVE of
- *			this session that removed messages, at its OK:
+ *			this session that removed messages, at its OK (for
+ *			MOVE and UID MOVE also at a NO: the removals it
+ *			announced happened, see imap_infer.c copy_done()):
  *			mailboxID of the selected mailbox with
  *			;UIDVALIDITY=, uri as for copies, uidset (the UIDs of
  *			the removals the server announced while it ran; for
@@ -60,7 +74,39 @@
  *			flags or UIDs were unknown; no event when none was
  *			known to be \Deleted.  Messages removed while no
  *			such command runs (announced during NOOP, IDLE,
- *			FETCH, ...) give no event in this session.
+ *			FETCH, ...; the UIDs outside a UID EXPUNGE's set or a
+ *			MOVE's COPYUID) are someone else's: see "external"
+ *			below.
+ *   MessageExpunge with vnd.msgeventd.cause="external"
+ *			removals no proxied session made (a client connected
+ *			to the server directly, the server's expiry: from
+ *			the protocol the two cannot be told apart, so
+ *			MessageExpire is never reported), decided when the
+ *			run of EXPUNGE or VANISHED (not EARLIER) responses
+ *			that told them ends and no EXPUNGE, UID EXPUNGE,
+ *			CLOSE or MOVE of any proxied session is in flight in
+ *			that mailbox, once across sessions (the registry,
+ *			imap_registry.h): mailboxID with ;UIDVALIDITY=,
+ *			uidset (the known UIDs; removals whose UID was
+ *			unknown are counted, imap_infer_foreign_unknown()),
+ *			uri, messages (the count after), uidnext and modseq
+ *			when known.  No clientIP, clientPort, service (RFC
+ *			5423 5: those of the client that did it, unknown);
+ *			user is the session's, vnd.msgeventd.session the
+ *			session that saw it
+ *   MessageNew		messages that appeared in the selected mailbox
+ *			(EXISTS growth) that no APPEND, COPY or MOVE of a
+ *			proxied session put there (APPENDUID, COPYUID;
+ *			typically mail delivered by the MTA): one per batch
+ *			of them, once all their UIDs are known (a FETCH
+ *			with UID, the client's or the proxy's own:
+ *			imap_infer_new_unknown()) and no APPEND, COPY or
+ *			MOVE of any proxied session into that mailbox is in
+ *			flight; once across sessions.  uidset (UIDs),
+ *			mailboxID with ;UIDVALIDITY=, uri, messages,
+ *			uidnext and modseq when known; the parameters as for
+ *			external expunges.  A message whose UID never became
+ *			known is counted (imap_infer_foreign_unknown())
  *   MessageRead, MessageTrash, FlagsSet, FlagsClear
  *			(RFC 5423 4.2) at the OK of a STORE or UID STORE
  *			(RFC 9051 6.4.6; .SILENT and RFC 7162 UNCHANGEDSINCE
@@ -131,8 +177,17 @@
  * KiB, its reported UIDs, IMAP_INFER_UID_RANGES_MAX, and for a
  * conditional STORE IMAP_INFER_COND_MAX held changes); the tagged OK of
  * a STORE or CLOSE takes up to 2 * INFER_MAP_TEXT_MAX (about 110 KiB)
- * for the moment it is handled.  Nothing else is allocated while
- * nothing is pending.  The caps below bound all of it.
+ * for the moment it is handled.  What the session learned of the
+ * subscription list takes IMAP_INFER_SUBS_BYTES once it learned any.
+ * Changes made by others (MessageNew, external expunges) take a struct
+ * infer_foreign (about 200 bytes) from the first one the session
+ * meets, or the first command that holds a mailbox in a shared
+ * registry, with the holds of its pending commands (16 bytes each) and
+ * the UIDs of an undecided batch (IMAP_INFER_UID_RANGES_MAX); without a
+ * registry in the env, a registry of its own (imap_registry.h, its
+ * mailboxes capped at 32).  Nothing else is allocated while nothing is
+ * pending.  The caps below
+ * bound all of it.
  *
  * Includes libc and parser/ only.
  */
@@ -190,7 +245,17 @@
  */
 #define IMAP_INFER_COND_MAX	1024
 
+/*
+ * Bytes of heap for what a session learned of the subscription list
+ * (names known to be subscribed or not, 4 bytes each besides the name;
+ * a name longer than a quarter of it is not kept).  When full, the
+ * oldest are forgotten: their state is unknown again, and SUBSCRIBE or
+ * UNSUBSCRIBE of them is reported as a change.
+ */
+#define IMAP_INFER_SUBS_BYTES	4096
+
 struct imap_infer;
+struct imap_registry;
 
 /*
  * Called once for every event; EV is valid only during the call.  It
@@ -216,6 +281,16 @@ struct imap_infer_env {
 	 * FlagsSet (the configuration's "flag-events").
 	 */
 	enum imap_flags_report flag_report;
+	/*
+	 * The registry (imap_registry.h) the proxy's sessions share, to
+	 * tell the changes another session made from those nobody here
+	 * made (MessageNew, external MessageExpunge).  It must outlive
+	 * the imap_infer; the inference's callbacks from it run inside
+	 * other sessions' calls.  NULL: the session keeps one of its
+	 * own, as if it were the proxy's only session.
+	 */
+	struct imap_registry *registry;
+	const char *backend;		/* its address: the registry's key */
 	imap_infer_emit_cb *emit;
 	void *ctx;
 };
@@ -225,6 +300,8 @@ enum imap_infer_end {
 	IMAP_INFER_END_GRACEFUL,	/* "graceful": LOGOUT, or an orderly close after BYE */
 	IMAP_INFER_END_ABORT,		/* "abort": a side closed or reset the connection */
 	IMAP_INFER_END_TIMEOUT,		/* "timeout": idle limit or the server's autologout */
+	IMAP_INFER_END_CLOSED,		/* "closed": the client ended its TLS with
+					   close_notify, without LOGOUT */
 };
 
 /*
@@ -341,6 +418,12 @@ bool imap_infer_may_ask(const struct imap_infer *infer);
  *	EXPUNGE, UID EXPUNGE
  *			the UIDs of the mailbox's messages
  *	CLOSE		the flags and UIDs of the mailbox's messages
+ *	any other command (and the above when they need
+ *	nothing; not a FETCH of no body, nor a STORE, FETCH,
+ *	EXPUNGE or CLOSE in a read-only mailbox: it may tell
+ *	the UIDs itself, or gets no question)
+ *			the UIDs of new messages, for their MessageNew
+ *			(imap_infer_new_unknown())
  *
  * fills Q with a question (a FETCH with a tag of the proxy's own),
  * reads it as if the client had sent it, and returns its line's length:
@@ -354,6 +437,50 @@ size_t imap_infer_ask(struct imap_infer *infer, const char *line, size_t len,
 
 /* Questions asked, since imap_infer_new().  Only grows. */
 uint64_t imap_infer_asked(const struct imap_infer *infer);
+
+/*
+ * New messages of the selected mailbox wait for their UIDs before their
+ * MessageNew is decided: true, with the lowest and highest sequence
+ * numbers of those whose UID is still unknown in *FIRST_R and *LAST_R
+ * (some between may be known), when a "FETCH FIRST:LAST (UID)" would
+ * help.  The proxy may ask it itself (imap_ask.h); the client's own
+ * FETCH of UIDs does as well.
+ */
+bool imap_infer_new_unknown(const struct imap_infer *infer, uint32_t *first_r,
+    uint32_t *last_r);
+
+/*
+ * Messages that came into or left the selected mailbox with no command
+ * of this session explaining them, which could not be reported or
+ * attributed: their UIDs stayed unknown, the mailbox was left (or the
+ * session ended) while a command of some session that may have made
+ * them was in flight, or the registry had no room.  Since
+ * imap_infer_new().  Only grows.
+ */
+uint64_t imap_infer_foreign_unknown(const struct imap_infer *infer);
+
+/*
+ * The client's side of the session is TLS (terminated by the proxy):
+ * Login events from now on carry vnd.msgeventd.tlsProtocol and
+ * vnd.msgeventd.tlsCipher with these names (copied, cut to 63 bytes;
+ * NULL or "" leaves a parameter out).
+ */
+void imap_infer_set_tls(struct imap_infer *infer, const char *protocol,
+    const char *cipher);
+
+/*
+ * For the proxy's own STARTTLS (issue 5).  True when the client's next
+ * byte starts a new command: no command half read, no literal, no
+ * AUTHENTICATE exchange or IDLE under way, the client's direction
+ * parses, and the session is not blind.
+ */
+bool imap_infer_client_at_command(const struct imap_infer *infer);
+
+/* True once a Login was inferred (and no Logout yet). */
+bool imap_infer_logged_in(const struct imap_infer *infer);
+
+/* Commands sent and not yet completed by the server (tracked ones). */
+unsigned imap_infer_outstanding(const struct imap_infer *infer);
 
 /* True while a literal body is being relayed in that direction. */
 bool imap_infer_in_literal(const struct imap_infer *infer,

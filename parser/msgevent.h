@@ -93,6 +93,7 @@ enum msgevent_kind {
 	X(TAGS,		"tags",		MSGEVENT_KIND_STRING)		\
 	X(MECHANISM,	"vnd.msgeventd.mechanism", MSGEVENT_KIND_STRING) \
 	X(REASON,	"vnd.msgeventd.reason",	MSGEVENT_KIND_STRING)	\
+	X(CAUSE,	"vnd.msgeventd.cause",	MSGEVENT_KIND_STRING)	\
 	X(DURATION,	"vnd.msgeventd.duration", MSGEVENT_KIND_UINT)	\
 	X(RESPONSE_CODE, "vnd.msgeventd.responseCode", MSGEVENT_KIND_STRING) \
 	X(TLS_PROTOCOL,	"vnd.msgeventd.tlsProtocol", MSGEVENT_KIND_STRING) \

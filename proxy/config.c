@@ -244,6 +244,33 @@ valid_host_name(const char *s)
 	return true;
 }
 
+/* An IPv4 or IPv6 address (no brackets). */
+static bool
+valid_ip(const char *s)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, s, &a4) == 1 ||
+	    inet_pton(AF_INET6, s, &a6) == 1;
+}
+
+/* The host of TEXT ("HOST:PORT" or "[IPV6]:PORT") as written, into NAME. */
+static void
+backend_host(const char *text, char name[CONFIG_NAME_MAX])
+{
+	const char *start = text, *end;
+
+	if (text[0] == '[') {
+		start = text + 1;
+		end = strchr(start, ']');
+	} else
+		end = strrchr(text, ':');
+	if (end == NULL)
+		end = text + strlen(text);
+	snprintf(name, CONFIG_NAME_MAX, "%.*s", (int)(end - start), start);
+}
+
 static int
 d_server_name(struct parser *p, const struct directive *d)
 {
@@ -366,7 +393,7 @@ d_listen(struct parser *p, const struct directive *d)
 		    d->name, p->argv[2]);
 	if (parse_addr(p, d->name, p->argv[4], &l.backend) == -1)
 		return -1;
-	if (p->argc == 6) {
+	if (p->argc >= 6) {
 		if (strcmp(p->argv[5], "backend-tls") == 0)
 			l.backend_tls = true;
 		else if (strcmp(p->argv[5], "backend-starttls") == 0)
@@ -376,6 +403,18 @@ d_listen(struct parser *p, const struct directive *d)
 			    "backend-tls or backend-starttls)", d->name,
 			    p->argv[5]);
 	}
+	if (p->argc == 7 || (p->argc == 8 &&
+	    strcmp(p->argv[6], "backend-name") != 0))
+		return usage(p, d);
+	if (p->argc == 8) {
+		/* RFC 6125: a DNS name, or an address for IP SANs */
+		if (!valid_host_name(p->argv[7]) &&
+		    !valid_ip(p->argv[7]))
+			return perr(p, "%s: backend-name '%s' is not a host "
+			    "name or an IP address", d->name, p->argv[7]);
+		strcpy(l.backend_name, p->argv[7]);
+	} else
+		backend_host(l.backend.text, l.backend_name);
 	for (o = p->conf->listens; o != NULL; o = o->next)
 		if (o->listen.salen == l.listen.salen &&
 		    memcmp(&o->listen.sa, &l.listen.sa, l.listen.salen) == 0)
@@ -384,18 +423,13 @@ d_listen(struct parser *p, const struct directive *d)
 
 	switch (l.service) {
 	case CONFIG_SERVICE_IMAP:
-		break;
 	case CONFIG_SERVICE_IMAPS:
-		return unavailable(p, "listen imaps", "TLS");
+		break;
 	case CONFIG_SERVICE_POP3:
 		return unavailable(p, "listen pop3", "POP3");
 	case CONFIG_SERVICE_POP3S:
 		return unavailable(p, "listen pop3s", "POP3 and TLS");
 	}
-	if (l.backend_tls)
-		return unavailable(p, "backend-tls", "TLS");
-	if (l.backend_starttls)
-		return unavailable(p, "backend-starttls", "TLS");
 
 	if ((o = malloc(sizeof(*o))) == NULL)
 		return perr(p, "out of memory");
@@ -429,7 +463,8 @@ output_syslog(struct parser *p, struct config_output *out)
 			return -1;
 		if (p->argc == 5 && check_path(p, "output syslog", p->argv[4]))
 			return -1;
-		return unavailable(p, "output syslog tls://", "TLS");
+		return unavailable(p, "output syslog tls://",
+		    "syslog over TLS");
 	}
 	if (p->argc != 3)
 		return perr(p, "output syslog: expected '%s'", SYSLOG_USAGE);
@@ -466,11 +501,27 @@ word_in(const char *s, const char *const *list)
 	return false;
 }
 
+/* An SNMP secret into FIELD: never quoted in a message. */
+static int
+snmp_secret(struct parser *p, const char *what, const char *value,
+    size_t min, char field[CONFIG_SNMP_SECRET_MAX + 1])
+{
+	size_t len = strlen(value);
+
+	if (len < min || len > CONFIG_SNMP_SECRET_MAX)
+		return perr(p, "output snmp: the %s must be %zu..%d "
+		    "characters long", what, min, CONFIG_SNMP_SECRET_MAX);
+	memcpy(field, value, len + 1);
+	return 0;
+}
+
 /*
  * output snmp trap|inform udp:HOST:PORT version 2c community NAME
  * output snmp trap|inform udp:HOST:PORT version 3 user NAME
  *     [auth PROTO PASS [priv PROTO PASS]]
- * The protocols are Net-SNMP's (snmptrap -a, -x).
+ * The protocols are Net-SNMP's (snmptrap -a, -x); outputs/out_snmp.c
+ * says whether this net-snmp has them.  Pass phrases: RFC 3414 11.2's
+ * minimum of 8 characters, as net-snmp wants.
  */
 static int
 output_snmp(struct parser *p, struct config_output *out)
@@ -478,7 +529,11 @@ output_snmp(struct parser *p, struct config_output *out)
 	static const char *const auths[] = {
 		"MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512", NULL
 	};
-	static const char *const privs[] = { "DES", "AES", NULL };
+	static const char *const privs[] = {
+		"DES", "AES", "AES-192", "AES-256", NULL
+	};
+	struct config_snmp *sn = &out->snmp;
+	const struct config_output *o;
 	char **argv = p->argv;
 	int argc = p->argc;
 
@@ -494,28 +549,104 @@ output_snmp(struct parser *p, struct config_output *out)
 		    ADDR_FORM);
 	if (parse_addr(p, "output snmp", argv[3] + 4, &out->addr) == -1)
 		return -1;
+	out->kind = CONFIG_OUTPUT_SNMP;
+	sn->inform = strcmp(argv[2], "inform") == 0;
 	if (strcmp(argv[5], "2c") == 0) {
 		if (argc != 8 || strcmp(argv[6], "community") != 0)
 			return perr(p, "output snmp: expected '%s'",
 			    SNMP_USAGE);
-	} else if (strcmp(argv[5], "3") == 0) {
-		if ((argc != 8 && argc != 11 && argc != 14) ||
-		    strcmp(argv[6], "user") != 0 ||
-		    (argc >= 11 && strcmp(argv[8], "auth") != 0) ||
-		    (argc == 14 && strcmp(argv[11], "priv") != 0))
-			return perr(p, "output snmp: expected '%s'",
-			    SNMP_USAGE);
-		if (argc >= 11 && !word_in(argv[9], auths))
-			return perr(p, "output snmp: unknown auth protocol "
-			    "'%s' (expected MD5, SHA, SHA-224, SHA-256, "
-			    "SHA-384 or SHA-512)", argv[9]);
-		if (argc == 14 && !word_in(argv[12], privs))
-			return perr(p, "output snmp: unknown priv protocol "
-			    "'%s' (expected DES or AES)", argv[12]);
-	} else
+		sn->version = 2;
+		return snmp_secret(p, "community", argv[7], 1, sn->community);
+	}
+	if (strcmp(argv[5], "3") != 0)
 		return perr(p, "output snmp: unknown version '%s' (expected "
 		    "2c or 3)", argv[5]);
-	return unavailable(p, "output snmp", "SNMP");
+	if ((argc != 8 && argc != 11 && argc != 14) ||
+	    strcmp(argv[6], "user") != 0 ||
+	    (argc >= 11 && strcmp(argv[8], "auth") != 0) ||
+	    (argc == 14 && strcmp(argv[11], "priv") != 0))
+		return perr(p, "output snmp: expected '%s'", SNMP_USAGE);
+	if (argc >= 11 && !word_in(argv[9], auths))
+		return perr(p, "output snmp: unknown auth protocol "
+		    "'%s' (expected MD5, SHA, SHA-224, SHA-256, "
+		    "SHA-384 or SHA-512)", argv[9]);
+	if (argc == 14 && !word_in(argv[12], privs))
+		return perr(p, "output snmp: unknown priv protocol "
+		    "'%s' (expected DES, AES, AES-192 or AES-256)", argv[12]);
+	sn->version = 3;
+	if (strlen(argv[7]) > CONFIG_SNMP_USER_MAX)
+		return perr(p, "output snmp: user name longer than %d "
+		    "characters", CONFIG_SNMP_USER_MAX);
+	strcpy(sn->user, argv[7]);
+	if (argc >= 11) {
+		strcpy(sn->auth_proto, argv[9]);
+		if (snmp_secret(p, "auth pass phrase", argv[10],
+		    CONFIG_SNMP_PASS_MIN, sn->auth_pass) == -1)
+			return -1;
+	}
+	if (argc == 14) {
+		strcpy(sn->priv_proto, argv[12]);
+		if (snmp_secret(p, "priv pass phrase", argv[13],
+		    CONFIG_SNMP_PASS_MIN, sn->priv_pass) == -1)
+			return -1;
+	}
+	/*
+	 * A trap is sent with msgeventd's own engine ID, and USM keeps one
+	 * set of keys per engine and user: two trap outputs naming one
+	 * user must agree on them.  (An inform's keys are for the
+	 * receiver's engine, so informs may differ.)
+	 */
+	for (o = p->conf->outputs; o != NULL && !sn->inform; o = o->next) {
+		if (o->kind != CONFIG_OUTPUT_SNMP || o->snmp.version != 3 ||
+		    o->snmp.inform || strcmp(o->snmp.user, sn->user) != 0)
+			continue;
+		if (strcmp(o->snmp.auth_proto, sn->auth_proto) != 0 ||
+		    strcmp(o->snmp.auth_pass, sn->auth_pass) != 0 ||
+		    strcmp(o->snmp.priv_proto, sn->priv_proto) != 0 ||
+		    strcmp(o->snmp.priv_pass, sn->priv_pass) != 0)
+			return perr(p, "output snmp: user '%s' has other "
+			    "protocols or pass phrases on line %d (SNMPv3 "
+			    "traps have one set of keys per user)", sn->user,
+			    o->line);
+	}
+	return 0;
+}
+
+/* state-dir PATH */
+static int
+d_state_dir(struct parser *p, const struct directive *d)
+{
+	if (check_path(p, d->name, p->argv[1]) == -1)
+		return -1;
+	strcpy(p->conf->state_dir, p->argv[1]);
+	return 0;
+}
+
+/* snmp-engine-id 0xHEX: RFC 3411 SnmpEngineID, 5..32 octets. */
+static int
+d_engine_id(struct parser *p, const struct directive *d)
+{
+	const char *s = p->argv[1];
+	size_t n, i;
+	unsigned v;
+
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		goto bad;
+	s += 2;
+	n = strlen(s);
+	if (n % 2 != 0 || n / 2 < 5 || n / 2 > CONFIG_SNMP_ENGINE_MAX ||
+	    strspn(s, "0123456789abcdefABCDEF") != n)
+		goto bad;
+	for (i = 0; i < n / 2; i++) {
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			goto bad;
+		p->conf->snmp_engine_id[i] = (uint8_t)v;
+	}
+	p->conf->snmp_engine_id_len = n / 2;
+	return 0;
+bad:
+	return perr(p, "%s: '%s' is not 0x followed by 5..%d octets in hex",
+	    d->name, p->argv[1], CONFIG_SNMP_ENGINE_MAX);
 }
 
 static int
@@ -528,9 +659,10 @@ d_output(struct parser *p, const struct directive *d)
 	if (strcmp(p->argv[1], "syslog") == 0) {
 		if (output_syslog(p, &out) == -1)
 			return -1;
-	} else if (strcmp(p->argv[1], "snmp") == 0)
-		return output_snmp(p, &out);
-	else
+	} else if (strcmp(p->argv[1], "snmp") == 0) {
+		if (output_snmp(p, &out) == -1)
+			return -1;
+	} else
 		return perr(p, "%s: unknown output '%s' (expected syslog or "
 		    "snmp)", d->name, p->argv[1]);
 	if ((o = malloc(sizeof(*o))) == NULL)
@@ -545,9 +677,21 @@ d_output(struct parser *p, const struct directive *d)
 static int
 d_tls_path(struct parser *p, const struct directive *d)
 {
+	struct config *c = p->conf;
+
 	if (check_path(p, d->name, p->argv[1]) == -1)
 		return -1;
-	return unavailable(p, d->name, "TLS");
+	if (strcmp(d->name, "tls-cert") == 0) {
+		strcpy(c->tls.cert, p->argv[1]);
+		c->tls.cert_line = p->line;
+	} else if (strcmp(d->name, "tls-key") == 0) {
+		strcpy(c->tls.key, p->argv[1]);
+		c->tls.key_line = p->line;
+	} else {
+		strcpy(c->backend_ca, p->argv[1]);
+		c->backend_ca_line = p->line;
+	}
+	return 0;
 }
 
 static int
@@ -556,7 +700,85 @@ d_backend_verify(struct parser *p, const struct directive *d)
 	if (strcmp(p->argv[1], "on") != 0 && strcmp(p->argv[1], "off") != 0)
 		return perr(p, "%s: expected 'on' or 'off', not '%s'",
 		    d->name, p->argv[1]);
-	return unavailable(p, d->name, "TLS");
+	p->conf->backend_verify = strcmp(p->argv[1], "on") == 0;
+	return 0;
+}
+
+/*
+ * tls-protocols, backend-tls-protocols VERSION...: nginx's ssl_protocols
+ * names.  The versions must form a range: OpenSSL takes a minimum and
+ * a maximum, so a gap could not be honoured.
+ */
+static int
+d_tls_protocols(struct parser *p, const struct directive *d)
+{
+	static const char *const names[] = {
+		"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"
+	};
+	unsigned mask = 0, lo, hi, i;
+	int a;
+
+	for (a = 1; a < p->argc; a++) {
+		for (i = 0; i < 4; i++)
+			if (strcmp(p->argv[a], names[i]) == 0)
+				break;
+		if (i == 4)
+			return perr(p, "%s: unknown protocol '%s' (expected "
+			    "TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)", d->name,
+			    p->argv[a]);
+		mask |= 1u << i;
+	}
+	for (lo = 0; !(mask & (1u << lo)); lo++)
+		;
+	for (hi = 3; !(mask & (1u << hi)); hi--)
+		;
+	for (i = lo; i <= hi; i++)
+		if (!(mask & (1u << i)))
+			return perr(p, "%s: %s is missing between %s and %s "
+			    "(the versions must form a range)", d->name,
+			    names[i], names[lo], names[hi]);
+	if (strcmp(d->name, "tls-protocols") == 0) {
+		p->conf->tls.min_version = (uint16_t)(CONFIG_TLS_V1_0 + lo);
+		p->conf->tls.max_version = (uint16_t)(CONFIG_TLS_V1_0 + hi);
+		p->conf->tls.protocols_line = p->line;
+	} else {
+		p->conf->backend_min_version =
+		    (uint16_t)(CONFIG_TLS_V1_0 + lo);
+		p->conf->backend_max_version =
+		    (uint16_t)(CONFIG_TLS_V1_0 + hi);
+		p->conf->backend_protocols_line = p->line;
+	}
+	return 0;
+}
+
+/*
+ * tls-ciphers, tls-ciphersuites, tls-curves LIST: OpenSSL's syntax,
+ * checked by OpenSSL when the context is made (tls.c).
+ */
+static int
+d_tls_list(struct parser *p, const struct directive *d)
+{
+	struct config_tls *t = &p->conf->tls;
+	char *dst;
+	int *line;
+	size_t len = strlen(p->argv[1]);
+
+	if (strcmp(d->name, "tls-ciphers") == 0) {
+		dst = t->ciphers;
+		line = &t->ciphers_line;
+	} else if (strcmp(d->name, "tls-ciphersuites") == 0) {
+		dst = t->ciphersuites;
+		line = &t->ciphersuites_line;
+	} else {
+		dst = t->curves;
+		line = &t->curves_line;
+	}
+	if (len == 0 || len >= CONFIG_TLS_LIST_MAX)
+		return perr(p, "%s: list must be 1..%d bytes long", d->name,
+		    CONFIG_TLS_LIST_MAX - 1);
+	memcpy(dst, p->argv[1], len + 1);
+	*line = p->line;
+	return 0;
 }
 
 /* flag-events simple|flags (config.h) */
@@ -617,13 +839,21 @@ static const struct directive directives[] = {
 	NUM("shutdown-grace", "SECONDS", 0, 3600, shutdown_grace, false),
 	NUM("max-sessions", "N", 1, 1000000, max_sessions, false),
 	NUM("output-queue", "BYTES", 65536, 1073741824, output_queue, true),
+	NUM("snmp-max-size", "BYTES", 1024, 65507, snmp_max_size, true),
+	NUM("snmp-inform-retries", "N", 0, 10, snmp_inform_retries, false),
+	NUM("snmp-inform-timeout", "MILLISECONDS", 10, 60000,
+	    snmp_inform_timeout, false),
+	{ "snmp-engine-id", "snmp-engine-id 0xHEX", d_engine_id, 1, 1, true,
+	    0, 0, 0, false },
+	{ "state-dir", "state-dir PATH", d_state_dir, 1, 1, true,
+	    0, 0, 0, false },
 	{ "flag-events", "flag-events simple|flags", d_flag_events, 1, 1, true,
 	    0, 0, 0, false },
 	{ "backend-queries", "backend-queries on|off", d_backend_queries, 1,
 	    1, true, 0, 0, 0, false },
 	{ "listen", "listen imap|imaps|pop3|pop3s HOST:PORT backend "
-	    "HOST:PORT [backend-tls|backend-starttls]", d_listen, 2, 5, false,
-	    0, 0, 0, false },
+	    "HOST:PORT [backend-tls|backend-starttls [backend-name NAME]]",
+	    d_listen, 2, 7, false, 0, 0, 0, false },
 	/* usage() quotes it: "expected 'output syslog ...' or '...'" */
 	{ "output", "output syslog TARGET' or 'output snmp trap|inform ...",
 	    d_output, 1, ARGS_MAX, false, 0, 0, 0, false },
@@ -634,6 +864,16 @@ static const struct directive directives[] = {
 	    0, 0, 0, false },
 	{ "backend-verify", "backend-verify on|off", d_backend_verify, 1, 1,
 	    true, 0, 0, 0, false },
+	{ "tls-protocols", "tls-protocols VERSION...", d_tls_protocols, 1, 4,
+	    true, 0, 0, 0, false },
+	{ "backend-tls-protocols", "backend-tls-protocols VERSION...",
+	    d_tls_protocols, 1, 4, true, 0, 0, 0, false },
+	{ "tls-ciphers", "tls-ciphers LIST", d_tls_list, 1, 1, true,
+	    0, 0, 0, false },
+	{ "tls-ciphersuites", "tls-ciphersuites LIST", d_tls_list, 1, 1, true,
+	    0, 0, 0, false },
+	{ "tls-curves", "tls-curves LIST", d_tls_list, 1, 1, true,
+	    0, 0, 0, false },
 	{ "pop3-uidl-pattern", "pop3-uidl-pattern REGEX [hex|decimal]",
 	    d_uidl_pattern, 1, 2, true, 0, 0, 0, false },
 };
@@ -751,11 +991,52 @@ parser_init(struct parser *p, const char *name, char *err)
 	p->conf->shutdown_grace = 10;
 	p->conf->max_sessions = 10000;
 	p->conf->output_queue = 1048576;
+	p->conf->snmp_max_size = 1472;
+	p->conf->snmp_inform_retries = 3;
+	p->conf->snmp_inform_timeout = 1000;
 	p->conf->flag_events = CONFIG_FLAG_EVENTS_SIMPLE;
 	p->conf->backend_queries = true;
+	p->conf->tls.min_version = CONFIG_TLS_V1_2;
+	p->conf->tls.max_version = CONFIG_TLS_V1_3;
+	p->conf->backend_verify = true;
+	p->conf->backend_min_version = CONFIG_TLS_V1_2;
+	p->conf->backend_max_version = CONFIG_TLS_V1_3;
 	p->listen_tail = &p->conf->listens;
 	p->output_tail = &p->conf->outputs;
 	return 0;
+}
+
+/*
+ * state-dir's default (config.h): systemd's StateDirectory= first, then
+ * the FHS place for a daemon run as root, then the XDG one for anyone
+ * else, so that an unprivileged msgeventd works without configuration.
+ */
+static void
+default_state_dir(char dir[CONFIG_PATH_MAX])
+{
+	const char *env, *home;
+	size_t len;
+
+	if ((env = getenv("STATE_DIRECTORY")) != NULL && env[0] != '\0') {
+		/* "A:B" when several are configured: the first. */
+		len = strcspn(env, ":");
+		if (len < CONFIG_PATH_MAX) {
+			memcpy(dir, env, len);
+			dir[len] = '\0';
+			return;
+		}
+	}
+	if (getuid() != 0) {
+		if ((env = getenv("XDG_STATE_HOME")) != NULL && env[0] == '/' &&
+		    (size_t)snprintf(dir, CONFIG_PATH_MAX, "%s/msgeventd",
+		    env) < CONFIG_PATH_MAX)
+			return;
+		if ((home = getenv("HOME")) != NULL && home[0] == '/' &&
+		    (size_t)snprintf(dir, CONFIG_PATH_MAX,
+		    "%s/.local/state/msgeventd", home) < CONFIG_PATH_MAX)
+			return;
+	}
+	strcpy(dir, "/var/lib/msgeventd");
 }
 
 /* After the last line: what spans lines, and the defaults left to fill. */
@@ -763,10 +1044,29 @@ static struct config *
 parser_finish(struct parser *p)
 {
 	struct config *conf = p->conf;
+	const struct config_listen *l;
 	char host[CONFIG_NAME_MAX + 1];
 
 	if (conf->listens == NULL)
 		return ferr(p, "no 'listen' directive");
+	/* TLS directives that need each other, wherever they were written */
+	if (conf->tls.key_line != 0 && conf->tls.cert_line == 0) {
+		p->line = conf->tls.key_line;
+		perr(p, "tls-key: no tls-cert to go with it");
+		config_free(&p->conf);
+		return NULL;
+	}
+	for (l = conf->listens; l != NULL; l = l->next) {
+		if ((l->service == CONFIG_SERVICE_IMAPS ||
+		    l->service == CONFIG_SERVICE_POP3S) &&
+		    conf->tls.cert_line == 0) {
+			p->line = l->line;
+			perr(p, "listen: %s needs a certificate: add tls-cert "
+			    "(and tls-key)", config_service_name(l->service));
+			config_free(&p->conf);
+			return NULL;
+		}
+	}
 	if (conf->server_name[0] == '\0') {
 		/* gethostname() need not terminate a truncated name. */
 		memset(host, 0, sizeof(host));
@@ -776,6 +1076,8 @@ parser_finish(struct parser *p)
 		else
 			strcpy(conf->server_name, "localhost");
 	}
+	if (conf->state_dir[0] == '\0')
+		default_state_dir(conf->state_dir);
 	p->conf = NULL;
 	return conf;
 }

@@ -10,12 +10,20 @@
  * error.  Unknown or malformed directives are errors, reported as
  * "FILE:LINE: message".
  *
- * The directives of features this version does not have (TLS, POP3,
- * SNMP: tls-cert, tls-key, backend-ca, backend-verify, pop3-uidl-pattern,
- * listen imaps|pop3|pop3s, backend-tls, backend-starttls,
- * output syslog tls://, output snmp) are parsed, so typos in them are
- * named, and then rejected with "'X' needs TLS, which this version of
- * msgeventd does not have yet": never silently ignored.
+ * The directives of features this version does not have (POP3,
+ * syslog over TLS: pop3-uidl-pattern, listen pop3|pop3s,
+ * output syslog tls://) are parsed, so typos in them are named, and
+ * then rejected with "'X' needs POP3, which this version of msgeventd
+ * does not have yet": never silently ignored.
+ *
+ * SNMP communities and pass phrases are never quoted in an error
+ * message.
+ *
+ * TLS (proxy/tls.h): the tls-* directives configure what clients get,
+ * the backend-* ones what msgeventd does towards backends.  Their
+ * values are checked here for form only; the files and lists are read
+ * and checked by tls_ctx_server_new() / tls_ctx_client_new(), which
+ * report "FILE:LINE:" from the line numbers kept below.
  */
 #ifndef CONFIG_H
 #define CONFIG_H
@@ -31,6 +39,18 @@
 #define CONFIG_ERROR_MAX	1280	/* "FILE:LINE: message", truncated */
 #define CONFIG_LINE_MAX		4096	/* longest line, CR LF not counted */
 #define CONFIG_SD_ID_MAX	32	/* RFC 5424 SD-NAME: 1*32 characters */
+#define CONFIG_SNMP_SECRET_MAX	255	/* community, pass phrase: octets */
+#define CONFIG_SNMP_PASS_MIN	8	/* RFC 3414 11.2: pass phrases */
+#define CONFIG_SNMP_USER_MAX	32	/* RFC 3414 usmUserName: 1..32 */
+#define CONFIG_SNMP_PROTO_MAX	16	/* "SHA-512", "AES-256" */
+#define CONFIG_SNMP_ENGINE_MAX	32	/* RFC 3411 SnmpEngineID: 5..32 */
+#define CONFIG_TLS_LIST_MAX	1024	/* tls-ciphers, -ciphersuites, -curves */
+
+/* TLS protocol versions as numbered on the wire (RFC 8446 4.2.1). */
+#define CONFIG_TLS_V1_0		0x0301
+#define CONFIG_TLS_V1_1		0x0302
+#define CONFIG_TLS_V1_2		0x0303
+#define CONFIG_TLS_V1_3		0x0304
 
 enum config_service {
 	CONFIG_SERVICE_IMAP,
@@ -52,7 +72,10 @@ struct config_addr {
 	socklen_t salen;
 };
 
-/* listen SERVICE ADDR:PORT backend ADDR:PORT [backend-tls|backend-starttls] */
+/*
+ * listen SERVICE ADDR:PORT backend ADDR:PORT
+ *     [backend-tls|backend-starttls [backend-name NAME]]
+ */
 struct config_listen {
 	struct config_listen *next;
 	int line;			/* where it was configured */
@@ -61,6 +84,37 @@ struct config_listen {
 	struct config_addr backend;
 	bool backend_tls;
 	bool backend_starttls;
+	/*
+	 * The name the backend's certificate must carry, and the SNI sent
+	 * to it: backend-name NAME, else the backend's host as written
+	 * ("localhost", "192.0.2.1", "::1").
+	 */
+	char backend_name[CONFIG_NAME_MAX];
+};
+
+/* The client side's TLS: the tls-* directives (lines 0 when not given). */
+struct config_tls {
+	/* tls-cert PATH: the certificate chain (PEM, leaf first) */
+	char cert[CONFIG_PATH_MAX];
+	int cert_line;
+	/* tls-key PATH: its private key (PEM); default: read from cert */
+	char key[CONFIG_PATH_MAX];
+	int key_line;
+	/*
+	 * tls-protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3 (a range, any order):
+	 * the versions offered (TLSv1.2 TLSv1.3).  CONFIG_TLS_V1_*.
+	 */
+	uint16_t min_version, max_version;
+	int protocols_line;
+	/* tls-ciphers LIST: TLS 1.2 and older, OpenSSL's syntax */
+	char ciphers[CONFIG_TLS_LIST_MAX];
+	int ciphers_line;
+	/* tls-ciphersuites LIST: TLS 1.3, OpenSSL's syntax */
+	char ciphersuites[CONFIG_TLS_LIST_MAX];
+	int ciphersuites_line;
+	/* tls-curves LIST: (EC)DH groups, e.g. X25519:prime256v1 */
+	char curves[CONFIG_TLS_LIST_MAX];
+	int curves_line;
 };
 
 enum config_output_kind {
@@ -69,6 +123,7 @@ enum config_output_kind {
 	CONFIG_OUTPUT_SYSLOG_UNIX,	/* unix:/PATH (datagram, else stream);
 					 * PATH fits sockaddr_un's sun_path */
 	CONFIG_OUTPUT_SYSLOG_STDERR,	/* stderr, one message per line */
+	CONFIG_OUTPUT_SNMP,		/* output snmp trap|inform udp:... */
 };
 
 /*
@@ -82,12 +137,32 @@ enum config_flag_events {
 	CONFIG_FLAG_EVENTS_FLAGS,
 };
 
+/*
+ * output snmp trap|inform udp:HOST:PORT version 2c community NAME
+ * output snmp trap|inform udp:HOST:PORT version 3 user NAME
+ *     [auth PROTO PASS [priv PROTO PASS]]
+ * Protocol names as net-snmp spells them (snmptrap -a, -x): MD5, SHA,
+ * SHA-224, SHA-256, SHA-384, SHA-512; DES, AES, AES-192, AES-256.
+ * Empty strings where not given.
+ */
+struct config_snmp {
+	bool inform;
+	int version;			/* 2 (2c) or 3 */
+	char community[CONFIG_SNMP_SECRET_MAX + 1];	/* 2c: 1..255 */
+	char user[CONFIG_SNMP_USER_MAX + 1];		/* 3 */
+	char auth_proto[CONFIG_SNMP_PROTO_MAX];
+	char auth_pass[CONFIG_SNMP_SECRET_MAX + 1];	/* 8..255 */
+	char priv_proto[CONFIG_SNMP_PROTO_MAX];
+	char priv_pass[CONFIG_SNMP_SECRET_MAX + 1];	/* 8..255 */
+};
+
 struct config_output {
 	struct config_output *next;
 	int line;
 	enum config_output_kind kind;
-	struct config_addr addr;	/* UDP, TCP */
+	struct config_addr addr;	/* UDP, TCP, SNMP */
 	char path[CONFIG_PATH_MAX];	/* UNIX */
+	struct config_snmp snmp;	/* SNMP */
 };
 
 struct config {
@@ -129,10 +204,40 @@ struct config {
 	/* flag-events simple|flags (simple) */
 	enum config_flag_events flag_events;
 	/*
+	 * state-dir PATH: where state that outlives a restart is kept
+	 * (the SNMPv3 engine ID and boots counter; only SNMPv3 outputs
+	 * use it).  Default: $STATE_DIRECTORY (systemd's StateDirectory=,
+	 * the first one), else /var/lib/msgeventd for root, else
+	 * $XDG_STATE_HOME/msgeventd or $HOME/.local/state/msgeventd.
+	 */
+	char state_dir[CONFIG_PATH_MAX];
+	/* snmp-engine-id 0xHEX: the SNMPv3 engine ID, 5..32 octets
+	 * (default: made at the first start, kept in state-dir) */
+	uint8_t snmp_engine_id[CONFIG_SNMP_ENGINE_MAX];
+	size_t snmp_engine_id_len;	/* 0: not set */
+	/* snmp-max-size BYTES: one SNMP message, 1024..65507 (1472) */
+	size_t snmp_max_size;
+	/* snmp-inform-retries N: retransmissions of an unacknowledged
+	 * inform, 0..10 (3) */
+	unsigned snmp_inform_retries;
+	/* snmp-inform-timeout MILLISECONDS: wait for an acknowledgement
+	 * before each retransmission, 10..60000 (1000) */
+	unsigned snmp_inform_timeout;
+	/*
 	 * backend-queries on|off: ask the backend, between the client's
 	 * commands, for UIDs and flags the traffic did not tell (on)
 	 */
 	bool backend_queries;
+	struct config_tls tls;		/* what clients are offered */
+	/* backend-ca PATH: CA certificates (a PEM file or a hashed
+	 * directory) backends are verified against; default: the system's */
+	char backend_ca[CONFIG_PATH_MAX];
+	int backend_ca_line;
+	/* backend-verify on|off (on) */
+	bool backend_verify;
+	/* backend-tls-protocols: as tls-protocols, towards backends */
+	uint16_t backend_min_version, backend_max_version;
+	int backend_protocols_line;
 	struct config_listen *listens;	/* in file order; at least one */
 	struct config_output *outputs;	/* in file order; may be none */
 };

@@ -24,6 +24,7 @@
 #include "diag.h"
 #include "loop.h"
 #include "session.h"
+#include "tls.h"
 
 #ifndef MSGEVENTD_VERSION
 #define MSGEVENTD_VERSION "0"
@@ -51,6 +52,49 @@ usage(void)
 {
 	fprintf(stderr, "usage: msgeventd -c FILE [-t] [-d]\n"
 	    "       msgeventd -V\n");
+}
+
+/*
+ * An `output snmp` line.  Its name in diagnostics carries the kind and
+ * the receiver, never the community or a pass phrase.
+ */
+static int
+output_snmp_add(struct out *out, const struct config *config,
+    const struct config_output *co)
+{
+	const struct config_snmp *sn = &co->snmp;
+	struct out_snmp_target t;
+	char name[CONFIG_NAME_MAX + 32], err[256];
+
+	snprintf(name, sizeof(name), "snmp %s udp:%s",
+	    sn->inform ? "inform" : "trap", co->addr.text);
+	memset(&t, 0, sizeof(t));
+	t.name = name;
+	t.inform = sn->inform;
+	t.sa = (const struct sockaddr *)&co->addr.sa;
+	t.salen = co->addr.salen;
+	t.version = sn->version == 3 ? OUT_SNMP_V3 : OUT_SNMP_V2C;
+	t.community = sn->community;
+	t.user = sn->user;
+	t.auth_proto = sn->auth_proto[0] != '\0' ? sn->auth_proto : NULL;
+	t.auth_pass = sn->auth_pass;
+	t.priv_proto = sn->priv_proto[0] != '\0' ? sn->priv_proto : NULL;
+	t.priv_pass = sn->priv_pass;
+	t.queue_bytes = config->output_queue;
+	t.max_size = config->snmp_max_size;
+	t.retries = config->snmp_inform_retries;
+	t.timeout_ms = config->snmp_inform_timeout;
+	t.state_dir = config->state_dir;
+	if (config->snmp_engine_id_len > 0) {
+		t.engine_id = config->snmp_engine_id;
+		t.engine_id_len = config->snmp_engine_id_len;
+	}
+	if (out_add_snmp(out, &t, err, sizeof(err)) < 0) {
+		diag_error("%s:%d: output %s: %s", config->file, co->line, name,
+		    err[0] != '\0' ? err : strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* The fan-out for CONFIG's output lines, or NULL (reported) on failure. */
@@ -95,6 +139,12 @@ outputs_build(struct loop *loop, const struct config *config)
 			target.transport = OUT_TRANSPORT_STDERR;
 			snprintf(name, sizeof(name), "stderr");
 			break;
+		case CONFIG_OUTPUT_SNMP:
+			if (output_snmp_add(out, config, co) < 0) {
+				out_free(&out);
+				return NULL;
+			}
+			continue;
 		}
 		target.name = name;
 		target.sa = (const struct sockaddr *)&co->addr.sa;
@@ -238,6 +288,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (test) {
+		/* certificates, keys and TLS lists are part of the check */
+		if (tls_config_check(d.config, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			config_free(&d.config);
+			return 1;
+		}
 		config_free(&d.config);
 		return 0;
 	}

@@ -12,6 +12,20 @@
  * (shutdown SHUT_WR) once that direction's pending bytes are out; the
  * session ends when both directions are done, on an error, on the idle
  * timeout, or when the proxy ends it (a line over the limit, shutdown).
+ *
+ * TLS (tls.h): either side may be a TLS connection of the proxy's own.
+ * Reads and writes then go through it, and what each waits for on the
+ * socket (a TLS read may need it writable, a write readable) decides
+ * what the fd is watched for; bytes OpenSSL already holds are read on
+ * without waiting for the socket (session_kick()).  A session starts
+ * in SESSION_CONNECTING until both sides are ready: the client's
+ * handshake done (listen imaps), the backend connected and, with
+ * backend-tls or backend-starttls, its TLS up (its greeting read and
+ * kept, our STARTTLS answered OK, then the handshake).  On listen imap
+ * with a certificate, msgeventd answers the client's STARTTLS itself:
+ * before login every client command is read line by line (the hold
+ * buffer) so that a STARTTLS is seen at a command's start, answered,
+ * not sent on, and what the client pipelined behind it is discarded.
  */
 #include "session.h"
 
@@ -31,9 +45,11 @@
 #include "../parser/imap_ask.h"
 #include "../parser/imap_capa.h"
 #include "../parser/imap_infer.h"
+#include "../parser/imap_registry.h"
 #include "config.h"
 #include "diag.h"
 #include "loop.h"
+#include "tls.h"
 
 /*
  * A pipe's pending buffer: one read, plus what the capability filter may
@@ -59,6 +75,25 @@
 /* A session being closed gets this long to flush its last bytes (BYE). */
 #define SESSION_LINGER_MS	5000
 
+/*
+ * backend-starttls: the backend's greeting and the lines of its reply
+ * to our STARTTLS, at most this long (a longer greeting fails the
+ * session: the backend is not what the configuration says).
+ */
+#define SESSION_GREETING_MAX	4096
+
+/*
+ * A client's STARTTLS tag kept while its answer waits, NUL included.  A
+ * STARTTLS with a longer tag is not the proxy's: it goes to the backend,
+ * which refuses it (its STARTTLS is never offered) or, accepting it,
+ * blinds the inference for that session (logged).
+ */
+#define SESSION_TAG_MAX		64
+
+/* Our own tag for STARTTLS towards a backend-starttls backend. */
+#define SESSION_STARTTLS_CMD	"msgeventd0 STARTTLS\r\n"
+#define SESSION_STARTTLS_TAG	"msgeventd0 "
+
 struct listener {
 	struct listener *next;
 	struct session_set *set;
@@ -66,23 +101,47 @@ struct listener {
 	enum config_service service;
 	struct config_addr listen;
 	struct config_addr backend;
+	bool backend_tls;
+	bool backend_starttls;
+	char backend_name[CONFIG_NAME_MAX];
 	bool seen;			/* still configured (reload bookkeeping) */
 };
 
 struct pipe {
 	int src, dst;			/* fds, owned by the session */
+	struct tls_conn **src_tls;	/* the session's TLS of SRC / DST, */
+	struct tls_conn **dst_tls;	/* NULL inside while plain */
 	char *pending;			/* NULL unless DST lagged */
 	size_t pending_len;
 	size_t pending_off;
 	bool eof;			/* SRC said EOF (or the proxy stopped reading it) */
+	bool eof_clean;			/* plain FIN, or TLS close_notify */
 	bool done;			/* EOF passed on to DST */
 };
 
 enum session_state {
-	SESSION_CONNECTING,		/* waiting for the backend connect */
+	SESSION_CONNECTING,		/* setting up both sides (see bstate) */
 	SESSION_RELAYING,
 	SESSION_CLOSING,		/* flushing the last bytes to the client */
 	SESSION_LINGERING,		/* FIN sent; discarding what the client still sends */
+};
+
+/* The backend side while SESSION_CONNECTING. */
+enum session_bstate {
+	BACKEND_CONNECTING,		/* TCP connect under way */
+	BACKEND_WAIT,			/* connected; TLS waits for the client's
+					   handshake (its SNI may be passed on) */
+	BACKEND_GREETING,		/* backend-starttls: reading the greeting */
+	BACKEND_STARTTLS,		/* ... the reply to our STARTTLS */
+	BACKEND_HANDSHAKE,		/* TLS handshake with the backend */
+	BACKEND_READY,
+};
+
+/* The client's STARTTLS, answered by msgeventd. */
+enum session_starttls {
+	STARTTLS_NONE,
+	STARTTLS_WAIT,			/* answer after the outstanding commands */
+	STARTTLS_FLUSH,			/* OK being written, then the handshake */
 };
 
 struct session {
@@ -94,8 +153,24 @@ struct session {
 	struct pipe up;			/* client -> backend */
 	struct pipe down;		/* backend -> client */
 	struct imap_infer *infer;
+	/* TLS: the client's and the backend's, NULL while plain */
+	struct tls_conn *ctls, *btls;
+	struct tls_ctx *tls_srv;	/* for STARTTLS (listen imap + tls-cert) */
+	struct tls_ctx *tls_cli;	/* backend-tls, backend-starttls */
+	enum session_bstate bstate;
+	bool backend_tls, backend_starttls;
+	const char *alpn;		/* "imap" */
+	char *greet;			/* backend-starttls: greeting, reply lines */
+	size_t greet_len;
+	size_t greet_keep;		/* the greeting's bytes, kept for the client */
+	enum session_starttls starttls;
+	bool starttls_ok;		/* OK (else BAD with starttls_why) */
+	const char *starttls_why;
+	char starttls_tag[SESSION_TAG_MAX];
+	struct loop_timer *kick;	/* read what OpenSSL holds */
 	struct imap_capa capa;		/* server -> client capability filter */
 	bool capa_off;			/* stopped: the stream is no longer IMAP */
+	bool capa_adding;		/* the filter adds STARTTLS */
 	bool write_failed;		/* a filtered span could not be written */
 	/*
 	 * A question of the proxy's own is open (its answers are taken
@@ -119,6 +194,7 @@ struct session {
 	uint16_t client_port;
 	uint16_t server_port;
 	char backend_text[CONFIG_NAME_MAX];
+	char backend_name[CONFIG_NAME_MAX];
 	struct sockaddr_storage backend_sa;
 	socklen_t backend_salen;
 };
@@ -131,6 +207,9 @@ struct session_set {
 	size_t count;
 	/* What clients must not be offered: see session_set_new(). */
 	struct imap_capa_list capa_hide;
+	/* TLS contexts for new sessions (NULL: not configured) */
+	struct tls_ctx *tls_srv;
+	struct tls_ctx *tls_cli;
 	uint64_t next_id;
 	/* settings for new sessions, from the configuration */
 	char server_name[CONFIG_NAME_MAX];
@@ -140,6 +219,7 @@ struct session_set {
 	unsigned max_sessions;
 	enum config_flag_events flag_events;
 	bool backend_queries;		/* may ask the backend itself */
+	struct imap_registry *registry;	/* its sessions share (imap_infer_env) */
 };
 
 /*
@@ -150,15 +230,36 @@ static char relay_buf[SESSION_PENDING_MAX];
 
 static void session_io(struct loop *, int, unsigned, void *);
 static void session_timer(struct loop *, void *);
+static void session_kick(struct loop *, void *);
 static void session_free(struct session *);
 static void session_down_out(void *, const char *, size_t);
+static bool session_setup(struct session *);
+
+static bool
+client_handshaking(const struct session *s)
+{
+	return s->ctls != NULL && tls_conn_handshaking(s->ctls);
+}
 
 static const char *
 session_action(const struct session *s)
 {
 	switch (s->state) {
 	case SESSION_CONNECTING:
-		return "connecting to the backend";
+		switch (s->bstate) {
+		case BACKEND_CONNECTING:
+			return "connecting to the backend";
+		case BACKEND_GREETING:
+		case BACKEND_STARTTLS:
+			return "STARTTLS with the backend";
+		case BACKEND_HANDSHAKE:
+			return "TLS handshake with the backend";
+		case BACKEND_WAIT:
+		case BACKEND_READY:
+			break;
+		}
+		return client_handshaking(s) ? "TLS handshake with the client" :
+		    "starting";
 	case SESSION_RELAYING:
 		return "relaying";
 	case SESSION_CLOSING:
@@ -241,31 +342,162 @@ set_nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/* A TLS_WANT_* as loop events. */
+static unsigned
+tls_mask(unsigned want)
+{
+	return want == TLS_WANT_WRITE ? LOOP_WRITE : LOOP_READ;
+}
+
+/* What reading from / writing to a side waits for on its socket. */
+static unsigned
+side_read_mask(const struct tls_conn *t)
+{
+	return t != NULL ? tls_mask(tls_conn_want_read(t)) : LOOP_READ;
+}
+
+static unsigned
+side_write_mask(const struct tls_conn *t)
+{
+	return t != NULL ? tls_mask(tls_conn_want_write(t)) : LOOP_WRITE;
+}
+
+/*
+ * May P's source be read now?  Only while relaying, nothing read from it
+ * is pending (backpressure), and no TLS handshake or STARTTLS answer of
+ * the client's is under way; the client not while a question of the
+ * proxy's own or a STARTTLS waits, the backend not while the STARTTLS
+ * OK goes out (the next bytes to the client are TLS).
+ */
+static bool
+session_may_read(const struct session *s, const struct pipe *p)
+{
+	if (s->state != SESSION_RELAYING || p->eof || p->pending != NULL ||
+	    client_handshaking(s))
+		return false;
+	if (p == &s->up)
+		return s->ask == NULL && s->starttls == STARTTLS_NONE;
+	return s->starttls != STARTTLS_FLUSH;
+}
+
 /* Which events each fd should be watched for, from the pipes' state. */
 static void
 session_update_watch(struct session *s)
 {
 	unsigned cmask = 0, bmask = 0;
+	bool kick = false;
 
 	if (s->state == SESSION_CONNECTING) {
-		loop_set_fd(s->set->loop, s->bfd, LOOP_WRITE);
-		loop_set_fd(s->set->loop, s->cfd, 0);
+		if (client_handshaking(s))
+			cmask = side_read_mask(s->ctls);
+		switch (s->bstate) {
+		case BACKEND_CONNECTING:
+			bmask = LOOP_WRITE;
+			break;
+		case BACKEND_GREETING:
+		case BACKEND_STARTTLS:
+			bmask = LOOP_READ;
+			break;
+		case BACKEND_HANDSHAKE:
+			bmask = side_read_mask(s->btls);
+			break;
+		case BACKEND_WAIT:
+		case BACKEND_READY:
+			break;
+		}
+		loop_set_fd(s->set->loop, s->cfd, cmask);
+		if (s->bfd >= 0)
+			loop_set_fd(s->set->loop, s->bfd, bmask);
 		return;
 	}
-	if (s->state == SESSION_RELAYING) {
-		/* Read a side only while nothing read from it is pending. */
-		if (!s->up.eof && s->up.pending == NULL && s->ask == NULL)
-			cmask |= LOOP_READ;
-		if (!s->down.eof && s->down.pending == NULL)
-			bmask |= LOOP_READ;
+	if (client_handshaking(s)) {
+		/* The client's STARTTLS handshake; the backend waits. */
+		cmask = side_read_mask(s->ctls);
 		if (s->up.pending != NULL)
-			bmask |= LOOP_WRITE;
+			bmask |= side_write_mask(s->btls);
+	} else {
+		if (session_may_read(s, &s->up)) {
+			cmask |= side_read_mask(s->ctls);
+			kick = kick || (s->ctls != NULL &&
+			    tls_conn_pending(s->ctls));
+		}
+		if (session_may_read(s, &s->down)) {
+			bmask |= side_read_mask(s->btls);
+			kick = kick || (s->btls != NULL &&
+			    tls_conn_pending(s->btls));
+		}
+		if (s->state == SESSION_RELAYING && s->up.pending != NULL)
+			bmask |= side_write_mask(s->btls);
+		if (s->down.pending != NULL)
+			cmask |= side_write_mask(s->ctls);
 	}
-	if (s->down.pending != NULL)
-		cmask |= LOOP_WRITE;
 	loop_set_fd(s->set->loop, s->cfd, cmask);
 	if (s->bfd >= 0)
 		loop_set_fd(s->set->loop, s->bfd, bmask);
+	/* OpenSSL holds bytes no readiness will announce: read them soon. */
+	if (kick && s->kick == NULL)
+		s->kick = loop_timer_add(s->set->loop, 0, session_kick, s);
+}
+
+/* Send LEN bytes to P's destination, through its TLS if it has one. */
+static ssize_t
+pipe_send(struct pipe *p, const char *data, size_t len)
+{
+	struct tls_conn *t = *p->dst_tls;
+	ssize_t n;
+
+	if (t == NULL) {
+		do
+			n = send(p->dst, data, len, MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		return n;
+	}
+	if (tls_conn_handshaking(t)) {
+		errno = EAGAIN;		/* kept until the handshake is done */
+		return -1;
+	}
+	return tls_conn_write(t, data, len);
+}
+
+/*
+ * Read from P's source into BUF: recv(), or TLS records until BUF is
+ * full or nothing more is there (records are 16 KiB at most: one read
+ * of the buffer takes several).  recv()'s returns; an end or a failure
+ * met after some bytes comes with the next call.
+ */
+static ssize_t
+pipe_recv(struct pipe *p, char *buf, size_t len)
+{
+	struct tls_conn *t = *p->src_tls;
+	size_t got = 0;
+	ssize_t n;
+
+	if (t == NULL) {
+		do
+			n = recv(p->src, buf, len, 0);
+		while (n < 0 && errno == EINTR);
+		return n;
+	}
+	while (got < len) {
+		n = tls_conn_read(t, buf + got, len - got);
+		if (n <= 0)
+			return got > 0 ? (ssize_t)got : n;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * Pass P's EOF on to its destination: TLS close_notify when the source
+ * ended in order (a plain FIN, or its own close_notify; a truncated TLS
+ * stream is passed on truncated), then FIN.
+ */
+static void
+pipe_shutdown(struct pipe *p)
+{
+	if (*p->dst_tls != NULL && p->eof_clean)
+		tls_conn_close_notify(*p->dst_tls);
+	(void)shutdown(p->dst, SHUT_WR);
 }
 
 /*
@@ -286,10 +518,8 @@ pipe_write(struct pipe *p, const char *data, size_t len)
 		return 0;
 	}
 	while (len > 0) {
-		n = send(p->dst, data, len, MSG_NOSIGNAL);
+		n = pipe_send(p, data, len);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			return -1;
@@ -316,11 +546,9 @@ pipe_flush(struct pipe *p)
 	ssize_t n;
 
 	while (p->pending != NULL && p->pending_off < p->pending_len) {
-		n = send(p->dst, p->pending + p->pending_off,
-		    p->pending_len - p->pending_off, MSG_NOSIGNAL);
+		n = pipe_send(p, p->pending + p->pending_off,
+		    p->pending_len - p->pending_off);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
 			return -1;
@@ -353,6 +581,8 @@ session_capa_out(void *ctx, const char *data, size_t len)
 static void
 session_linger(struct session *s)
 {
+	if (s->ctls != NULL)
+		tls_conn_close_notify(s->ctls);
 	(void)shutdown(s->cfd, SHUT_WR);
 	s->state = SESSION_LINGERING;
 	loop_set_fd(s->set->loop, s->cfd, LOOP_READ);
@@ -373,9 +603,12 @@ session_close_with(struct session *s, const char *line)
 
 	if (s->bfd >= 0) {
 		loop_del_fd(s->set->loop, s->bfd);
+		tls_conn_free(&s->btls);
 		close(s->bfd);
 		s->bfd = -1;
 	}
+	free(s->greet);
+	s->greet = NULL;
 	free(s->up.pending);
 	s->up.pending = NULL;
 	free(s->hold);
@@ -389,6 +622,7 @@ session_close_with(struct session *s, const char *line)
 		s->ask = NULL;
 	}
 	s->up.eof = s->down.eof = true;
+	s->starttls = STARTTLS_NONE;
 	s->state = SESSION_CLOSING;
 	loop_timer_cancel(s->set->loop, &s->timer);
 	s->timer = loop_timer_add(s->set->loop, SESSION_LINGER_MS,
@@ -417,10 +651,10 @@ session_close_with(struct session *s, const char *line)
 		session_free(s);
 		return;
 	}
-	if (s->down.pending == NULL)
+	if (s->down.pending == NULL && !client_handshaking(s))
 		session_linger(s);
 	else
-		loop_set_fd(s->set->loop, s->cfd, LOOP_WRITE);
+		session_update_watch(s);
 }
 
 /* The backend connection failed or timed out: tell the client why. */
@@ -434,6 +668,29 @@ session_backend_failed(struct session *s, const char *why)
 	snprintf(line, sizeof(line),
 	    "* BYE [UNAVAILABLE] msgeventd: backend server unavailable (%s)\r\n",
 	    why);
+	session_close_with(s, line);
+}
+
+/*
+ * The backend's TLS (backend-tls, backend-starttls) failed: the client
+ * learns why, e.g. "backend TLS failed: certificate verify failed:
+ * unable to get local issuer certificate".  WHY is cut to keep the
+ * line printable and short; it never holds peer data but the
+ * backend's own STARTTLS reply text, made printable.
+ */
+static void
+session_backend_tls_failed(struct session *s, const char *why)
+{
+	char line[512], text[300];
+	size_t i;
+
+	for (i = 0; why[i] != '\0' && i < sizeof(text) - 1; i++)
+		text[i] = why[i] >= 0x20 && why[i] < 0x7f ? why[i] : '?';
+	text[i] = '\0';
+	session_diag(s, DIAG_WARN, "backend %s (%s): TLS failed: %s",
+	    s->backend_text, s->backend_name, text);
+	snprintf(line, sizeof(line), "* BYE [UNAVAILABLE] msgeventd: backend "
+	    "TLS failed: %s\r\n", text);
 	session_close_with(s, line);
 }
 
@@ -570,6 +827,11 @@ session_relay(struct session *s, struct pipe *p, const char *data,
 	if (p == &s->up)
 		return pipe_write(p, data, len);
 	s->write_failed = false;
+	/* STARTTLS is offered before login only (RFC 9051 6.2.1) */
+	if (s->capa_adding && imap_infer_logged_in(s->infer)) {
+		imap_capa_set_add(&s->capa, NULL);
+		s->capa_adding = false;
+	}
 	if (!s->capa_off && imap_infer_blind_reason(s->infer) != NULL) {
 		imap_capa_flush(&s->capa, session_capa_out, s);
 		s->capa_off = true;
@@ -614,9 +876,205 @@ session_hold_release(struct session *s)
 }
 
 /*
+ * Feed and send on the first LEN held bytes; the rest stays held.
+ * Returns false when the session was freed.
+ */
+static bool
+session_hold_pass(struct session *s, size_t len)
+{
+	imap_infer_client_data(s->infer, s->hold, len);
+	if (!session_check_infer(s))
+		return false;
+	if (s->bfd >= 0 && session_relay(s, &s->up, s->hold, len) < 0) {
+		session_diag(s, DIAG_INFO, "writing to backend: %s",
+		    strerror(errno));
+		s->end_reason = IMAP_INFER_END_ABORT;
+		session_lost(s, false);
+		return false;
+	}
+	memmove(s->hold, s->hold + len, s->hold_len - len);
+	s->hold_len -= len;
+	return true;
+}
+
+/*
+ * Before login msgeventd answers STARTTLS itself (whether it can offer
+ * TLS or not: a backend must never start TLS with the client, the
+ * stream would be lost to the parser), so client commands are read a
+ * line at a time until then.
+ */
+static bool
+session_starttls_watch(const struct session *s)
+{
+	return !imap_infer_logged_in(s->infer) &&
+	    imap_infer_blind_reason(s->infer) == NULL &&
+	    !imap_infer_error(s->infer, NULL, NULL);
+}
+
+static bool
+ascii_ieq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char x = a[i], y = b[i];
+
+		if (x >= 'a' && x <= 'z')
+			x = (char)(x - 'a' + 'A');
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Is LINE (LEN bytes, with its LF) "tag STARTTLS" (RFC 9051 6.2.1), any
+ * case, CRLF or LF?  Then the tag is kept and the answer decided: OK
+ * when the client side can turn TLS, BAD when it is TLS already or no
+ * certificate is configured, or when arguments follow.
+ */
+static bool
+session_starttls_line(struct session *s, const char *line, size_t len)
+{
+	size_t tag = 0, rest;
+
+	while (tag < len && line[tag] != ' ' && line[tag] != '\r' &&
+	    line[tag] != '\n' && (unsigned char)line[tag] > 0x20 &&
+	    (unsigned char)line[tag] < 0x7f && line[tag] != '+' &&
+	    line[tag] != '*')
+		tag++;
+	if (tag == 0 || tag >= SESSION_TAG_MAX || tag + 9 > len ||
+	    line[tag] != ' ' || !ascii_ieq(line + tag + 1, "STARTTLS", 8))
+		return false;
+	rest = tag + 9;
+	if (line[rest] == ' ') {
+		s->starttls_ok = false;
+		s->starttls_why = "STARTTLS takes no arguments";
+	} else if (line[rest] == '\n' ||
+	    (line[rest] == '\r' && rest + 1 < len && line[rest + 1] == '\n')) {
+		s->starttls_ok = s->tls_srv != NULL && s->ctls == NULL;
+		s->starttls_why = s->ctls != NULL ? "TLS is already active" :
+		    "msgeventd: STARTTLS is not available here";
+	} else
+		return false;		/* STARTTLSX... */
+	memcpy(s->starttls_tag, line, tag);
+	s->starttls_tag[tag] = '\0';
+	return true;
+}
+
+/* The client's STARTTLS handshake begins (our OK is out). */
+static bool
+session_starttls_begin(struct session *s)
+{
+	s->starttls = STARTTLS_NONE;
+	s->ctls = tls_conn_server(s->tls_srv, s->cfd, s->alpn);
+	if (s->ctls == NULL) {
+		session_diag(s, DIAG_ERROR, "STARTTLS: out of memory");
+		session_free(s);
+		return false;
+	}
+	session_diag(s, DIAG_DEBUG, "STARTTLS: TLS handshake with the client");
+	return true;
+}
+
+static bool session_hold_process(struct session *);
+
+/*
+ * Answer the client's STARTTLS, now that nothing it sent before is
+ * outstanding: OK, after which whatever it pipelined behind the command
+ * is discarded (a command smuggled there must not run inside TLS:
+ * CVE-2011-0411 and its IMAP kin); or BAD, after which its commands go
+ * on.  Returns false when the session was freed.
+ */
+static bool
+session_starttls_answer(struct session *s)
+{
+	char line[SESSION_TAG_MAX + 80];
+
+	if (s->starttls_ok && imap_infer_logged_in(s->infer)) {
+		/* a LOGIN pipelined before it succeeded (RFC 9051 6.2.1) */
+		s->starttls_ok = false;
+		s->starttls_why = "STARTTLS is not allowed after login";
+	}
+	if (s->starttls_ok)
+		snprintf(line, sizeof(line), "%s OK Begin TLS negotiation "
+		    "now\r\n", s->starttls_tag);
+	else
+		snprintf(line, sizeof(line), "%s BAD %s\r\n",
+		    s->starttls_tag, s->starttls_why);
+	if (pipe_write(&s->down, line, strlen(line)) < 0) {
+		session_diag(s, DIAG_INFO, "writing to client: %s",
+		    strerror(errno));
+		s->end_reason = IMAP_INFER_END_ABORT;
+		session_free(s);
+		return false;
+	}
+	if (!s->starttls_ok) {
+		session_diag(s, DIAG_DEBUG, "STARTTLS refused: %s",
+		    s->starttls_why);
+		s->starttls = STARTTLS_NONE;
+		return s->hold == NULL || session_hold_process(s);
+	}
+	if (s->hold != NULL && s->hold_len > 0)
+		session_diag(s, DIAG_INFO, "STARTTLS: discarded %zu bytes the "
+		    "client sent after the command, before TLS", s->hold_len);
+	free(s->hold);
+	s->hold = NULL;
+	s->hold_len = 0;
+	s->starttls = STARTTLS_FLUSH;
+	if (s->down.pending == NULL)
+		return session_starttls_begin(s);
+	return true;
+}
+
+/*
+ * Before login: pass the held client bytes on line by line, watching
+ * each command's start for STARTTLS (a literal or an AUTHENTICATE
+ * exchange goes on unread to its end).  Returns false when the session
+ * was freed.
+ */
+static bool
+session_hold_scan(struct session *s)
+{
+	const char *lf;
+	size_t n;
+
+	while (s->hold_len > 0) {
+		if (!session_starttls_watch(s))
+			return session_hold_release(s);
+		lf = memchr(s->hold, '\n', s->hold_len);
+		if (imap_infer_client_at_command(s->infer)) {
+			if (lf == NULL) {
+				if (s->hold_len <= SESSION_HOLD_LINE_MAX &&
+				    !s->up.eof)
+					return true;	/* the rest is coming */
+				return session_hold_release(s);
+			}
+			n = (size_t)(lf - s->hold) + 1;
+			if (session_starttls_line(s, s->hold, n)) {
+				/* not fed, not sent: the proxy answers it */
+				memmove(s->hold, s->hold + n, s->hold_len - n);
+				s->hold_len -= n;
+				s->starttls = STARTTLS_WAIT;
+				if (imap_infer_outstanding(s->infer) > 0)
+					return true;
+				return session_starttls_answer(s);
+			}
+		} else
+			n = lf != NULL ? (size_t)(lf - s->hold) + 1 :
+			    s->hold_len;
+		if (!session_hold_pass(s, n))
+			return false;
+	}
+	free(s->hold);
+	s->hold = NULL;
+	s->asks = 0;
+	return true;
+}
+
+/*
  * The held client bytes: wait for the first line's end, then either ask
  * the server a question of the proxy's own first (imap_infer_ask()) or
- * send them on.  Returns false when the session was freed.
+ * send them on.  Before login, look for STARTTLS (session_hold_scan()).
+ * Returns false when the session was freed.
  */
 static bool
 session_hold_process(struct session *s)
@@ -626,6 +1084,10 @@ session_hold_process(struct session *s)
 
 	if (s->ask != NULL)
 		return true;		/* the answer is not in yet */
+	if (s->starttls != STARTTLS_NONE)
+		return true;		/* held until STARTTLS is answered */
+	if (session_starttls_watch(s))
+		return session_hold_scan(s);
 	lf = memchr(s->hold, '\n', s->hold_len);
 	if (lf == NULL) {
 		if (s->hold_len <= SESSION_HOLD_LINE_MAX && !s->up.eof)
@@ -709,21 +1171,43 @@ session_read(struct session *s, struct pipe *p)
 {
 	ssize_t n;
 	bool up = p == &s->up;
+	struct tls_conn *t = *p->src_tls;
+	/*
+	 * While the capability filter adds STARTTLS, each capability list
+	 * may grow by its length (" STARTTLS" to "* CAPABILITY\n": 70%):
+	 * read half as much, so that one read's output still fits the
+	 * pending buffer.
+	 */
+	size_t want = !up && s->capa_adding ? sizeof(relay_buf) / 2 :
+	    sizeof(relay_buf);
 
-	do
-		n = recv(p->src, relay_buf, sizeof(relay_buf), 0);
-	while (n < 0 && errno == EINTR);
+	n = pipe_recv(p, relay_buf, want);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return true;
 		session_diag(s, DIAG_INFO, "%s: %s", up ? "client" : "backend",
-		    strerror(errno));
+		    t != NULL && tls_conn_error(t)[0] != '\0' ?
+		    tls_conn_error(t) : strerror(errno));
 		s->end_reason = IMAP_INFER_END_ABORT;
 		session_lost(s, up);
 		return false;
 	}
 	if (n == 0) {
 		p->eof = true;
+		p->eof_clean = t == NULL || tls_conn_closed_cleanly(t);
+		if (up && t != NULL) {
+			/*
+			 * Logout's reason: the client's orderly TLS close
+			 * ("closed") is told from a connection cut without
+			 * one; a close_notify answering the server's end
+			 * is not the client's doing.
+			 */
+			if (p->eof_clean && !s->down.eof)
+				s->end_reason = IMAP_INFER_END_CLOSED;
+			else
+				session_diag(s, DIAG_DEBUG, "client closed "
+				    "the connection without TLS close_notify");
+		}
 		if (!up && s->ask != NULL) {
 			/* no answer is coming: what it held goes on */
 			s->write_failed = false;
@@ -755,8 +1239,8 @@ session_read(struct session *s, struct pipe *p)
 		return true;
 	}
 	s->last_ms = loop_now_ms(s->set->loop);
-	if (up && (s->hold != NULL || (s->set->backend_queries &&
-	    imap_infer_may_ask(s->infer))))
+	if (up && (s->hold != NULL || session_starttls_watch(s) ||
+	    (s->set->backend_queries && imap_infer_may_ask(s->infer))))
 		return session_hold_add(s, relay_buf, (size_t)n);
 	if (up)
 		imap_infer_client_data(s->infer, relay_buf, (size_t)n);
@@ -773,6 +1257,9 @@ session_read(struct session *s, struct pipe *p)
 	}
 	if (!up && s->ask != NULL && imap_ask_done(s->ask))
 		return session_ask_done(s);
+	if (!up && s->starttls == STARTTLS_WAIT &&
+	    imap_infer_outstanding(s->infer) == 0)
+		return session_starttls_answer(s);
 	return true;
 }
 
@@ -791,13 +1278,16 @@ session_settle(struct session *s)
 		if (p->eof && !p->done && p->pending == NULL &&
 		    (p != &s->up || s->hold == NULL)) {
 			p->done = true;
-			(void)shutdown(p->dst, SHUT_WR);
+			pipe_shutdown(p);
 		}
 	}
 	if (s->up.done && s->down.done) {
 		session_free(s);
 		return false;
 	}
+	if (s->starttls == STARTTLS_FLUSH && s->down.pending == NULL &&
+	    !session_starttls_begin(s))
+		return false;
 	session_update_watch(s);
 	return true;
 }
@@ -815,31 +1305,328 @@ session_connected(struct session *s)
 		return;
 	}
 	set_nodelay(s->bfd);
-	s->state = SESSION_RELAYING;
-	s->last_ms = loop_now_ms(s->set->loop);
 	session_diag(s, DIAG_DEBUG, "connected to backend %s",
 	    s->backend_text);
+	if (s->backend_starttls)
+		s->bstate = BACKEND_GREETING;
+	else if (s->backend_tls)
+		s->bstate = BACKEND_WAIT;
+	else
+		s->bstate = BACKEND_READY;
+	(void)session_setup(s);
+}
+
+/*
+ * The backend's greeting, kept through backend-starttls for the client,
+ * loses its capability code: those were the capabilities before TLS
+ * (LOGINDISABLED, STARTTLS), and a client that finds none in the
+ * greeting asks (RFC 9051 7.1).  "* OK [CAPABILITY ...] text" becomes
+ * "* OK text"; a greeting without text after the code is left as is.
+ * Returns the new length.
+ */
+static size_t
+greeting_strip_capability(char *g, size_t len)
+{
+	static const char pre[] = "* OK [CAPABILITY";
+	size_t n = sizeof(pre) - 1, end;
+	const char *close;
+
+	if (len <= n || !ascii_ieq(g, pre, n) || (g[n] != ' ' && g[n] != ']'))
+		return len;
+	close = memchr(g + n, ']', len - n);
+	if (close == NULL)
+		return len;
+	end = (size_t)(close - g) + 1;
+	if (end >= len || g[end] != ' ' || end + 1 >= len ||
+	    g[end + 1] == '\r' || g[end + 1] == '\n')
+		return len;
+	end++;
+	memmove(g + 5, g + end, len - end);
+	return len - (end - 5);
+}
+
+/* The client's TLS is up: its protocol and cipher go to Login events. */
+static void
+session_client_tls_done(struct session *s)
+{
+	const char *sni = tls_conn_sni(s->ctls);
+	char name[CONFIG_NAME_MAX];
+	size_t i = 0;
+
+	imap_infer_set_tls(s->infer, tls_conn_version(s->ctls),
+	    tls_conn_cipher(s->ctls));
+	/* no more STARTTLS offers */
+	imap_capa_set_add(&s->capa, NULL);
+	s->capa_adding = false;
+	/* SNI is the client's: printable only in the log */
+	for (; sni != NULL && sni[i] != '\0' && i < sizeof(name) - 1; i++)
+		name[i] = sni[i] > 0x20 && sni[i] < 0x7f ? sni[i] : '?';
+	name[i] = '\0';
+	session_diag(s, DIAG_DEBUG, "client TLS: %s %s%s%s",
+	    tls_conn_version(s->ctls), tls_conn_cipher(s->ctls),
+	    sni != NULL ? ", SNI " : "", name);
+}
+
+static bool
+is_ip(const char *name)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, name, a) == 1 ||
+	    inet_pton(AF_INET6, name, a) == 1;
+}
+
+/*
+ * Both sides ready: relay.  A greeting kept through backend-starttls is
+ * the server's first bytes.  Returns false when the session was freed.
+ */
+static bool
+session_begin(struct session *s)
+{
+	char *g = s->greet;
+	size_t len;
+	int r;
+
+	s->state = SESSION_RELAYING;
+	s->last_ms = loop_now_ms(s->set->loop);
+	if (g != NULL) {
+		s->greet = NULL;
+		len = greeting_strip_capability(g, s->greet_keep);
+		imap_infer_server_data(s->infer, g, len);
+		if (!session_check_infer(s)) {
+			free(g);
+			return false;
+		}
+		r = session_relay(s, &s->down, g, len);
+		free(g);
+		if (r < 0) {
+			session_diag(s, DIAG_INFO, "writing to client: %s",
+			    strerror(errno));
+			s->end_reason = IMAP_INFER_END_ABORT;
+			session_lost(s, true);
+			return false;
+		}
+	}
 	session_update_watch(s);
+	return true;
+}
+
+/*
+ * SESSION_CONNECTING: advance what can advance.  The client's handshake
+ * (listen imaps); the backend's TLS once the client's handshake is done
+ * (the client's SNI may be passed on); relaying once both are ready.
+ * Returns false when the session was freed.
+ */
+static bool
+session_setup(struct session *s)
+{
+	const char *sni;
+	int r;
+
+	if (client_handshaking(s)) {
+		r = tls_conn_handshake(s->ctls);
+		if (r < 0) {
+			/* a diagnostic, never an event: nobody logged in */
+			session_diag(s, DIAG_INFO, "client TLS handshake "
+			    "failed: %s", tls_conn_error(s->ctls));
+			session_free(s);
+			return false;
+		}
+		if (r == 1)
+			session_client_tls_done(s);
+	}
+	if (s->bstate == BACKEND_WAIT && !client_handshaking(s)) {
+		/* RFC 6066: a DNS name; for an address, the client's SNI */
+		sni = s->backend_name;
+		if (is_ip(sni) && s->ctls != NULL &&
+		    tls_conn_sni(s->ctls) != NULL)
+			sni = tls_conn_sni(s->ctls);
+		s->btls = tls_conn_client(s->tls_cli, s->bfd, s->backend_name,
+		    sni, s->alpn);
+		if (s->btls == NULL) {
+			session_backend_failed(s, "out of memory");
+			return false;
+		}
+		s->bstate = BACKEND_HANDSHAKE;
+	}
+	if (s->bstate == BACKEND_HANDSHAKE) {
+		r = tls_conn_handshake(s->btls);
+		if (r < 0) {
+			session_backend_tls_failed(s, tls_conn_error(s->btls));
+			return false;
+		}
+		if (r == 1) {
+			s->bstate = BACKEND_READY;
+			session_diag(s, DIAG_DEBUG, "backend TLS: %s %s",
+			    tls_conn_version(s->btls),
+			    tls_conn_cipher(s->btls));
+		}
+	}
+	if (s->bstate == BACKEND_READY && !client_handshaking(s))
+		return session_begin(s);
+	session_update_watch(s);
+	return true;
+}
+
+/*
+ * backend-starttls: read the greeting (kept for the client), send our
+ * STARTTLS, read to its tagged reply (untagged lines before it are
+ * dropped), then TLS.  Nothing may follow the OK before the handshake:
+ * bytes there would be injected into the session.  Returns false when
+ * the session was freed.
+ */
+static bool
+session_backend_starttls(struct session *s)
+{
+	static const char cmd[] = SESSION_STARTTLS_CMD;
+	static const char tag[] = SESSION_STARTTLS_TAG;
+	const size_t tlen = sizeof(tag) - 1;
+	char why[160], *line, *lf;
+	size_t len, show;
+	ssize_t n;
+
+	if (s->greet == NULL &&
+	    (s->greet = malloc(SESSION_GREETING_MAX)) == NULL) {
+		session_backend_failed(s, "out of memory");
+		return false;
+	}
+	do
+		n = recv(s->bfd, s->greet + s->greet_len,
+		    SESSION_GREETING_MAX - s->greet_len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return true;
+		session_backend_failed(s, strerror(errno));
+		return false;
+	}
+	if (n == 0) {
+		session_backend_tls_failed(s, "the backend closed the "
+		    "connection before STARTTLS completed");
+		return false;
+	}
+	s->greet_len += (size_t)n;
+	for (;;) {
+		line = s->greet + s->greet_keep;
+		len = s->greet_len - s->greet_keep;
+		lf = memchr(line, '\n', len);
+		if (lf == NULL) {
+			if (s->greet_len < SESSION_GREETING_MAX)
+				return true;
+			session_backend_tls_failed(s, "the backend's greeting "
+			    "or STARTTLS reply is too long");
+			return false;
+		}
+		len = (size_t)(lf - line) + 1;
+		show = len - 1 - (len >= 2 && line[len - 2] == '\r');
+		if (show > 100)
+			show = 100;
+		if (s->bstate == BACKEND_GREETING) {
+			if (len < 5 || !ascii_ieq(line, "* OK ", 5)) {
+				snprintf(why, sizeof(why), "the backend's "
+				    "greeting is not OK: %.*s", (int)show,
+				    line);
+				session_backend_tls_failed(s, why);
+				return false;
+			}
+			s->greet_keep = len;
+			do
+				n = send(s->bfd, cmd, sizeof(cmd) - 1,
+				    MSG_NOSIGNAL);
+			while (n < 0 && errno == EINTR);
+			if (n != (ssize_t)(sizeof(cmd) - 1)) {
+				snprintf(why, sizeof(why), "sending STARTTLS: "
+				    "%s", n < 0 ? strerror(errno) : "short "
+				    "write");
+				session_backend_tls_failed(s, why);
+				return false;
+			}
+			s->bstate = BACKEND_STARTTLS;
+			continue;
+		}
+		if (len > tlen && memcmp(line, tag, tlen) == 0) {
+			if (len < tlen + 3 || !ascii_ieq(line + tlen, "OK", 2) ||
+			    (line[tlen + 2] != ' ' && line[tlen + 2] != '\r' &&
+			    line[tlen + 2] != '\n')) {
+				snprintf(why, sizeof(why), "the backend refused "
+				    "STARTTLS: %.*s", (int)show, line);
+				session_backend_tls_failed(s, why);
+				return false;
+			}
+			if (s->greet_keep + len != s->greet_len) {
+				session_backend_tls_failed(s, "the backend sent "
+				    "data after its STARTTLS reply");
+				return false;
+			}
+			s->greet_len = s->greet_keep;
+			s->bstate = BACKEND_WAIT;
+			session_diag(s, DIAG_DEBUG, "backend accepted STARTTLS");
+			return session_setup(s);
+		}
+		/* an untagged line before the reply (CAPABILITY): dropped */
+		memmove(line, line + len, s->greet_len - s->greet_keep - len);
+		s->greet_len -= len;
+	}
+}
+
+/* The client's STARTTLS handshake moved on; false when freed. */
+static bool
+session_starttls_handshake(struct session *s)
+{
+	int r = tls_conn_handshake(s->ctls);
+
+	if (r < 0) {
+		session_diag(s, DIAG_INFO, "client TLS handshake after "
+		    "STARTTLS failed: %s", tls_conn_error(s->ctls));
+		s->end_reason = IMAP_INFER_END_ABORT;
+		session_free(s);
+		return false;
+	}
+	if (r == 1)
+		session_client_tls_done(s);
+	return true;
 }
 
 static void
 session_io(struct loop *loop, int fd, unsigned events, void *arg)
 {
 	struct session *s = arg;
+	struct tls_conn *t;
+	struct pipe *wp, *rp;
 
 	(void)loop;
 	if (s->state == SESSION_CONNECTING) {
-		if (fd == s->bfd)
+		if (fd == s->bfd && s->bstate == BACKEND_CONNECTING)
 			session_connected(s);
+		else if (fd == s->bfd && (s->bstate == BACKEND_GREETING ||
+		    s->bstate == BACKEND_STARTTLS))
+			(void)session_backend_starttls(s);
+		else
+			(void)session_setup(s);
 		return;
 	}
 	if (s->state == SESSION_CLOSING) {
-		if (fd == s->cfd && (events & LOOP_WRITE)) {
-			if (pipe_flush(&s->down) < 0)
+		if (fd != s->cfd)
+			return;
+		if (client_handshaking(s)) {
+			/* the BYE waits for the client's handshake */
+			int r = tls_conn_handshake(s->ctls);
+
+			if (r < 0) {
 				session_free(s);
-			else if (s->down.pending == NULL)
-				session_linger(s);
+				return;
+			}
+			if (r == 0) {
+				session_update_watch(s);
+				return;
+			}
 		}
+		if (pipe_flush(&s->down) < 0)
+			session_free(s);
+		else if (s->down.pending == NULL)
+			session_linger(s);
+		else
+			session_update_watch(s);
 		return;
 	}
 	if (s->state == SESSION_LINGERING) {
@@ -847,26 +1634,62 @@ session_io(struct loop *loop, int fd, unsigned events, void *arg)
 			session_discard(s);
 		return;
 	}
-	/* Writes first: they may unblock reads on the other side. */
-	if (events & LOOP_WRITE) {
-		struct pipe *p = fd == s->cfd ? &s->down : &s->up;
-
-		if (pipe_flush(p) < 0) {
-			session_diag(s, DIAG_INFO, "writing to %s: %s",
-			    p == &s->down ? "client" : "backend",
+	if (client_handshaking(s)) {
+		/* STARTTLS: only the handshake, and writes to the backend */
+		if (fd == s->cfd && !session_starttls_handshake(s))
+			return;
+		if (fd == s->bfd && pipe_flush(&s->up) < 0) {
+			session_diag(s, DIAG_INFO, "writing to backend: %s",
 			    strerror(errno));
 			s->end_reason = IMAP_INFER_END_ABORT;
-			session_lost(s, p == &s->down);
+			session_lost(s, false);
+			return;
+		}
+		session_settle(s);
+		return;
+	}
+	t = fd == s->cfd ? s->ctls : s->btls;
+	wp = fd == s->cfd ? &s->down : &s->up;
+	rp = fd == s->cfd ? &s->up : &s->down;
+	/* Writes first: they may unblock reads on the other side. */
+	if (wp->pending != NULL && (events & (side_write_mask(t) |
+	    LOOP_ERROR))) {
+		if (pipe_flush(wp) < 0) {
+			session_diag(s, DIAG_INFO, "writing to %s: %s",
+			    wp == &s->down ? "client" : "backend",
+			    t != NULL && tls_conn_error(t)[0] != '\0' ?
+			    tls_conn_error(t) : strerror(errno));
+			s->end_reason = IMAP_INFER_END_ABORT;
+			session_lost(s, wp == &s->down);
 			return;
 		}
 	}
-	if (events & (LOOP_READ | LOOP_ERROR)) {
-		struct pipe *p = fd == s->cfd ? &s->up : &s->down;
-
-		if (!p->eof && p->pending == NULL && !session_read(s, p))
-			return;
-	}
+	if ((events & (side_read_mask(t) | LOOP_ERROR)) &&
+	    session_may_read(s, rp) && !session_read(s, rp))
+		return;
 	session_settle(s);
+}
+
+/*
+ * Bytes OpenSSL read ahead (or decrypted beyond what one read took)
+ * wait with no readiness on the socket: read them now, as if the socket
+ * had said so.
+ */
+static void
+session_kick(struct loop *loop, void *arg)
+{
+	struct session *s = arg;
+
+	(void)loop;
+	s->kick = NULL;
+	if (s->ctls != NULL && tls_conn_pending(s->ctls) &&
+	    session_may_read(s, &s->up) && !session_read(s, &s->up))
+		return;
+	if (s->btls != NULL && tls_conn_pending(s->btls) &&
+	    session_may_read(s, &s->down) && !session_read(s, &s->down))
+		return;
+	if (s->state == SESSION_RELAYING)
+		session_settle(s);
 }
 
 static void
@@ -888,7 +1711,25 @@ session_timer(struct loop *loop, void *arg)
 		return;
 	}
 	if (s->state == SESSION_CONNECTING) {
-		session_backend_failed(s, "connect timed out");
+		switch (s->bstate) {
+		case BACKEND_CONNECTING:
+			session_backend_failed(s, "connect timed out");
+			return;
+		case BACKEND_GREETING:
+		case BACKEND_STARTTLS:
+			session_backend_tls_failed(s, "STARTTLS timed out");
+			return;
+		case BACKEND_HANDSHAKE:
+			session_backend_tls_failed(s, "TLS handshake timed "
+			    "out");
+			return;
+		case BACKEND_WAIT:
+		case BACKEND_READY:
+			break;
+		}
+		session_diag(s, DIAG_INFO, "client TLS handshake not done "
+		    "within %u s", s->set->connect_timeout_ms / 1000);
+		session_free(s);
 		return;
 	}
 	/* One timer per session, re-armed only when it fires early. */
@@ -917,6 +1758,11 @@ session_free(struct session *s)
 		imap_infer_free(&s->infer);
 	}
 	loop_timer_cancel(set->loop, &s->timer);
+	loop_timer_cancel(set->loop, &s->kick);
+	tls_conn_free(&s->ctls);
+	tls_conn_free(&s->btls);
+	tls_ctx_unref(&s->tls_srv);
+	tls_ctx_unref(&s->tls_cli);
 	if (s->cfd >= 0) {
 		loop_del_fd(set->loop, s->cfd);
 		close(s->cfd);
@@ -925,6 +1771,7 @@ session_free(struct session *s)
 		loop_del_fd(set->loop, s->bfd);
 		close(s->bfd);
 	}
+	free(s->greet);
 	free(s->up.pending);
 	free(s->down.pending);
 	free(s->ask);
@@ -943,16 +1790,20 @@ session_free(struct session *s)
 	free(s);
 }
 
-/* Refuse a client we cannot serve, with a BYE it can show. */
+/*
+ * Refuse a client we cannot serve, with a BYE it can show (not on an
+ * implicit TLS listener: the client expects a handshake, not text).
+ */
 static void
-refuse(int fd, const char *why)
+refuse(const struct listener *l, int fd, const char *why)
 {
 	char line[256];
 	int n;
 
 	n = snprintf(line, sizeof(line), "* BYE [UNAVAILABLE] msgeventd: %s\r\n",
 	    why);
-	if (n > 0)
+	if (n > 0 && l->service != CONFIG_SERVICE_IMAPS &&
+	    l->service != CONFIG_SERVICE_POP3S)
 		(void)send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
 }
@@ -967,13 +1818,13 @@ session_start(struct listener *l, int cfd, const struct sockaddr_storage *ss)
 	if (set->count >= set->max_sessions) {
 		diag_warn("listener %s: %u sessions open, the limit; client "
 		    "refused", l->listen.text, set->max_sessions);
-		refuse(cfd, "too many sessions, try again later");
+		refuse(l, cfd, "too many sessions, try again later");
 		return;
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		diag_error("accept: %s", strerror(errno));
-		refuse(cfd, "out of memory");
+		refuse(l, cfd, "out of memory");
 		return;
 	}
 	s->set = set;
@@ -987,9 +1838,26 @@ session_start(struct listener *l, int cfd, const struct sockaddr_storage *ss)
 	s->server_port = l->listen.port;
 	snprintf(s->backend_text, sizeof(s->backend_text), "%s",
 	    l->backend.text);
+	snprintf(s->backend_name, sizeof(s->backend_name), "%s",
+	    l->backend_name);
+	s->up.src_tls = s->down.dst_tls = &s->ctls;
+	s->up.dst_tls = s->down.src_tls = &s->btls;
+	s->alpn = l->service == CONFIG_SERVICE_POP3 ||
+	    l->service == CONFIG_SERVICE_POP3S ? "pop3" : "imap";
+	s->bstate = BACKEND_CONNECTING;
+	s->backend_tls = l->backend_tls;
+	s->backend_starttls = l->backend_starttls;
+	if ((s->backend_tls || s->backend_starttls) && set->tls_cli != NULL)
+		s->tls_cli = tls_ctx_ref(set->tls_cli);
 	memcpy(&s->backend_sa, &l->backend.sa, sizeof(s->backend_sa));
 	s->backend_salen = l->backend.salen;
 	imap_capa_init(&s->capa, &set->capa_hide);
+	if (l->service == CONFIG_SERVICE_IMAP && set->tls_srv != NULL) {
+		/* STARTTLS is msgeventd's own: offered until TLS is up */
+		s->tls_srv = tls_ctx_ref(set->tls_srv);
+		imap_capa_set_add(&s->capa, " STARTTLS");
+		s->capa_adding = true;
+	}
 	s->next = set->sessions;
 	if (s->next != NULL)
 		s->next->prev = s;
@@ -1008,12 +1876,14 @@ session_start(struct listener *l, int cfd, const struct sockaddr_storage *ss)
 	    IMAP_FLAGS_REPORT_FLAGS : IMAP_FLAGS_REPORT_SIMPLE;
 	env.session_id = s->id;
 	env.line_max = set->line_max;
+	env.registry = set->registry;
+	env.backend = s->backend_text;
 	env.emit = session_emit;
 	env.ctx = s;
 	s->infer = imap_infer_new(&env);
 	if (s->infer == NULL) {
 		session_diag(s, DIAG_ERROR, "out of memory");
-		refuse(cfd, "out of memory");
+		refuse(l, cfd, "out of memory");
 		s->cfd = -1;
 		session_free(s);
 		return;
@@ -1022,6 +1892,18 @@ session_start(struct listener *l, int cfd, const struct sockaddr_storage *ss)
 		session_diag(s, DIAG_ERROR, "epoll: %s", strerror(errno));
 		session_free(s);
 		return;
+	}
+	if (l->service == CONFIG_SERVICE_IMAPS ||
+	    l->service == CONFIG_SERVICE_POP3S) {
+		/* implicit TLS: the handshake runs while the backend connects */
+		if (set->tls_srv == NULL || (s->tls_cli == NULL &&
+		    (s->backend_tls || s->backend_starttls)) ||
+		    (s->ctls = tls_conn_server(set->tls_srv, cfd,
+		    s->alpn)) == NULL) {
+			session_diag(s, DIAG_ERROR, "TLS: out of memory");
+			session_free(s);
+			return;
+		}
 	}
 	s->up.src = s->down.dst = cfd;
 	s->bfd = socket(s->backend_sa.ss_family,
@@ -1045,7 +1927,8 @@ session_start(struct listener *l, int cfd, const struct sockaddr_storage *ss)
 		session_connected(s);
 	} else if (errno != EINPROGRESS) {
 		session_backend_failed(s, strerror(errno));
-	}
+	} else
+		session_update_watch(s);
 	/*
 	 * The connect timer doubles as the idle timer: when it fires on a
 	 * relaying session, session_timer() re-arms it for the idle limit.
@@ -1095,6 +1978,9 @@ listener_open(struct session_set *set, const struct config_listen *cl,
 	l->service = cl->service;
 	l->listen = cl->listen;
 	l->backend = cl->backend;
+	l->backend_tls = cl->backend_tls;
+	l->backend_starttls = cl->backend_starttls;
+	memcpy(l->backend_name, cl->backend_name, sizeof(l->backend_name));
 	l->fd = socket(cl->listen.sa.ss_family,
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
@@ -1135,6 +2021,10 @@ session_set_new(struct loop *loop, struct out *out)
 	set = calloc(1, sizeof(*set));
 	if (set == NULL)
 		return NULL;
+	if ((set->registry = imap_registry_new(NULL)) == NULL) {
+		free(set);
+		return NULL;
+	}
 	set->loop = loop;
 	set->out = out;
 	/*
@@ -1143,7 +2033,13 @@ session_set_new(struct loop *loop, struct out *out)
 	 * other COMPRESS= algorithm), so they do not ask for it.
 	 */
 	imap_capa_list_init(&set->capa_hide);
-	if (imap_capa_list_add(&set->capa_hide, "COMPRESS=") < 0) {
+	/*
+	 * STARTTLS is msgeventd's own when it holds a certificate, and not
+	 * to be had otherwise: the backend's offer never reaches clients.
+	 */
+	if (imap_capa_list_add(&set->capa_hide, "COMPRESS=") < 0 ||
+	    imap_capa_list_add(&set->capa_hide, "STARTTLS") < 0) {
+		imap_registry_free(&set->registry);
 		free(set);
 		return NULL;
 	}
@@ -1168,7 +2064,24 @@ session_set_configure(struct session_set *set, const struct config *config,
 {
 	struct listener *fresh = NULL, *l, **lp;
 	const struct config_listen *cl;
+	struct tls_ctx *srv = NULL, *cli = NULL;
+	bool backend_tls = false;
 
+	/*
+	 * TLS first: certificates and keys are read again (the point of a
+	 * reload); one that does not load keeps everything as it was.
+	 */
+	if (config->tls.cert[0] != '\0' &&
+	    (srv = tls_ctx_server_new(config, err, errlen)) == NULL)
+		return -1;
+	for (cl = config->listens; cl != NULL; cl = cl->next)
+		if (cl->backend_tls || cl->backend_starttls)
+			backend_tls = true;
+	if (backend_tls &&
+	    (cli = tls_ctx_client_new(config, err, errlen)) == NULL) {
+		tls_ctx_unref(&srv);
+		return -1;
+	}
 	for (l = set->listeners; l != NULL; l = l->next)
 		l->seen = false;
 	/* Open what is new first, so a failure changes nothing. */
@@ -1185,6 +2098,8 @@ session_set_configure(struct session_set *set, const struct config *config,
 				fresh = l->next;
 				listener_close(set, l);
 			}
+			tls_ctx_unref(&srv);
+			tls_ctx_unref(&cli);
 			return -1;
 		}
 		l->seen = true;
@@ -1194,8 +2109,21 @@ session_set_configure(struct session_set *set, const struct config *config,
 	/* Committed: kept listeners take their new backends. */
 	for (cl = config->listens; cl != NULL; cl = cl->next)
 		for (l = set->listeners; l != NULL; l = l->next)
-			if (listener_same(l, cl))
+			if (listener_same(l, cl)) {
 				l->backend = cl->backend;
+				l->backend_tls = cl->backend_tls;
+				l->backend_starttls = cl->backend_starttls;
+				memcpy(l->backend_name, cl->backend_name,
+				    sizeof(l->backend_name));
+			}
+	/* New sessions get the new TLS contexts; open ones keep theirs. */
+	tls_ctx_unref(&set->tls_srv);
+	tls_ctx_unref(&set->tls_cli);
+	set->tls_srv = srv;
+	set->tls_cli = cli;
+	if (srv != NULL)
+		diag_info("TLS certificate %s loaded for new sessions",
+		    config->tls.cert);
 	for (lp = &set->listeners; *lp != NULL;) {
 		l = *lp;
 		if (!l->seen) {
@@ -1264,6 +2192,9 @@ session_set_free(struct session_set **setp)
 		return;
 	session_set_stop_listening(set);
 	session_set_close_all(set);
+	imap_registry_free(&set->registry);
+	tls_ctx_unref(&set->tls_srv);
+	tls_ctx_unref(&set->tls_cli);
 	free(set);
 	*setp = NULL;
 }

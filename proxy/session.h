@@ -13,6 +13,11 @@
  * direction, and while anything is kept the proxy stops reading from
  * the other side (backpressure), so a slow or stalled peer costs its
  * own session one buffer and never stalls another session.
+ *
+ * Either side may be TLS of the proxy's own (proxy/tls.h): listen imaps,
+ * the client's STARTTLS (answered by the proxy, never by the backend),
+ * backend-tls, backend-starttls.  The bytes relayed and parsed are the
+ * decrypted ones; a TLS connection adds OpenSSL's state, not a buffer.
  */
 #ifndef SESSION_H
 #define SESSION_H
@@ -36,11 +41,14 @@ struct session_set;
 struct session_set *session_set_new(struct loop *loop, struct out *out);
 
 /*
- * Apply CONFIG (the set keeps no pointer into it): open the listeners
- * it names that are not open yet, close those it no longer names, and
- * use its limits and names for sessions accepted from now on.
- * Established sessions are not touched.  Returns 0, or -1 with a
- * message in ERR (a listener could not be opened; then nothing changed).
+ * Apply CONFIG (the set keeps no pointer into it): load its TLS
+ * certificates and keys, open the listeners it names that are not open
+ * yet, close those it no longer names, and use its limits, names and
+ * TLS contexts for sessions accepted from now on.  Established sessions
+ * are not touched (they keep the TLS contexts they started with).
+ * Returns 0, or -1 with a message in ERR (a certificate, key or CA file
+ * did not load, or a listener could not be opened; then nothing
+ * changed).
  */
 int session_set_configure(struct session_set *set, const struct config *config,
     char *err, size_t errlen);

@@ -15,7 +15,7 @@ set -eu
 
 PACKAGES="dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-auth-lua
 rsyslog snmptrapd snmp libsnmp-dev libpcre2-dev libcmocka-dev libssl-dev
-haproxy smitools pkg-config gcc make python3"
+openssl haproxy smitools pkg-config gcc make python3"
 
 # Services that installing PACKAGES could start.
 SERVICES="dovecot rsyslog snmptrapd haproxy"

@@ -49,12 +49,20 @@ KEYWORDS = ["$Forwarded", "$MDNSent", "$Junk", "Work", "todo", "Urgent"]
 # set.  Each maps to the event types whose differences it explains.
 KNOWN = {
     # SUBSCRIBE of a subscribed mailbox, UNSUBSCRIBE of one that is not:
-    # Dovecot answers OK and records nothing (no change), msgeventd
-    # reports the OK it saw.
+    # Dovecot answers OK and records nothing (no change).  msgeventd
+    # reports no event when the session knew the state before (from its
+    # LSUB and LIST responses and its own commands: SubsKnowledge
+    # mirrors what it learns); here the session did not know, and
+    # msgeventd reports the OK it saw as a change.
     "redundant-subscribe": {"MailboxSubscribe", "MailboxUnSubscribe"},
-    # CREATE "Foo." (RFC 3501 6.3.3: a trailing separator says the name
-    # will get children): Dovecot creates and records "Foo", msgeventd
-    # reports "Foo." as sent.
+    # The session knew the state, but another session changed it since,
+    # unseen (no server tells): msgeventd leaves out a change that
+    # happened, or reports one that did not.
+    "stale-subscription": {"MailboxSubscribe", "MailboxUnSubscribe"},
+    # CREATE "Foo." (RFC 9051 6.3.4: a trailing separator says the name
+    # will get children): Dovecot creates and records "Foo".  msgeventd
+    # leaves the separator out once a LIST or LSUB response told the
+    # session what it is; here none had, and it reports "Foo." as sent.
     "trailing-separator": {"MailboxCreate"},
     # APPEND (Work work todo): Dovecot 2.3.19 stores and records only the
     # keywords before the duplicate ("Work"); msgeventd reports the flags
@@ -107,9 +115,95 @@ class Response:
         return re.sub(r" \(\d+\.\d+ \+ [0-9.+ ]+ secs\)\.?$", "", line)
 
 
+class SubsKnowledge:
+    """What msgeventd's inference for one session knows of the
+    subscription list (parser/imap_infer.c, "the subscription list"),
+    mirrored: names known subscribed (True) or not (False), None for a
+    name made unknown while the list was complete; COMPLETE after a full
+    listing (a name not kept is not subscribed)."""
+
+    def __init__(self):
+        self.names = []         # [name, state], oldest first
+        self.complete = False
+
+    @staticmethod
+    def same(a, b, delim):
+        if len(a) != len(b):
+            return False
+        if (len(a) >= 5 and a[:5].upper() == "INBOX" and
+                b[:5].upper() == "INBOX" and
+                (len(a) == 5 or (delim and a[5] == SEP))):
+            return a[5:] == b[5:]
+        return a == b
+
+    def find(self, name, delim):
+        for rec in self.names:
+            if self.same(rec[0], name, delim):
+                return rec
+        return None
+
+    def absent(self):
+        return False if self.complete else None
+
+    def get(self, name, delim):
+        rec = self.find(name, delim)
+        return rec[1] if rec else self.absent()
+
+    def set(self, name, state, delim, mark=False):
+        rec = self.find(name, delim)
+        if rec:
+            rec[1] = state
+            if mark:
+                rec.append("mark")
+            return
+        if state == self.absent():
+            return
+        self.names.append([name, state] + (["mark"] if mark else []))
+
+    def forget(self, name, subtree, delim):
+        if subtree:
+            self.complete = False
+            if not delim:
+                self.names = []
+                return
+        self.names = [r for r in self.names
+                      if not (self.same(r[0], name, delim) or
+                              (subtree and len(r[0]) > len(name) and
+                               r[0][len(name)] == SEP and
+                               self.same(r[0][:len(name)], name, delim)))]
+        if self.complete:
+            self.set(name, None, delim)
+
+    def listing(self, full, substate, lsub, entries, delim):
+        """A LIST or LSUB reply: ENTRIES of (attributes, name or None
+        for a literal)."""
+        cut = False
+        if full:
+            for r in self.names:
+                del r[2:]
+        for attrs, name in entries:
+            if name is None:
+                cut = True
+                continue
+            if lsub:
+                state = True if (full or "\\noselect" not in attrs) \
+                    else None
+            elif "\\subscribed" in attrs:
+                state = True
+            else:
+                state = False if substate else None
+            if state is not None:
+                self.set(name, state, delim, full and state)
+        if full:
+            self.names = [r[:2] for r in self.names if len(r) > 2]
+            self.complete = not cut
+
+
 class Session:
     """One logged-in IMAP session on a RawClient, with what the
-    generator needs to know: the selected mailbox and its size."""
+    generator needs to know: the selected mailbox and its size, and
+    what msgeventd learned from this session's traffic (the hierarchy
+    delimiter, the subscription list)."""
 
     def __init__(self, name, port, user, password, auth="login"):
         self.name = name
@@ -119,6 +213,8 @@ class Session:
         self.selected = None
         self.readonly = False
         self.exists = 0
+        self.delim = False          # a LIST/LSUB reply told it
+        self.subs = SubsKnowledge()
         greeting = self.client.read_line()
         if not greeting.startswith(b"* OK"):
             raise AssertionError("session %s: greeting %r" % (name, greeting))
@@ -252,6 +348,54 @@ class Op:
         return s
 
 
+def split_responses(data):
+    """Server responses in DATA (bytes, literals included), one each."""
+    out = []
+    i = 0
+    while i < len(data):
+        end = data.find(b"\r\n", i)
+        end = len(data) if end < 0 else end + 2
+        while True:
+            m = re.search(rb"~?\{(\d+)\+?\}\r\n$", data[i:end])
+            if not m:
+                break
+            nxt = data.find(b"\r\n", end + int(m.group(1)))
+            end = len(data) if nxt < 0 else nxt + 2
+        out.append(data[i:end])
+        i = end
+    return out
+
+
+_LIST_RE = re.compile(rb'^\* (LIST|LSUB) \(([^)]*)\) '
+                      rb'(NIL|"(?:[^"\\]|\\.)*") (.*)$', re.S | re.I)
+
+
+def parse_list(resp):
+    """A LIST or LSUB response as (LIST or LSUB, attributes in lower
+    case, delimiter or None, name or None when it came as a literal),
+    else None."""
+    m = _LIST_RE.match(resp)
+    if not m:
+        return None
+    kind = m.group(1).decode().upper()
+    attrs = m.group(2).decode("utf-8", "replace").lower().split()
+    delim = None if m.group(3).upper() == b"NIL" else \
+        re.sub(rb"\\(.)", rb"\1", m.group(3)[1:-1]).decode()
+    rest = m.group(4)
+    if rest.startswith(b"{") or rest.startswith(b"~{"):
+        return kind, attrs, delim, None
+    if rest.startswith(b'"'):
+        name, i = b"", 1
+        while i < len(rest) and rest[i:i + 1] != b'"':
+            if rest[i:i + 1] == b"\\":
+                i += 1
+            name += rest[i:i + 1]
+            i += 1
+    else:
+        name = re.split(rb"[ \r\n]", rest, 1)[0]
+    return kind, attrs, delim, name.decode("utf-8", "replace")
+
+
 def _printable(b):
     s = b.decode("utf-8", "replace")
     s = re.sub(r"[\r\n]+", " ", s)
@@ -285,7 +429,45 @@ class Runner:
     def new_session(self, name, auth="login"):
         s = Session(name, self.port, self.user, self.password, auth)
         self.all_ports.append(s.port)
+        # Half the time a client's start: the delimiter and the
+        # subscriptions (RFC 9051 6.3.9), as Thunderbird does.
+        if self.rng.random() < 0.5:
+            self.list_command(s, 'LIST "" ""')
+            self.list_command(s, 'LSUB "" "*"')
         return s
+
+    # -- what msgeventd learns from LIST and LSUB --------------------------
+
+    LIST_COMMANDS = {
+        # command: (LSUB, full listing, asks for \Subscribed)
+        'LIST "" ""': (False, False, False),
+        'LIST "" "*"': (False, False, False),
+        'LSUB "" "*"': (True, True, False),
+        'LSUB "" "%"': (True, False, False),
+        'LIST (SUBSCRIBED) "" "*"': (False, True, True),
+        'LIST "" "*" RETURN (SUBSCRIBED)': (False, False, True),
+    }
+
+    def list_command(self, s, text, op=None):
+        """Run LIST or LSUB TEXT on session S (inside OP, or alone) and
+        update what msgeventd's inference learns from the reply."""
+        if op is None:
+            resp = s.execute([text.encode()])
+        else:
+            op, resp = self.simple(s, text.split()[0], [text.encode()])
+        lsub, full, substate = self.LIST_COMMANDS[text]
+        entries = []
+        for r in split_responses(resp.untagged):
+            parsed = parse_list(r)
+            if parsed is None:
+                continue
+            kind, attrs, delim, name = parsed
+            if delim is not None and len(delim) == 1:
+                s.delim = True
+            entries.append((attrs, name))
+        if resp.ok():
+            s.subs.listing(full, substate, lsub, entries, s.delim)
+        return resp
 
     # -- names -------------------------------------------------------------
 
@@ -412,7 +594,7 @@ class Runner:
         wire = self.case_variant(name) + (SEP if trailing else "")
         op, resp = self.simple(s, "CREATE",
                                [b"CREATE "] + self.astring(wire))
-        if trailing:
+        if trailing and not s.delim:
             op.known.add("trailing-separator")
         if resp.ok():
             self.existing.add(self.norm(name))
@@ -439,11 +621,12 @@ class Runner:
             name = self.pick_existing(inbox=False) or "Projects"
         if self.norm(name) != "INBOX":
             self.release(name)
+        wire = self.case_variant(name)
         op, resp = self.simple(s, "DELETE",
-                               [b"DELETE "] + self.astring(
-                                   self.case_variant(name)))
+                               [b"DELETE "] + self.astring(wire))
         if resp.ok():
             self.existing.discard(self.norm(name))
+            s.subs.forget(wire, False, s.delim)
 
     def op_rename(self):
         s = self.session()
@@ -452,10 +635,13 @@ class Runner:
         new = self.rng.choice(MAILBOXES)
         if self.norm(old) != "INBOX":
             self.release(old)
-        op, resp = self.simple(
-            s, "RENAME", [b"RENAME "] + self.astring(old) + [b" "] +
-            self.astring(self.case_variant(new)))
+        parts = [b"RENAME "] + self.astring(old)
+        new_wire = self.case_variant(new)
+        op, resp = self.simple(s, "RENAME",
+                               parts + [b" "] + self.astring(new_wire))
         if resp.ok():
+            s.subs.forget(old, True, s.delim)
+            s.subs.forget(new_wire, True, s.delim)
             old_n, new_n = self.norm(old), self.norm(new)
             # Children move with their parent (RFC 3501 6.3.5);
             # subscriptions stay where they were (Dovecot).
@@ -476,21 +662,24 @@ class Runner:
             # Mostly one that is subscribed.
             if self.subscribed and self.rng.random() < 0.8:
                 name = n = self.rng.choice(sorted(self.subscribed))
-            op, resp = self.simple(
-                s, "UNSUBSCRIBE", [b"UNSUBSCRIBE "] +
-                self.astring(self.case_variant(name)))
-            if n not in self.subscribed:
-                op.known.add("redundant-subscribe")
-            if resp.ok():
-                self.subscribed.discard(n)
+        wire = self.case_variant(name)
+        known = s.subs.get(wire, s.delim)
+        verb = "UNSUBSCRIBE" if unsub else "SUBSCRIBE"
+        op, resp = self.simple(s, verb, [verb.encode() + b" "] +
+                               self.astring(wire))
+        if not resp.ok():
+            return
+        # Dovecot records a change; msgeventd reports one unless the
+        # session knew the state was so already.
+        want = not unsub
+        if ((n in self.subscribed) != want) != (known != want):
+            op.known.add("redundant-subscribe" if known is None
+                         else "stale-subscription")
+        s.subs.set(wire, want, s.delim)
+        if want:
+            self.subscribed.add(n)
         else:
-            op, resp = self.simple(
-                s, "SUBSCRIBE", [b"SUBSCRIBE "] +
-                self.astring(self.case_variant(name)))
-            if resp.ok():
-                if n in self.subscribed:
-                    op.known.add("redundant-subscribe")
-                self.subscribed.add(n)
+            self.subscribed.discard(n)
 
     # -- APPEND (compared) -------------------------------------------------
 
@@ -737,14 +926,15 @@ class Runner:
     def op_misc(self):
         s = self.session()
         r = self.rng.random()
-        if r < 0.4:
+        if r < 0.3:
             self.simple(s, "NOOP", [b"NOOP"])
-        elif r < 0.8:
+        elif r < 0.6:
             name = self.pick_existing()
             self.simple(s, "STATUS", [b"STATUS "] + self.astring(name) +
                         [b" (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)"])
         else:
-            self.simple(s, "LIST", [b'LIST "" "*"'])
+            self.list_command(s, self.rng.choice(sorted(
+                self.LIST_COMMANDS)), op=True)
 
     # -- deliveries, bursts, sessions (not compared yet) -------------------
 

@@ -12,6 +12,7 @@ failure.
     Rsyslog()      a throwaway rsyslogd collecting RFC 5424 over UDP and TCP
                    (octet-counting) into one JSON line per message
     Msgeventd()    msgeventd -c FILE in the foreground, stderr kept
+    Snmptrapd()    a throwaway snmptrapd decoding with mibs/MSGEVENT-MIB.txt
     free_port()    a port nobody listens on right now
     imap_connect() an imaplib client; RawClient for byte-exact sessions
 
@@ -970,3 +971,117 @@ class DovecotRsyslogCase(unittest.TestCase):
     def listen(self, port, backend=None):
         return "listen imap %s:%d backend %s:%d\n" % (
             HOST, port, HOST, backend or self.dovecot.imap_port)
+
+
+# ---------------------------------------------------------------------------
+# snmptrapd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+# The project's MIB, and the IETF modules it imports (Debian ships none).
+MIB_DIRS = (os.path.join(ROOT, "mibs"),
+            os.path.join(os.path.dirname(ROOT), "shared", "mibs"))
+
+
+class Snmptrapd(_Service):
+    """A throwaway snmptrapd in the foreground, receiving on a free UDP
+    port of 127.0.0.1 and decoding with mibs/MSGEVENT-MIB.txt (-M the
+    project's and ../shared/mibs, -m MSGEVENT-MIB:SNMPv2-MIB).  Only its
+    own configuration is read (-C -c): COMMUNITY is accepted for v2c,
+    and USERS, each (name, auth, auth_pass, priv, priv_pass, engine_id),
+    for v3 at priv level (engine_id None: informs, whose receiver is
+    authoritative; else "0x..." of the trap sender).  It answers
+    informs itself.
+
+    Each notification becomes one line of out_file, parsed by
+    records() into dicts:
+
+        security   "TRAP2, SNMP v2c, community public",
+                   "INFORM, SNMP v3, user mev, context "
+        vars       [(name, type, value)], e.g.
+                   ("MSGEVENT-MIB::msgEvUser.0", "STRING", "alice")
+        trap       the snmpTrapOID.0 value, "MSGEVENT-MIB::msgEventLogin"
+        values     {name without "MSGEVENT-MIB::" and ".0": value}
+    """
+
+    name = "snmptrapd"
+    PREFIX = "MEVTRAP "
+
+    def __init__(self, community="public", users=(), tmpdir=None):
+        super().__init__(tmpdir)
+        self.port = free_port(socket.SOCK_DGRAM)
+        self.community = community
+        self.users = list(users)
+        self.conf = self.path("snmptrapd.conf")
+        self.out_file = self.path("traps.log")
+        self.stderr_file = self.path("snmptrapd.stderr")
+
+    def start(self, timeout=20):
+        os.makedirs(self.path("persist"), exist_ok=True)
+        lines = ["# Written by msgeventd's tests/integration/harness.py"]
+        if self.community:
+            lines.append("authCommunity log,net %s" % self.community)
+        for name, auth, apass, priv, ppass, engine in self.users:
+            lines.append("createUser %s%s %s %s %s %s" % (
+                "-e %s " % engine if engine else "", name, auth, apass,
+                priv.replace("-", ""), ppass))
+            lines.append("authUser log,net %s priv" % name)
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(self.conf, 0o600)
+        err = open(self.stderr_file, "wb")
+        env = dict(os.environ, SNMP_PERSISTENT_DIR=self.path("persist"))
+        self.proc = _spawn(
+            ["snmptrapd", "-f", "-C", "-c", self.conf,
+             "-Lf", self.out_file,
+             "-M", ":".join(MIB_DIRS), "-m", "MSGEVENT-MIB:SNMPv2-MIB",
+             "-F", self.PREFIX + "%P\t%v\n",
+             "--persistentDir=" + self.path("persist"),
+             "-p", self.path("snmptrapd.pid"),
+             "udp:%s:%d" % (HOST, self.port)],
+            err, subprocess.STDOUT, env=env)
+        err.close()
+        self._wait_ready(self._udp_bound, timeout, self.stderr_file)
+        return self
+
+    # Ready when its port is taken: the same check as rsyslog's.
+    _udp_bound = Rsyslog._udp_bound
+
+    @property
+    def udp_port(self):
+        return self.port
+
+    def text(self):
+        """Everything snmptrapd logged (notifications and complaints)."""
+        try:
+            with open(self.out_file, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def records(self):
+        out = []
+        for line in self.text().split("\n"):
+            if not line.startswith(self.PREFIX):
+                continue
+            fields = line[len(self.PREFIX):].split("\t")
+            rec = {"security": fields[0], "vars": [], "values": {},
+                   "trap": None}
+            for vb in fields[1:]:
+                name, _, rest = vb.partition(" = ")
+                vtype, _, value = rest.partition(": ")
+                rec["vars"].append((name, vtype, value))
+                short = name.split("::")[-1]
+                if short.endswith(".0"):
+                    short = short[:-2]
+                rec["values"][short] = value
+                if short == "snmpTrapOID":
+                    rec["trap"] = value
+            out.append(rec)
+        return out
+
+    def wait_for(self, predicate, timeout=10.0, what="a notification"):
+        """Poll records() until PREDICATE(records) returns a true value,
+        and return that value."""
+        return wait_until(lambda: predicate(self.records()), timeout,
+                          what=what)

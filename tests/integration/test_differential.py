@@ -12,13 +12,21 @@ by event, for the types in COMPARED, keyed on (type, mailbox,
 UIDVALIDITY, UID); for MessageAppend, FlagsSet and FlagsClear the flags
 are compared too.  Rules F1-F2 (how Dovecot's flag events read as RFC
 5423's), T1 and U0-U2 (what msgeventd marks truncated, or leaves out,
-because it did not know) and X1 (removals it cannot attribute) are
-written where they apply; each follows what the README documents.
+because it did not know), N1 (deliveries no session watched) and X1
+(removals it cannot attribute) are written where they apply; each
+follows what the README documents.  What msgeventd learns from a
+session's LIST and LSUB replies (the hierarchy delimiter, the
+subscription list) is followed per session by diff_ops (SubsKnowledge),
+so that a SUBSCRIBE it cannot know to be redundant is a KNOWN
+divergence and every other one must match.
 
     DIFF_SEED=N     the seed (default 1); a failure names the seed
     DIFF_OPS=N      how many random steps (default 400; a step is one
                     operation or a few: SELECT first, UNSELECT before DELETE)
     DIFF_STRICT=1   do not tolerate the KNOWN divergences of diff_ops
+    DIFF_MESSAGENEW=1  compare MessageNew even when msgeventd reported
+                    none (by default they are compared once it reports
+                    any: see MESSAGENEW)
     DIFF_LOG=FILE   write every operation with both records' events there
                     (a failure writes it to a temporary file anyway)
 
@@ -43,6 +51,7 @@ USER = "alice"
 SEED = int(os.environ.get("DIFF_SEED", "1"))
 NOPS = int(os.environ.get("DIFF_OPS", "400"))
 STRICT = os.environ.get("DIFF_STRICT", "") not in ("", "0")
+FORCE_NEW = os.environ.get("DIFF_MESSAGENEW", "") not in ("", "0")
 
 # The event types compared, and for each, the client commands whose
 # events are compared (Dovecot also records what msgeventd does not
@@ -66,9 +75,18 @@ COMPARED = {
     "FlagsClear": {"STORE"},
     "MessageRead": {"STORE", "FETCH"},
     "MessageTrash": {"STORE"},
-    # Not inferred yet (recorded now, counted in the summary):
-    # "MessageNew": {"LMTP"},          # EXISTS seen in IDLE/NOOP
 }
+
+# MessageNew (Dovecot: a delivery over LMTP; msgeventd: an EXISTS that
+# no proxied session's APPEND, COPY or MOVE explains, seen in IDLE, NOOP
+# or any command) is compared once msgeventd's record holds any, or
+# with DIFF_MESSAGENEW=1; before, both sides are only counted.  Compared,
+# every msgeventd MessageNew must be a delivery Dovecot recorded (not
+# another session's APPEND: issue 3's two-session rule), and every
+# delivery during IDLE (diff_ops.op_idle_lmtp: a session in INBOX sees
+# its EXISTS at once) must be reported, once; rule N1 tolerates
+# deliveries no session was watching.
+MESSAGENEW = {"MessageNew": {"LMTP"}}
 
 # Flag events (RFC 5423 4.2).  msgeventd reports them as its default
 # "flag-events simple" says: \Seen set is MessageRead, \Deleted set
@@ -311,6 +329,10 @@ class Comparison:
                 else None
             op = self.op_at(parse_timestamp(p.get("timestamp")), port)
             self.msgeventd.extend(msgeventd_evs(rec, op))
+        self.compared = dict(COMPARED)
+        if FORCE_NEW or any(ev.type == "MessageNew"
+                            for ev in self.msgeventd):
+            self.compared.update(MESSAGENEW)
         self.matched = {}       # type -> count
         self.missing = []       # Dovecot's, not in msgeventd's
         self.extra = []         # msgeventd's, not in Dovecot's
@@ -354,22 +376,20 @@ class Comparison:
         return min(cands, key=lambda op: min(abs(ts - op.t_start),
                                              abs(ts - op.t_end)))
 
-    @staticmethod
-    def is_compared(ev):
+    def is_compared(self, ev):
         """Dovecot's event EV is compared: its type and cause are in
         COMPARED."""
-        causes = COMPARED.get(ev.type)
+        causes = self.compared.get(ev.type)
         if causes is None:
             return False
         return any(c in causes for c in ev.cause.split("/"))
 
-    @staticmethod
-    def mev_is_compared(ev):
+    def mev_is_compared(self, ev):
         """msgeventd's event EV is compared: its type is in COMPARED,
         unless it comes from a command that gives such events but is not
         compared yet (msgeventd may learn COPY before COMPARED has it).
         From any other command it is compared, and so reported."""
-        causes = COMPARED.get(ev.type)
+        causes = self.compared.get(ev.type)
         if causes is None:
             return False
         kinds = ev.cause.split("/")
@@ -414,7 +434,8 @@ class Comparison:
                 # says "something, unknown what"; it names no message to
                 # compare, and lets U1 apply to its operation.
                 if ev.truncated and ev.uid is None and \
-                        ev.type in ("MessageExpunge",) + tuple(FLAG_TYPES):
+                        ev.type in ("MessageExpunge", "MessageNew") + \
+                        tuple(FLAG_TYPES):
                     continue
                 mev.setdefault(ev.key(), []).append(ev)
             elif ev.type in PRODUCED:
@@ -474,7 +495,15 @@ class Comparison:
 
         Both rules look at one session: Dovecot's record does not say
         which session caused an event, so in an operation of two sessions
-        (a burst) they apply if they hold for either."""
+        (a burst) they apply if they hold for either.
+
+        Rule N1: a delivery (MessageNew) is seen only as an EXISTS in a
+        session that has the mailbox selected and runs a command (README:
+        msgeventd sees what passes through it); one delivered while no
+        session was in IDLE in INBOX may go unseen.  A delivery during
+        IDLE (diff_ops.op_idle_lmtp) was seen and must be reported."""
+        if d.type == "MessageNew":
+            return d.op is None or "IDLE" not in d.op.kinds
         op = d.op.index if d.op else None
         for port in (d.op.ports if d.op and d.op.ports else {None}):
             if d.type in FLAG_TYPES:
@@ -492,7 +521,8 @@ class Comparison:
 
     def announced_removal(self, m, ds):
         """Rule X1: msgeventd's MessageExpunge M of an EXPUNGE (or UID
-        EXPUNGE of a set holding it) for a message Dovecot says another
+        EXPUNGE of a set holding it, or a MOVE without COPYUID, e.g. one
+        answered NO [EXPUNGEISSUED]) for a message Dovecot says another
         operation removed before (DS: Dovecot's events of the same key,
         all paired already).  The README: "Removals by other sessions
         that a server announces during an EXPUNGE cannot be told from
@@ -500,7 +530,8 @@ class Comparison:
         removals when it next runs a command."""
         if m.type != "MessageExpunge" or m.op is None:
             return False
-        if not {"EXPUNGE", "UID EXPUNGE"} & set(m.cause.split("/")):
+        if not {"EXPUNGE", "UID EXPUNGE", "MOVE"} & \
+                set(m.cause.split("/")):
             return False
         return any(d.op is not None and d.op.index < m.op.index
                    for d in ds)
@@ -542,10 +573,15 @@ class Comparison:
 
     def summary(self):
         lines = ["  compared, per message: " + ", ".join(
-            "%s %d" % (t, self.matched.get(t, 0)) for t in sorted(COMPARED))]
+            "%s %d" % (t, self.matched.get(t, 0))
+            for t in sorted(self.compared))]
+        if "MessageNew" not in self.compared:
+            lines.append("  MessageNew not compared: msgeventd reported "
+                         "none (DIFF_MESSAGENEW=1 compares anyway)")
         if self.unknown:
             lines.append("  not reported, unknown to msgeventd (rules U1, "
-                         "U2), per message: " + self._count(self.unknown))
+                         "U2, N1), per message: " +
+                         self._count(self.unknown))
         if self.announced:
             lines.append("  reported twice, another session's removal "
                          "(rule X1), per message: " +

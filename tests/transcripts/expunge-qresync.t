@@ -29,16 +29,17 @@ S: * VANISHED (EARLIER) 3,6,8
 S: * 1 FETCH (UID 5 FLAGS (\Seen) MODSEQ (90060115205545359))
 S: b3 OK Fetch completed.
 E: -
-# someone else's, during NOOP: no event
+# someone else's, during NOOP: external
 C: b4 NOOP
 S: * VANISHED 25
 S: b4 OK NOOP completed.
-E: -
+E: MessageExpunge user=alice serverFQDN=imap1.example.net uri=imap://alice@mail.example.net/INBOX;UIDVALIDITY=67890007/;UID=25 mailboxID=imap://alice@mail.example.net/INBOX;UIDVALIDITY=67890007 uidset=25 uidnext=31 messages=3 vnd.msgeventd.cause=external
 # UID EXPUNGE of its set only: 29 was someone else's
 C: b5 UID EXPUNGE 5,20:21
 S: * VANISHED 5,20,29
 S: b5 OK Expunged.
 E: MessageExpunge user=alice clientIP=192.0.2.1 clientPort=50000 service=imap serverFQDN=imap1.example.net uri=imap://alice@mail.example.net/INBOX;UIDVALIDITY=67890007 mailboxID=imap://alice@mail.example.net/INBOX;UIDVALIDITY=67890007 uidset=5,20 uidnext=31 messages=0
+E: MessageExpunge user=alice serverFQDN=imap1.example.net uri=imap://alice@mail.example.net/INBOX;UIDVALIDITY=67890007/;UID=29 mailboxID=imap://alice@mail.example.net/INBOX;UIDVALIDITY=67890007 uidset=29 uidnext=31 messages=0 vnd.msgeventd.cause=external
 # A new SELECT: the old mailbox's last responses come before [CLOSED]
 # (were the FETCH taken for the new one, message 1 would be UID 40)
 C: c1 SELECT Archive (QRESYNC (5 1))

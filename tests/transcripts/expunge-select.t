@@ -41,7 +41,7 @@ E: -
 C: b5 FETCH 3 (FLAGS UID)
 S: * 3 FETCH (FLAGS (\Recent) UID 12)
 S: b5 OK Fetch completed.
-E: -
+E: MessageNew user=alice serverFQDN=imap1.example.net uri=imap://alice@mail.example.net/INBOX;UIDVALIDITY=1700000000/;UID=12 mailboxID=imap://alice@mail.example.net/INBOX;UIDVALIDITY=1700000000 uidset=12 messages=3
 # UID EXPUNGE (RFC 4315 2.1), one message: uri names it
 C: b6 UID EXPUNGE 12
 S: * 3 EXPUNGE

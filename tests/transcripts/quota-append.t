@@ -53,3 +53,11 @@ S: b8 OK Getquota completed.
 C: b9 APPEND INBOX {2}
 S: b9 NO [OVERQUOTA] Quota exceeded
 E: QuotaExceed user=alice clientIP=192.0.2.1 clientPort=50000 service=imap serverFQDN=imap1.example.net mailboxID=imap://alice@mail.example.net/INBOX messages=90 diskUsed=1024 diskQuota=1024 maxMessages=100
+# a NO for another reason, whose text says "quota" only in the mailbox's
+# name: the response code gives the reason, no QuotaExceed
+C: b10 APPEND Quotas {2}
+S: b10 NO [TRYCREATE] Mailbox doesn't exist: Quotas
+E: -
+C: b11 APPEND "Over quota" {2}
+S: b11 NO [NONEXISTENT] Mailbox doesn't exist: Over quota
+E: -

@@ -46,6 +46,7 @@ E: -
 C: b9 NOOP
 S: * 1 EXPUNGE
 S: b9 OK NOOP completed.
+E: MessageExpunge user=alice serverFQDN=imap1.example.net uri=imap://alice@mail.example.net/INBOX;UIDVALIDITY=3/;UID=3 mailboxID=imap://alice@mail.example.net/INBOX;UIDVALIDITY=3 uidset=3 uidnext=10 messages=2 vnd.msgeventd.cause=external
 C: c1 STORE 1 -FLAGS (\Flagged)
 S: * 1 FETCH (FLAGS ())
 S: c1 OK Store completed.

@@ -171,6 +171,69 @@ test_full(void **state)
 	assert_null(conf);
 }
 
+/* TLS directives (checked for form here; tls.c reads the files). */
+static void
+test_tls(void **state)
+{
+	struct config *conf;
+	struct config_listen *l;
+
+	(void)state;
+	conf = parse_ok(L1);
+	assert_string_equal(conf->tls.cert, "");
+	assert_int_equal(conf->tls.cert_line, 0);
+	assert_int_equal(conf->tls.min_version, CONFIG_TLS_V1_2);
+	assert_int_equal(conf->tls.max_version, CONFIG_TLS_V1_3);
+	assert_true(conf->backend_verify);
+	assert_int_equal(conf->backend_min_version, CONFIG_TLS_V1_2);
+	assert_int_equal(conf->backend_max_version, CONFIG_TLS_V1_3);
+	assert_string_equal(conf->listens->backend_name, "127.0.0.1");
+	config_free(&conf);
+
+	conf = parse_ok(
+	    "listen imaps 127.0.0.1:993 backend localhost:143\n"
+	    "tls-cert /etc/ssl/chain.pem\n"
+	    "tls-key \"/etc/ssl/a key.pem\"\n"
+	    "tls-protocols TLSv1.3 TLSv1.2 TLSv1.1\n"
+	    "tls-ciphers ECDHE+AESGCM:!aNULL\n"
+	    "tls-ciphersuites TLS_AES_256_GCM_SHA384\n"
+	    "tls-curves X25519:prime256v1\n"
+	    "backend-ca /etc/ssl/ca.pem\n"
+	    "backend-verify off\n"
+	    "backend-tls-protocols TLSv1\n"
+	    "listen imap 127.0.0.1:1 backend [::1]:993 backend-tls\n"
+	    "listen imap 127.0.0.1:2 backend 192.0.2.1:143 backend-starttls "
+	    "backend-name imap.example.net\n");
+	assert_string_equal(conf->tls.cert, "/etc/ssl/chain.pem");
+	assert_int_equal(conf->tls.cert_line, 2);
+	assert_string_equal(conf->tls.key, "/etc/ssl/a key.pem");
+	assert_int_equal(conf->tls.key_line, 3);
+	assert_int_equal(conf->tls.min_version, CONFIG_TLS_V1_1);
+	assert_int_equal(conf->tls.max_version, CONFIG_TLS_V1_3);
+	assert_int_equal(conf->tls.protocols_line, 4);
+	assert_string_equal(conf->tls.ciphers, "ECDHE+AESGCM:!aNULL");
+	assert_int_equal(conf->tls.ciphers_line, 5);
+	assert_string_equal(conf->tls.ciphersuites, "TLS_AES_256_GCM_SHA384");
+	assert_string_equal(conf->tls.curves, "X25519:prime256v1");
+	assert_int_equal(conf->tls.curves_line, 7);
+	assert_string_equal(conf->backend_ca, "/etc/ssl/ca.pem");
+	assert_int_equal(conf->backend_ca_line, 8);
+	assert_false(conf->backend_verify);
+	assert_int_equal(conf->backend_min_version, CONFIG_TLS_V1_0);
+	assert_int_equal(conf->backend_max_version, CONFIG_TLS_V1_0);
+	l = conf->listens;
+	assert_int_equal(l->service, CONFIG_SERVICE_IMAPS);
+	assert_false(l->backend_tls || l->backend_starttls);
+	assert_string_equal(l->backend_name, "localhost");
+	l = l->next;
+	assert_true(l->backend_tls);
+	assert_string_equal(l->backend_name, "::1");
+	l = l->next;
+	assert_true(l->backend_starttls);
+	assert_string_equal(l->backend_name, "imap.example.net");
+	config_free(&conf);
+}
+
 static void
 test_defaults(void **state)
 {
@@ -400,11 +463,13 @@ static const struct {
 	    "t.conf:2: output-queue: expected 'output-queue BYTES'" },
 	{ NULL, "listen imap\n",
 	    "t.conf:1: listen: expected 'listen imap|imaps|pop3|pop3s "
-	    "HOST:PORT backend HOST:PORT [backend-tls|backend-starttls]'" },
+	    "HOST:PORT backend HOST:PORT [backend-tls|backend-starttls "
+	    "[backend-name NAME]]'" },
 	{ NULL, L1 "listen imap 127.0.0.1:1 backend 127.0.0.1:2 "
 	  "backend-tls x\n",
 	    "t.conf:2: listen: expected 'listen imap|imaps|pop3|pop3s "
-	    "HOST:PORT backend HOST:PORT [backend-tls|backend-starttls]'" },
+	    "HOST:PORT backend HOST:PORT [backend-tls|backend-starttls "
+	    "[backend-name NAME]]'" },
 	{ NULL, L1 "output\n",
 	    "t.conf:2: output: expected 'output syslog TARGET' or "
 	    "'output snmp trap|inform ...'" },
@@ -631,35 +696,59 @@ static const struct {
 	/* features still to come */
 #define NEEDS(what, feature) "t.conf:2: '" what "' needs " feature \
 	", which this version of msgeventd does not have yet"
-	{ NULL, L1 "listen imaps 127.0.0.1:1993 backend 127.0.0.1:993 "
-	  "backend-tls\n",
-	    NEEDS("listen imaps", "TLS") },
 	{ NULL, L1 "listen pop3 127.0.0.1:1110 backend 127.0.0.1:110\n",
 	    NEEDS("listen pop3", "POP3") },
 	{ NULL, L1 "listen pop3s 127.0.0.1:1995 backend 127.0.0.1:995\n",
 	    NEEDS("listen pop3s", "POP3 and TLS") },
-	{ NULL, L1 "listen imap 127.0.0.1:1993 backend 127.0.0.1:993 "
-	  "backend-tls\n",
-	    NEEDS("backend-tls", "TLS") },
-	{ NULL, L1 "listen imap 127.0.0.1:1 backend 127.0.0.1:2 "
-	  "backend-starttls\n",
-	    NEEDS("backend-starttls", "TLS") },
-	{ NULL, L1 "tls-cert /etc/ssl/cert.pem\n", NEEDS("tls-cert", "TLS") },
-	{ NULL, L1 "tls-key /etc/ssl/key.pem\n", NEEDS("tls-key", "TLS") },
-	{ NULL, L1 "backend-ca /etc/ssl/ca.pem\n", NEEDS("backend-ca", "TLS") },
-	{ NULL, L1 "backend-verify off\n", NEEDS("backend-verify", "TLS") },
 	{ NULL, L1 "output syslog tls://127.0.0.1:6514\n",
-	    NEEDS("output syslog tls://", "TLS") },
+	    NEEDS("output syslog tls://", "syslog over TLS") },
 	{ NULL, L1 "output syslog tls://[::1]:6514 ca /etc/ssl/ca.pem\n",
-	    NEEDS("output syslog tls://", "TLS") },
-	{ NULL, L1 "output snmp trap udp:127.0.0.1:1162 version 2c community "
-	  "public\n", NEEDS("output snmp", "SNMP") },
-	{ NULL, L1 "output snmp inform udp:[::1]:1162 version 3 user u\n",
-	    NEEDS("output snmp", "SNMP") },
-	{ NULL, L1 "output snmp trap udp:127.0.0.1:1162 version 3 user NAME "
-	  "auth SHA PASS priv AES PASS\n", NEEDS("output snmp", "SNMP") },
-	{ NULL, L1 "output snmp trap udp:127.0.0.1:1162 version 3 user NAME "
-	  "auth SHA-256 PASS\n", NEEDS("output snmp", "SNMP") },
+	    NEEDS("output syslog tls://", "syslog over TLS") },
+
+	/* TLS */
+	{ NULL, L1 "tls-protocols TLSv1.4\n",
+	    "t.conf:2: tls-protocols: unknown protocol 'TLSv1.4' (expected "
+	    "TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)" },
+	{ NULL, L1 "tls-protocols tlsv1.2\n",
+	    "t.conf:2: tls-protocols: unknown protocol 'tlsv1.2' (expected "
+	    "TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)" },
+	{ NULL, L1 "backend-tls-protocols TLSv1.3 TLSv1.1\n",
+	    "t.conf:2: backend-tls-protocols: TLSv1.2 is missing between "
+	    "TLSv1.1 and TLSv1.3 (the versions must form a range)" },
+	{ NULL, L1 "tls-protocols\n",
+	    "t.conf:2: tls-protocols: expected 'tls-protocols VERSION...'" },
+	{ NULL, L1 "tls-protocols TLSv1.2\ntls-protocols TLSv1.3\n",
+	    "t.conf:3: tls-protocols: already given on line 2" },
+	{ NULL, L1 "tls-ciphers \"\"\n",
+	    "t.conf:2: tls-ciphers: list must be 1..1023 bytes long" },
+	{ NULL, L1 "tls-curves " A1024 "\n",
+	    "t.conf:2: tls-curves: list must be 1..1023 bytes long" },
+	{ NULL, L1 "tls-ciphersuites a b\n",
+	    "t.conf:2: tls-ciphersuites: expected 'tls-ciphersuites LIST'" },
+	{ NULL, L1 "tls-key /etc/ssl/key.pem\n",
+	    "t.conf:2: tls-key: no tls-cert to go with it" },
+	{ NULL, L1 "listen imaps 127.0.0.1:1993 backend 127.0.0.1:993 "
+	  "backend-tls\n",
+	    "t.conf:2: listen: imaps needs a certificate: add tls-cert (and "
+	    "tls-key)" },
+	{ NULL, L1 "listen imap 127.0.0.1:1 backend 127.0.0.1:2 backend-tls "
+	  "backend-name\n",
+	    "t.conf:2: listen: expected 'listen imap|imaps|pop3|pop3s "
+	    "HOST:PORT backend HOST:PORT [backend-tls|backend-starttls "
+	    "[backend-name NAME]]'" },
+	{ NULL, L1 "listen imap 127.0.0.1:1 backend 127.0.0.1:2 backend-tls "
+	  "server-name x\n",
+	    "t.conf:2: listen: expected 'listen imap|imaps|pop3|pop3s "
+	    "HOST:PORT backend HOST:PORT [backend-tls|backend-starttls "
+	    "[backend-name NAME]]'" },
+	{ NULL, L1 "listen imap 127.0.0.1:1 backend 127.0.0.1:2 "
+	  "backend-starttls backend-name a/b\n",
+	    "t.conf:2: listen: backend-name 'a/b' is not a host name or an "
+	    "IP address" },
+	{ NULL, L1 "listen imap 127.0.0.1:1 backend 127.0.0.1:2 backend-name "
+	  "x\n",
+	    "t.conf:2: listen: unknown option 'backend-name' (expected "
+	    "backend-tls or backend-starttls)" },
 	{ NULL, L1 "pop3-uidl-pattern \"^(?<uid>[0-9A-Fa-f]{8})"
 	  "(?<uidvalidity>[0-9A-Fa-f]{8})$\" hex\n",
 	    NEEDS("pop3-uidl-pattern", "POP3") },
@@ -754,7 +843,65 @@ static const struct {
 	{ NULL, L1 "output snmp trap udp:127.0.0.1:162 version 3 user u "
 	  "auth MD5 p priv 3DES p\n",
 	    "t.conf:2: output snmp: unknown priv protocol '3DES' (expected "
-	    "DES or AES)" },
+	    "DES, AES, AES-192 or AES-256)" },
+	/* secrets: their length is checked, their text never quoted */
+	{ NULL, L1 "output snmp trap udp:127.0.0.1:162 version 2c "
+	  "community \"\"\n",
+	    "t.conf:2: output snmp: the community must be 1..255 characters "
+	    "long" },
+	{ NULL, L1 "output snmp trap udp:127.0.0.1:162 version 2c "
+	  "community " A256 "\n",
+	    "t.conf:2: output snmp: the community must be 1..255 characters "
+	    "long" },
+	{ NULL, L1 "output snmp trap udp:127.0.0.1:162 version 3 user u "
+	  "auth SHA Sh0rt-p\n",
+	    "t.conf:2: output snmp: the auth pass phrase must be 8..255 "
+	    "characters long" },
+	{ NULL, L1 "output snmp trap udp:127.0.0.1:162 version 3 user u "
+	  "auth SHA L0ng-enough priv AES Sh0rt-p\n",
+	    "t.conf:2: output snmp: the priv pass phrase must be 8..255 "
+	    "characters long" },
+	{ NULL, L1 "output snmp trap udp:127.0.0.1:162 version 3 user "
+	  A16 A16 "a auth SHA L0ng-enough\n",
+	    "t.conf:2: output snmp: user name longer than 32 characters" },
+	{ NULL, L1 "output snmp trap udp:127.0.0.1:162 version 3 user u "
+	  "auth SHA L0ng-enough priv AES L0ng-enough\n"
+	  "output snmp inform udp:127.0.0.1:163 version 3 user u "
+	  "auth SHA 0ther-one\n"
+	  "output snmp trap udp:127.0.0.1:164 version 3 user u "
+	  "auth SHA L0ng-enough priv AES 0ther-one\n",
+	    "t.conf:4: output snmp: user 'u' has other protocols or pass "
+	    "phrases on line 2 (SNMPv3 traps have one set of keys per user)" },
+	/* the SNMP directives */
+	{ NULL, L1 "snmp-max-size 1023\n",
+	    "t.conf:2: snmp-max-size: 1023 is out of range 1024..65507" },
+	{ NULL, L1 "snmp-max-size 65508\n",
+	    "t.conf:2: snmp-max-size: 65508 is out of range 1024..65507" },
+	{ NULL, L1 "snmp-inform-retries 11\n",
+	    "t.conf:2: snmp-inform-retries: 11 is out of range 0..10" },
+	{ NULL, L1 "snmp-inform-timeout 9\n",
+	    "t.conf:2: snmp-inform-timeout: 9 is out of range 10..60000" },
+	{ NULL, L1 "snmp-inform-timeout\n",
+	    "t.conf:2: snmp-inform-timeout: expected 'snmp-inform-timeout "
+	    "MILLISECONDS'" },
+	{ NULL, L1 "snmp-engine-id 80007ed90102\n",
+	    "t.conf:2: snmp-engine-id: '80007ed90102' is not 0x followed by "
+	    "5..32 octets in hex" },
+	{ NULL, L1 "snmp-engine-id 0x80007ed9\n",
+	    "t.conf:2: snmp-engine-id: '0x80007ed9' is not 0x followed by "
+	    "5..32 octets in hex" },
+	{ NULL, L1 "snmp-engine-id 0x80007ed90102g3\n",
+	    "t.conf:2: snmp-engine-id: '0x80007ed90102g3' is not 0x followed "
+	    "by 5..32 octets in hex" },
+	{ NULL, L1 "snmp-engine-id 0x" A16 A16 A16 A16 "aa\n",
+	    "t.conf:2: snmp-engine-id: '0x" A16 A16 A16 A16 "aa' is not 0x "
+	    "followed by 5..32 octets in hex" },
+	{ NULL, L1 "snmp-engine-id 0x8000000001\nsnmp-engine-id 0x8000000001\n",
+	    "t.conf:3: snmp-engine-id: already given on line 2" },
+	{ NULL, L1 "state-dir \"\"\n",
+	    "t.conf:2: state-dir: path must be 1..1023 bytes long" },
+	{ NULL, L1 "state-dir /a b\n",
+	    "t.conf:2: state-dir: expected 'state-dir PATH'" },
 };
 
 static void
@@ -907,6 +1054,134 @@ test_load(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* output snmp and its directives. */
+static void
+test_snmp(void **state)
+{
+	struct config *conf;
+	struct config_output *o;
+	char want[CONFIG_PATH_MAX];
+
+	(void)state;
+	conf = parse_ok(L1
+	    "output snmp trap udp:127.0.0.1:1162 version 2c community public\n"
+	    "output snmp inform udp:[::1]:1163 version 2c community \"a b\"\n"
+	    "output snmp trap udp:localhost:1164 version 3 user NAME "
+	    "auth SHA Auth-pass priv AES Priv-pass\n"
+	    "output snmp inform udp:127.0.0.1:1165 version 3 user NAME "
+	    "auth SHA-256 0ther-pass priv AES-256 0ther-pass\n"
+	    "output snmp trap udp:127.0.0.1:1166 version 3 user u2\n"
+	    "output snmp trap udp:127.0.0.1:1167 version 3 user u3 "
+	    "auth MD5 Auth-pass\n"
+	    /* the same user and keys for traps elsewhere: fine */
+	    "output snmp trap udp:127.0.0.1:1168 version 3 user NAME "
+	    "auth SHA Auth-pass priv AES Priv-pass\n");
+	o = conf->outputs;
+	assert_int_equal(o->kind, CONFIG_OUTPUT_SNMP);
+	assert_false(o->snmp.inform);
+	assert_int_equal(o->snmp.version, 2);
+	assert_string_equal(o->snmp.community, "public");
+	assert_sa4(&o->addr, "127.0.0.1", 1162);
+	o = o->next;
+	assert_true(o->snmp.inform);
+	assert_string_equal(o->snmp.community, "a b");
+	assert_sa6(&o->addr, "::1", 1163);
+	o = o->next;
+	assert_false(o->snmp.inform);
+	assert_int_equal(o->snmp.version, 3);
+	assert_string_equal(o->snmp.user, "NAME");
+	assert_string_equal(o->snmp.auth_proto, "SHA");
+	assert_string_equal(o->snmp.auth_pass, "Auth-pass");
+	assert_string_equal(o->snmp.priv_proto, "AES");
+	assert_string_equal(o->snmp.priv_pass, "Priv-pass");
+	assert_string_equal(o->snmp.community, "");
+	o = o->next;
+	assert_true(o->snmp.inform);
+	assert_string_equal(o->snmp.auth_proto, "SHA-256");
+	assert_string_equal(o->snmp.priv_proto, "AES-256");
+	o = o->next;
+	assert_string_equal(o->snmp.user, "u2");
+	assert_string_equal(o->snmp.auth_proto, "");
+	assert_string_equal(o->snmp.priv_proto, "");
+	o = o->next;
+	assert_string_equal(o->snmp.auth_proto, "MD5");
+	assert_string_equal(o->snmp.priv_proto, "");
+	assert_non_null(o->next);
+	assert_null(o->next->next);
+	/* defaults */
+	assert_int_equal(conf->snmp_max_size, 1472);
+	assert_int_equal(conf->snmp_inform_retries, 3);
+	assert_int_equal(conf->snmp_inform_timeout, 1000);
+	assert_int_equal(conf->snmp_engine_id_len, 0);
+	config_free(&conf);
+
+	conf = parse_ok(L1
+	    "snmp-max-size 65507\n"
+	    "snmp-inform-retries 0\n"
+	    "snmp-inform-timeout 60000\n"
+	    "snmp-engine-id 0x80007ED905A1b2c3d4\n"
+	    "state-dir /srv/msgeventd/state\n");
+	assert_int_equal(conf->snmp_max_size, 65507);
+	assert_int_equal(conf->snmp_inform_retries, 0);
+	assert_int_equal(conf->snmp_inform_timeout, 60000);
+	assert_int_equal(conf->snmp_engine_id_len, 9);
+	assert_memory_equal(conf->snmp_engine_id,
+	    "\x80\x00\x7e\xd9\x05\xa1\xb2\xc3\xd4", 9);
+	assert_string_equal(conf->state_dir, "/srv/msgeventd/state");
+	config_free(&conf);
+
+	/* state-dir's default: systemd's, else by who runs msgeventd. */
+	setenv("STATE_DIRECTORY", "/var/lib/one:/var/lib/two", 1);
+	conf = parse_ok(L1);
+	assert_string_equal(conf->state_dir, "/var/lib/one");
+	config_free(&conf);
+	unsetenv("STATE_DIRECTORY");
+	setenv("XDG_STATE_HOME", "/home/u/.state", 1);
+	conf = parse_ok(L1);
+	assert_string_equal(conf->state_dir, getuid() == 0 ?
+	    "/var/lib/msgeventd" : "/home/u/.state/msgeventd");
+	config_free(&conf);
+	unsetenv("XDG_STATE_HOME");
+	conf = parse_ok(L1);
+	if (getuid() == 0 || getenv("HOME") == NULL)
+		snprintf(want, sizeof(want), "/var/lib/msgeventd");
+	else
+		snprintf(want, sizeof(want), "%s/.local/state/msgeventd",
+		    getenv("HOME"));
+	assert_string_equal(conf->state_dir, want);
+	config_free(&conf);
+}
+
+/* No error message quotes a community or a pass phrase. */
+static void
+test_snmp_secrets_unquoted(void **state)
+{
+	static const char *const lines[] = {
+		"output snmp trap udp:127.0.0.1:162 version 2c community "
+		    "S3cret-" A256 "\n",
+		"output snmp trap udp:127.0.0.1:162 version 3 user u "
+		    "auth SHA S3cret\n",
+		"output snmp trap udp:127.0.0.1:162 version 3 user u "
+		    "auth SHA S3cret-long priv AES S3cret\n",
+		"output snmp trap udp:127.0.0.1:162 version 3 user u "
+		    "auth SHA S3cret-long priv AES S3cret-" A256 "\n",
+		"output snmp trap udp:127.0.0.1:162 version 3 user u "
+		    "auth SHA S3cret-long priv AES S3cret-long\n"
+		    "output snmp trap udp:127.0.0.1:162 version 3 user u "
+		    "auth SHA S3cret-other\n",
+	};
+	char text[2048], err[CONFIG_ERROR_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", L1, lines[i]);
+		assert_null(config_parse("t.conf", text, err));
+		if (strstr(err, "S3cret") != NULL)
+			fail_msg("lines[%zu]: %s", i, err);
+	}
+}
+
 static void
 test_free_and_names(void **state)
 {
@@ -928,6 +1203,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_facilities),
@@ -938,6 +1214,8 @@ main(void)
 		cmocka_unit_test(test_error_truncated),
 		cmocka_unit_test(test_file_name_max),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_snmp),
+		cmocka_unit_test(test_snmp_secrets_unquoted),
 		cmocka_unit_test(test_free_and_names),
 	};
 

@@ -49,7 +49,9 @@ sink_out(void *ctx, const char *data, size_t len)
 
 	assert_true(len > 0);
 	if (!(data >= k->chunk && data + len <= k->chunk + k->chunk_len) &&
-	    !(data >= hold && data + len <= hold + IMAP_CAPA_HOLD_MAX))
+	    !(data >= hold && data + len <= hold + IMAP_CAPA_HOLD_MAX) &&
+	    !(k->f->add != NULL && data == k->f->add &&
+	    len == k->f->add_len))
 		fail_msg("span of %zu bytes outside the chunk and the hold "
 		    "buffer", len);
 	k->calls++;
@@ -86,6 +88,9 @@ list_set(struct imap_capa_list *list, const char *names)
 	}
 }
 
+/* The atom the cases being run add (test_add), else NULL. */
+static const char *case_add;
+
 static void
 feed_chunk(struct imap_capa *f, struct sink *k, const char *data,
     size_t len)
@@ -99,7 +104,8 @@ feed_chunk(struct imap_capa *f, struct sink *k, const char *data,
 	k->chunk_len = len;
 	k->fed_out = 0;
 	imap_capa_feed(f, copy, len, sink_out, k);
-	assert_true(k->fed_out <= len + IMAP_CAPA_HOLD_MAX);
+	if (f->add == NULL)
+		assert_true(k->fed_out <= len + IMAP_CAPA_HOLD_MAX);
 	assert_true(f->hold_len <= IMAP_CAPA_HOLD_MAX);
 	k->chunk = NULL;
 	k->chunk_len = 0;
@@ -118,6 +124,7 @@ run_cuts(const struct imap_capa_list *list, const char *in, size_t len,
 	size_t at = 0, i;
 
 	imap_capa_init(&f, list);
+	imap_capa_set_add(&f, case_add);
 	k->len = 0;
 	k->calls = 0;
 	k->total = 0;
@@ -852,6 +859,62 @@ test_random_splits(void **state)
 	free(split.buf);
 }
 
+/* STARTTLS offered by msgeventd itself: the server's removed, one added. */
+static void
+test_add(void **state)
+{
+	static const struct capa_case cases[] = {
+		{ "greeting", "COMPRESS= STARTTLS",
+		  "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ STARTTLS "
+		  "AUTH=PLAIN] Dovecot ready.\r\n",
+		  "* OK [CAPABILITY STARTTLS IMAP4rev1 SASL-IR LITERAL+ "
+		  "AUTH=PLAIN] Dovecot ready.\r\n", 1 },
+		{ "untagged, tagged, empty", "COMPRESS= STARTTLS",
+		  "* CAPABILITY IMAP4rev1 IDLE\r\n"
+		  "a1 OK [CAPABILITY] done\r\n"
+		  "* capability\r\n"
+		  "* CAPABILITY\n",
+		  "* CAPABILITY STARTTLS IMAP4rev1 IDLE\r\n"
+		  "a1 OK [CAPABILITY STARTTLS] done\r\n"
+		  "* capability STARTTLS\r\n"
+		  "* CAPABILITY STARTTLS\n", 0 },
+		{ "not a list: nothing added", "COMPRESS= STARTTLS",
+		  "* OK [ALERT] CAPABILITY x\r\n"
+		  "a1 CAPABILITY\r\n"
+		  "* 1 FETCH (BODY[] {14}\r\n* CAPABILITY\r\n)\r\n"
+		  "* OK CAPABILITY\r\n", NULL, 0 },
+		{ "server's STARTTLS and COMPRESS go", "COMPRESS= STARTTLS",
+		  "* CAPABILITY STARTTLS IMAP4rev1 starttls "
+		  "COMPRESS=DEFLATE LOGINDISABLED\r\n",
+		  "* CAPABILITY STARTTLS IMAP4rev1 LOGINDISABLED\r\n", 3 },
+	};
+	struct imap_capa_list list;
+	struct imap_capa f;
+	struct sink k = { 0 };
+
+	(void)state;
+	case_add = " STARTTLS";
+	RUN(cases);
+	case_add = NULL;
+
+	/* switched off between feeds: later lists are left alone */
+	list_set(&list, "STARTTLS");
+	imap_capa_init(&f, &list);
+	k.f = &f;
+	k.store = true;
+	imap_capa_set_add(&f, " STARTTLS");
+	feed_chunk(&f, &k, "* CAPABILITY IMAP4rev1\r\n", 24);
+	imap_capa_set_add(&f, NULL);
+	feed_chunk(&f, &k, "* CAPABILITY IMAP4rev1 STARTTLS\r\n", 33);
+	imap_capa_flush(&f, sink_out, &k);
+	assert_int_equal(k.len, 33 + 24);
+	assert_memory_equal(k.buf, "* CAPABILITY STARTTLS IMAP4rev1\r\n"
+	    "* CAPABILITY IMAP4rev1\r\n", 33 + 24);
+	assert_int_equal(f.added, 1);
+	assert_int_equal(f.removed, 1);
+	free(k.buf);
+}
+
 int
 main(void)
 {
@@ -870,6 +933,7 @@ main(void)
 		cmocka_unit_test(test_hold_and_flush),
 		cmocka_unit_test(test_list_add),
 		cmocka_unit_test(test_random_splits),
+		cmocka_unit_test(test_add),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "transcript.h"
+#include "../../parser/imap_registry.h"
 
 /* ---- collecting events ------------------------------------------------ */
 
@@ -962,6 +963,8 @@ select_session(struct events *e, unsigned n)
  * A session at rest costs what it did before the selected mailbox was
  * followed: the struct (both parsers' token scratch, mostly) and the
  * env strings, nothing on the heap; a selected mailbox adds its name.
+ * (A page and a little: the state of changes made by others, MessageNew
+ * and the registry, is two pointers until a session meets one.)
  */
 static void
 test_idle_memory(void **state)
@@ -977,7 +980,7 @@ test_idle_memory(void **state)
 	sdata(infer, "a OK done\r\n");
 	idle = imap_infer_memory(infer);
 	print_message("idle session: %zu bytes\n", idle);
-	assert_true(idle < 4096);
+	assert_true(idle < 4096 + 128);
 	cdata(infer, "b SELECT INBOX\r\n");
 	sdata(infer, "* 3 EXISTS\r\nb OK [READ-WRITE] Ok\r\n");
 	assert_int_equal(imap_infer_memory(infer), idle + 5);
@@ -1524,6 +1527,676 @@ test_ask(void **state)
 	events_free(&e);
 }
 
+/* ---- sessions sharing a registry (MessageNew, external expunges) ------- */
+
+/* A session of the proxy: its events, its inference. */
+struct peer {
+	struct events e;
+	struct imap_infer *infer;
+};
+
+static void
+peer_new(struct peer *p, struct imap_registry *reg, uint64_t id)
+{
+	struct imap_infer_env env;
+
+	memset(p, 0, sizeof(*p));
+	memset(&env, 0, sizeof(env));
+	env.client_ip = TRANSCRIPT_ENV_CLIENT_IP;
+	env.client_port = (uint16_t)(TRANSCRIPT_ENV_CLIENT_PORT + id);
+	env.server_domain = TRANSCRIPT_ENV_SERVER_DOMAIN;
+	env.server_port = TRANSCRIPT_ENV_SERVER_PORT;
+	env.server_fqdn = TRANSCRIPT_ENV_SERVER_FQDN;
+	env.service = TRANSCRIPT_ENV_SERVICE;
+	env.session_id = id;
+	env.registry = reg;
+	env.backend = "127.0.0.1:143";
+	env.emit = events_emit;
+	env.ctx = &p->e;
+	p->infer = imap_infer_new(&env);
+	assert_non_null(p->infer);
+	cdata(p->infer, "a LOGIN alice pw\r\n");
+	sdata(p->infer, "a OK done\r\n");
+}
+
+/* INBOX selected, N messages with UIDs 1..N known. */
+static void
+peer_select(struct peer *p, unsigned n)
+{
+	char line[128];
+	unsigned i;
+
+	cdata(p->infer, "b SELECT INBOX\r\n");
+	snprintf(line, sizeof(line), "* %u EXISTS\r\n* OK [UIDVALIDITY 7] "
+	    "Ok\r\n* OK [UIDNEXT %u] Ok\r\nb OK [READ-WRITE] Ok\r\n", n, n + 1);
+	sdata(p->infer, line);
+	cdata(p->infer, "c FETCH 1:* (UID)\r\n");
+	for (i = 1; i <= n; i++) {
+		snprintf(line, sizeof(line), "* %u FETCH (UID %u)\r\n", i, i);
+		sdata(p->infer, line);
+	}
+	sdata(p->infer, "c OK done\r\n");
+}
+
+static void
+peer_free(struct peer *p)
+{
+	imap_infer_free(&p->infer);
+	events_free(&p->e);
+}
+
+/* The one event of P of TYPE, or fails. */
+static const char *
+peer_event(const struct peer *p, enum msgevent_type type)
+{
+	size_t i, found = p->e.n;
+
+	for (i = 0; i < p->e.n; i++)
+		if (p->e.ev[i].type == type) {
+			assert_int_equal(found, p->e.n);	/* once */
+			found = i;
+		}
+	assert_true(found < p->e.n);
+	return p->e.text[found];
+}
+
+/*
+ * Session A appends to INBOX while B idles in it; the server tells B
+ * of the new message before A's tagged OK arrives.  One MessageAppend
+ * (A), no MessageNew (B), whenever B learns the UID.
+ */
+static void
+test_shared_append_idle(void **state)
+{
+	struct imap_registry *reg = imap_registry_new(NULL);
+	struct peer a, b;
+	uint32_t first = 0, last = 0;
+
+	(void)state;
+	peer_new(&a, reg, 1);
+	peer_new(&b, reg, 2);
+	peer_select(&b, 3);
+	cdata(b.infer, "d IDLE\r\n");
+	sdata(b.infer, "+ idling\r\n");
+	cdata(a.infer, "e APPEND INBOX {5+}\r\nHello\r\n");
+	sdata(b.infer, "* 4 EXISTS\r\n");
+	assert_true(imap_infer_new_unknown(b.infer, &first, &last));
+	assert_int_equal(first, 4);
+	assert_int_equal(last, 4);
+	sdata(a.infer, "e OK [APPENDUID 7 4] Append completed.\r\n");
+	cdata(b.infer, "DONE\r\n");
+	sdata(b.infer, "d OK Idle completed.\r\n");
+	cdata(b.infer, "f FETCH 4 (UID)\r\n");
+	sdata(b.infer, "* 4 FETCH (UID 4)\r\nf OK done\r\n");
+	assert_false(imap_infer_new_unknown(b.infer, &first, &last));
+	assert_non_null(strstr(peer_event(&a, MSGEVENT_MESSAGE_APPEND),
+	    "uidset=4"));
+	assert_int_equal(count_type(&b.e, MSGEVENT_MESSAGE_NEW), 0);
+	assert_int_equal(count_type(&a.e, MSGEVENT_MESSAGE_NEW), 0);
+	assert_int_equal(b.e.n, 1);		/* its Login */
+	assert_int_equal(imap_infer_foreign_unknown(b.infer), 0);
+	peer_free(&a);
+	peer_free(&b);
+	imap_registry_free(&reg);
+}
+
+/*
+ * B learns the new messages' UIDs before A's OK: it waits for A's
+ * command, then decides when A's completion wakes it.  A message
+ * delivered meanwhile is new all the same.
+ */
+static void
+test_shared_exists_before_ok(void **state)
+{
+	struct imap_registry *reg = imap_registry_new(NULL);
+	struct peer a, b;
+
+	(void)state;
+	peer_new(&a, reg, 1);
+	peer_new(&b, reg, 2);
+	peer_select(&b, 3);
+	cdata(a.infer, "e APPEND INBOX {5+}\r\nHello\r\n");
+	cdata(b.infer, "f NOOP\r\n");
+	/* 4 delivered by the MTA, 5 A's */
+	sdata(b.infer, "* 5 EXISTS\r\nf OK done\r\n");
+	cdata(b.infer, "g FETCH 4:5 (UID)\r\n");
+	sdata(b.infer, "* 4 FETCH (UID 4)\r\n* 5 FETCH (UID 5)\r\n"
+	    "g OK done\r\n");
+	assert_int_equal(count_type(&b.e, MSGEVENT_MESSAGE_NEW), 0);
+	/* A's OK: B decides at once, outside its own data */
+	sdata(a.infer, "e OK [APPENDUID 7 5] Append completed.\r\n");
+	assert_int_equal(count_type(&a.e, MSGEVENT_MESSAGE_APPEND), 1);
+	assert_string_equal(peer_event(&b, MSGEVENT_MESSAGE_NEW),
+	    "MessageNew user=alice serverFQDN=imap1.example.net "
+	    "uri=imap://alice@mail.example.net/INBOX;UIDVALIDITY=7/;UID=4 "
+	    "mailboxID=imap://alice@mail.example.net/INBOX;UIDVALIDITY=7 "
+	    "uidset=4 messages=5");
+	assert_int_equal(count_type(&a.e, MSGEVENT_MESSAGE_NEW), 0);
+	peer_free(&a);
+	peer_free(&b);
+	imap_registry_free(&reg);
+}
+
+/*
+ * A delivery seen by B and C (and by A, which selects INBOX too, with a
+ * COPY of its own into it in the same batch): one MessageNew.
+ */
+static void
+test_shared_delivery(void **state)
+{
+	struct imap_registry *reg = imap_registry_new(NULL);
+	struct peer a, b, c;
+
+	(void)state;
+	peer_new(&a, reg, 1);
+	peer_new(&b, reg, 2);
+	peer_new(&c, reg, 3);
+	peer_select(&a, 3);
+	peer_select(&b, 3);
+	peer_select(&c, 3);
+	/* A copies message 1 into INBOX: UID 5; 4 is a delivery */
+	cdata(a.infer, "d COPY 1 INBOX\r\n");
+	sdata(a.infer, "* 5 EXISTS\r\nd OK [COPYUID 7 1 5] Done\r\n");
+	cdata(c.infer, "d NOOP\r\n");
+	sdata(c.infer, "* 5 EXISTS\r\nd OK done\r\n");
+	cdata(c.infer, "e UID FETCH 4:* (UID FLAGS)\r\n");
+	sdata(c.infer, "* 4 FETCH (UID 4 FLAGS ())\r\n"
+	    "* 5 FETCH (UID 5 FLAGS ())\r\ne OK done\r\n");
+	cdata(b.infer, "d IDLE\r\n");
+	sdata(b.infer, "+ idling\r\n* 5 EXISTS\r\n");
+	cdata(b.infer, "DONE\r\n");
+	sdata(b.infer, "d OK done\r\n");
+	cdata(b.infer, "e FETCH 4:5 (UID)\r\n");
+	sdata(b.infer, "* 4 FETCH (UID 4)\r\n* 5 FETCH (UID 5)\r\n"
+	    "e OK done\r\n");
+	cdata(a.infer, "e FETCH 4:5 (UID)\r\n");
+	sdata(a.infer, "* 4 FETCH (UID 4)\r\n* 5 FETCH (UID 5)\r\n"
+	    "e OK done\r\n");
+	assert_non_null(strstr(peer_event(&c, MSGEVENT_MESSAGE_NEW),
+	    " uidset=4 "));
+	assert_int_equal(count_type(&b.e, MSGEVENT_MESSAGE_NEW), 0);
+	assert_int_equal(count_type(&a.e, MSGEVENT_MESSAGE_NEW), 0);
+	assert_non_null(strstr(peer_event(&a, MSGEVENT_MESSAGE_APPEND),
+	    " uidset=5"));
+	peer_free(&a);
+	peer_free(&b);
+	peer_free(&c);
+	imap_registry_free(&reg);
+}
+
+/*
+ * A's EXPUNGE, which B sees before A's OK: one MessageExpunge (A's),
+ * nothing from B.  Then a removal nobody here made, seen by A and B:
+ * one external MessageExpunge.
+ */
+static void
+test_shared_expunge(void **state)
+{
+	struct imap_registry *reg = imap_registry_new(NULL);
+	struct peer a, b;
+
+	(void)state;
+	peer_new(&a, reg, 1);
+	peer_new(&b, reg, 2);
+	peer_select(&a, 4);
+	peer_select(&b, 4);
+	cdata(a.infer, "d STORE 2 +FLAGS.SILENT (\\Deleted)\r\n");
+	sdata(a.infer, "d OK done\r\n");
+	cdata(a.infer, "e EXPUNGE\r\n");
+	cdata(b.infer, "d NOOP\r\n");
+	sdata(b.infer, "* 2 EXPUNGE\r\nd OK done\r\n");
+	assert_int_equal(b.e.n, 1);
+	sdata(a.infer, "* 2 EXPUNGE\r\ne OK Expunged.\r\n");
+	assert_non_null(strstr(peer_event(&a, MSGEVENT_MESSAGE_EXPUNGE),
+	    "uidset=2 "));
+	assert_int_equal(b.e.n, 1);
+	/* removed by a client that does not go through the proxy */
+	cdata(b.infer, "e IDLE\r\n");
+	sdata(b.infer, "+ idling\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n");
+	assert_int_equal(b.e.n, 1);	/* the run goes on */
+	cdata(b.infer, "DONE\r\n");
+	sdata(b.infer, "e OK done\r\n");
+	assert_string_equal(peer_event(&b, MSGEVENT_MESSAGE_EXPUNGE),
+	    "MessageExpunge user=alice serverFQDN=imap1.example.net "
+	    "uri=imap://alice@mail.example.net/INBOX;UIDVALIDITY=7 "
+	    "mailboxID=imap://alice@mail.example.net/INBOX;UIDVALIDITY=7 "
+	    "uidset=1,3 uidnext=5 messages=1 vnd.msgeventd.cause=external");
+	cdata(a.infer, "f NOOP\r\n");
+	sdata(a.infer, "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\nf OK done\r\n");
+	assert_int_equal(count_type(&a.e, MSGEVENT_MESSAGE_EXPUNGE), 1);
+	peer_free(&a);
+	peer_free(&b);
+	imap_registry_free(&reg);
+}
+
+/*
+ * New messages whose UIDs the client does not fetch: the proxy asks for
+ * them before the client's next command (imap_infer_ask()), and the
+ * answer decides them.
+ */
+static void
+test_ask_new(void **state)
+{
+	struct imap_registry *reg = imap_registry_new(NULL);
+	struct peer b;
+
+	(void)state;
+	peer_new(&b, reg, 2);
+	peer_select(&b, 3);
+	cdata(b.infer, "d IDLE\r\n");
+	sdata(b.infer, "+ idling\r\n* 5 EXISTS\r\n");
+	cdata(b.infer, "DONE\r\n");
+	sdata(b.infer, "d OK done\r\n");
+	assert_string_equal(ask(b.infer, "e SELECT Archive\r\n"),
+	    "msgeventd1 FETCH 4:5 (UID FLAGS)\r\n");
+	sdata(b.infer, "* 5 FETCH (UID 5 FLAGS ())\r\n"
+	    "* 4 FETCH (UID 4 FLAGS ())\r\nmsgeventd1 OK done\r\n");
+	assert_non_null(strstr(peer_event(&b, MSGEVENT_MESSAGE_NEW),
+	    " uidset=4:5 "));
+	/* one unknown left: asked alone */
+	cdata(b.infer, "f NOOP\r\n");
+	sdata(b.infer, "* 6 EXISTS\r\nf OK done\r\n");
+	assert_string_equal(ask(b.infer, "g NOOP\r\n"),
+	    "msgeventd2 FETCH 6 (UID FLAGS)\r\n");
+	sdata(b.infer, "* 6 FETCH (UID 6 FLAGS ())\r\nmsgeventd2 OK done\r\n");
+	assert_int_equal(count_type(&b.e, MSGEVENT_MESSAGE_NEW), 2);
+	assert_string_equal(ask(b.infer, "h NOOP\r\n"), "");
+	peer_free(&b);
+	imap_registry_free(&reg);
+}
+
+/*
+ * What cannot be decided is counted, never guessed: B leaves INBOX
+ * while A's APPEND, which may explain B's new message, is in flight.
+ */
+static void
+test_shared_give_up(void **state)
+{
+	struct imap_registry *reg = imap_registry_new(NULL);
+	struct peer a, b;
+
+	(void)state;
+	peer_new(&a, reg, 1);
+	peer_new(&b, reg, 2);
+	peer_select(&b, 3);
+	cdata(a.infer, "e APPEND INBOX {5+}\r\nHello\r\n");
+	cdata(b.infer, "f NOOP\r\n");
+	sdata(b.infer, "* 4 EXISTS\r\nf OK done\r\n");
+	cdata(b.infer, "g FETCH 4 (UID)\r\n");
+	sdata(b.infer, "* 4 FETCH (UID 4)\r\ng OK done\r\n");
+	cdata(b.infer, "h UNSELECT\r\n");
+	sdata(b.infer, "h OK done\r\n");
+	assert_int_equal(imap_infer_foreign_unknown(b.infer), 1);
+	sdata(a.infer, "e OK [APPENDUID 7 4] Append completed.\r\n");
+	assert_int_equal(count_type(&b.e, MSGEVENT_MESSAGE_NEW), 0);
+	/* B ends while waiting: nothing either, and its wait is gone */
+	peer_select(&b, 4);
+	cdata(a.infer, "i APPEND INBOX {5+}\r\nHello\r\n");
+	cdata(b.infer, "f NOOP\r\n");
+	sdata(b.infer, "* 5 EXISTS\r\nf OK done\r\n");
+	cdata(b.infer, "g FETCH 5 (UID)\r\n");
+	sdata(b.infer, "* 5 FETCH (UID 5)\r\ng OK done\r\n");
+	imap_infer_end(b.infer, IMAP_INFER_END_ABORT);
+	peer_free(&b);
+	sdata(a.infer, "i OK [APPENDUID 7 5] Append completed.\r\n");
+	peer_free(&a);
+	imap_registry_free(&reg);
+}
+
+/*
+ * What a session learns of the subscription list is capped
+ * (IMAP_INFER_SUBS_BYTES): a listing of more names forgets the oldest,
+ * whose state is unknown again (a SUBSCRIBE of one is reported), and no
+ * longer says that every other name is unsubscribed.
+ */
+static void
+test_subscriptions_cap(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+	char line[128];
+	size_t before;
+	unsigned i;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	cdata(infer, "a LOGIN alice pw\r\n");
+	sdata(infer, "a OK done\r\n");
+	before = imap_infer_memory(infer);
+	/* a listing that fits: complete */
+	cdata(infer, "b LSUB \"\" \"*\"\r\n");
+	sdata(infer, "* LSUB () \".\" Kept\r\nb OK done\r\n");
+	cdata(infer, "c UNSUBSCRIBE Other\r\n");
+	sdata(infer, "c OK done\r\n");
+	assert_int_equal(count_type(&e, MSGEVENT_MAILBOX_UNSUBSCRIBE), 0);
+	/* one that does not */
+	cdata(infer, "d LSUB \"\" \"*\"\r\n");
+	for (i = 0; i < 2000; i++) {
+		snprintf(line, sizeof(line), "* LSUB () \".\" Folder%04u\r\n",
+		    i);
+		sdata(infer, line);
+	}
+	sdata(infer, "d OK done\r\n");
+	assert_true(imap_infer_memory(infer) <=
+	    before + IMAP_INFER_SUBS_BYTES + 64);
+	/* the newest are kept, the oldest forgotten */
+	cdata(infer, "e SUBSCRIBE Folder1999\r\n");
+	sdata(infer, "e OK done\r\n");
+	assert_int_equal(count_type(&e, MSGEVENT_MAILBOX_SUBSCRIBE), 0);
+	cdata(infer, "f SUBSCRIBE Folder0000\r\n");
+	sdata(infer, "f OK done\r\n");
+	assert_int_equal(count_type(&e, MSGEVENT_MAILBOX_SUBSCRIBE), 1);
+	/* a name the listing did not give may be subscribed: unknown */
+	cdata(infer, "g UNSUBSCRIBE Other\r\n");
+	sdata(infer, "g OK done\r\n");
+	assert_int_equal(count_type(&e, MSGEVENT_MAILBOX_UNSUBSCRIBE), 1);
+	/* a name longer than a quarter of the cap is never kept */
+	memset(line, 'x', sizeof(line));
+	imap_infer_client_data(infer, "h SUBSCRIBE ", 12);
+	for (i = 0; i < IMAP_INFER_SUBS_BYTES / 4 / sizeof(line) + 1; i++)
+		imap_infer_client_data(infer, line, sizeof(line));
+	cdata(infer, "\r\n");
+	sdata(infer, "h OK done\r\n");
+	assert_int_equal(count_type(&e, MSGEVENT_MAILBOX_SUBSCRIBE), 2);
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
+/*
+ * Three sessions of alice in INBOX, sharing a registry, against a model
+ * server: random deliveries and expunges by nobody here, APPENDs (now
+ * and then without APPENDUID) and UID EXPUNGEs by the sessions (their tagged OK sometimes held back while
+ * the others run commands and learn the change first), NOOPs and
+ * FETCHes of UIDs.  The server tells each session its changes, in
+ * order, when it runs a command.  Then every session fetches every UID.
+ * MessageNew must name deliveries only, each once, and every delivery
+ * still there (unless an APPEND's UID was not told); external
+ * MessageExpunge removals by nobody here only, each once.
+ */
+#define RS_SESSIONS	3
+#define RS_UIDS		400
+
+struct rs_session {
+	struct peer p;
+	uint32_t view[RS_UIDS];		/* the UIDs it was told of, in order */
+	uint32_t nview;
+	int32_t pend[RS_UIDS * 2];	/* +uid added, -uid removed, untold */
+	uint32_t npend;
+	unsigned tag;
+};
+
+struct rs_model {
+	struct rs_session s[RS_SESSIONS];
+	uint8_t kind[RS_UIDS];		/* 0 none, 1 delivered, 2 appended */
+	uint8_t gone[RS_UIDS];		/* 0 present, 1 external, 2 own */
+	uint32_t next;
+	uint64_t seed;
+	bool blind;			/* an APPEND without APPENDUID */
+};
+
+static void
+rs_change(struct rs_model *m, int32_t change)
+{
+	unsigned i;
+
+	for (i = 0; i < RS_SESSIONS; i++) {
+		assert_true(m->s[i].npend < RS_UIDS * 2);
+		m->s[i].pend[m->s[i].npend++] = change;
+	}
+}
+
+/* The server tells session S what it has not told it yet. */
+static void
+rs_flush(struct rs_session *s)
+{
+	char line[64];
+	uint32_t i, j, uid;
+	bool grew = false;
+
+	for (i = 0; i < s->npend; i++) {
+		if (s->pend[i] > 0) {
+			s->view[s->nview++] = (uint32_t)s->pend[i];
+			grew = true;
+			if (i + 1 < s->npend && s->pend[i + 1] > 0)
+				continue;
+			snprintf(line, sizeof(line), "* %u EXISTS\r\n",
+			    s->nview);
+			sdata(s->p.infer, line);
+			grew = false;
+			continue;
+		}
+		uid = (uint32_t)-s->pend[i];
+		for (j = 0; j < s->nview && s->view[j] != uid; j++)
+			continue;
+		assert_true(j < s->nview);
+		snprintf(line, sizeof(line), "* %u EXPUNGE\r\n", j + 1);
+		sdata(s->p.infer, line);
+		memmove(&s->view[j], &s->view[j + 1],
+		    (s->nview - j - 1) * sizeof(s->view[0]));
+		s->nview--;
+	}
+	assert_false(grew);
+	s->npend = 0;
+}
+
+static void
+rs_cmd(struct rs_session *s, char *tag, size_t size, const char *text)
+{
+	char line[128];
+
+	snprintf(tag, size, "t%u", s->tag++);
+	snprintf(line, sizeof(line), "%s %s\r\n", tag, text);
+	cdata(s->p.infer, line);
+}
+
+static void
+rs_ok(struct rs_session *s, const char *tag, const char *code)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "%s OK %sdone\r\n", tag, code);
+	sdata(s->p.infer, line);
+}
+
+static void
+rs_noop(struct rs_session *s)
+{
+	char tag[16];
+
+	rs_cmd(s, tag, sizeof(tag), "NOOP");
+	rs_flush(s);
+	rs_ok(s, tag, "");
+}
+
+static void
+rs_fetch(struct rs_session *s)
+{
+	char tag[16], line[64];
+	uint32_t i;
+
+	rs_cmd(s, tag, sizeof(tag), "UID FETCH 1:* (UID)");
+	rs_flush(s);
+	for (i = 0; i < s->nview; i++) {
+		snprintf(line, sizeof(line), "* %u FETCH (UID %u)\r\n", i + 1,
+		    s->view[i]);
+		sdata(s->p.infer, line);
+	}
+	rs_ok(s, tag, "");
+}
+
+/* Others run a command or not, while a command of S is in flight. */
+static void
+rs_meanwhile(struct rs_model *m, unsigned self)
+{
+	unsigned i;
+
+	for (i = 0; i < RS_SESSIONS; i++)
+		if (i != self && rnd(&m->seed) % 3 == 0) {
+			if (rnd(&m->seed) % 2)
+				rs_noop(&m->s[i]);
+			else
+				rs_fetch(&m->s[i]);
+		}
+}
+
+/* A present UID, or 0. */
+static uint32_t
+rs_present(struct rs_model *m)
+{
+	uint32_t u, k;
+
+	for (k = 0; k < 8; k++) {
+		u = 1 + (uint32_t)(rnd(&m->seed) % (m->next - 1 + 1));
+		if (u < m->next && m->kind[u] != 0 && m->gone[u] == 0)
+			return u;
+	}
+	return 0;
+}
+
+static void
+rs_step(struct rs_model *m)
+{
+	struct rs_session *s = &m->s[rnd(&m->seed) % RS_SESSIONS];
+	unsigned self = (unsigned)(s - m->s);
+	char tag[16], text[64], code[64];
+	uint32_t u;
+
+	switch (rnd(&m->seed) % 7) {
+	case 0:		/* delivered by the MTA */
+		m->kind[m->next] = 1;
+		rs_change(m, (int32_t)m->next++);
+		break;
+	case 1:		/* removed by a client that is not proxied */
+		if ((u = rs_present(m)) != 0) {
+			m->gone[u] = 1;
+			rs_change(m, -(int32_t)u);
+		}
+		break;
+	case 2:		/* S appends; the others may see it before the OK */
+		if (m->next >= RS_UIDS - 8)
+			break;
+		rs_cmd(s, tag, sizeof(tag), "APPEND INBOX {1+}\r\nx");
+		u = m->next++;
+		m->kind[u] = 2;
+		rs_change(m, (int32_t)u);
+		rs_meanwhile(m, self);
+		rs_flush(s);
+		/* now and then without UIDPLUS: additions go blind */
+		if (rnd(&m->seed) % 16 == 0) {
+			m->blind = true;
+			code[0] = '\0';
+		} else
+			snprintf(code, sizeof(code), "[APPENDUID 7 %u] ", u);
+		rs_ok(s, tag, code);
+		break;
+	case 3:		/* S expunges a message it knows of */
+		if (s->nview == 0)
+			break;
+		u = s->view[rnd(&m->seed) % s->nview];
+		if (m->gone[u] != 0)
+			break;
+		snprintf(text, sizeof(text), "UID EXPUNGE %u", u);
+		rs_cmd(s, tag, sizeof(tag), text);
+		m->gone[u] = 2;
+		rs_change(m, -(int32_t)u);
+		rs_meanwhile(m, self);
+		rs_flush(s);
+		rs_ok(s, tag, "");
+		break;
+	case 4:
+	case 5:
+		rs_noop(s);
+		break;
+	default:
+		rs_fetch(s);
+		break;
+	}
+}
+
+/* Each UID of the canonical set TEXT (from an event) into COUNT. */
+static void
+rs_count(const char *text, uint8_t *count)
+{
+	const char *p = strstr(text, " uidset=");
+	unsigned long a, b;
+	char *end;
+
+	assert_non_null(p);
+	p += 8;
+	for (;;) {
+		a = b = strtoul(p, &end, 10);
+		if (*end == ':')
+			b = strtoul(end + 1, &end, 10);
+		assert_true(a >= 1 && b < RS_UIDS && a <= b);
+		for (; a <= b; a++)
+			count[a]++;
+		if (*end != ',')
+			break;
+		p = end + 1;
+	}
+}
+
+static void
+test_shared_random(void **state)
+{
+	struct imap_registry *reg;
+	static struct rs_model m;
+	uint8_t news[RS_UIDS], external[RS_UIDS];
+	unsigned i, step, round;
+	size_t k;
+
+	(void)state;
+	for (round = 0; round < 40; round++) {
+		reg = imap_registry_new(NULL);	/* UIDVALIDITY 7 each time */
+		assert_non_null(reg);
+		memset(&m, 0, sizeof(m));
+		memset(news, 0, sizeof(news));
+		memset(external, 0, sizeof(external));
+		m.seed = 0x9e3779b97f4a7c15ULL + round;
+		m.next = 4;
+		for (i = 0; i < RS_SESSIONS; i++) {
+			peer_new(&m.s[i].p, reg, i + 1);
+			peer_select(&m.s[i].p, 3);
+			m.s[i].nview = 3;
+			m.s[i].view[0] = 1;
+			m.s[i].view[1] = 2;
+			m.s[i].view[2] = 3;
+		}
+		m.kind[1] = m.kind[2] = m.kind[3] = 2;
+		for (step = 0; step < 150 && m.next < RS_UIDS - 8; step++)
+			rs_step(&m);
+		for (i = 0; i < RS_SESSIONS; i++)
+			rs_fetch(&m.s[i]);
+		for (i = 0; i < RS_SESSIONS; i++) {
+			for (k = 0; k < m.s[i].p.e.n; k++) {
+				if (m.s[i].p.e.ev[k].type == MSGEVENT_MESSAGE_NEW)
+					rs_count(m.s[i].p.e.text[k], news);
+				else if (m.s[i].p.e.ev[k].type ==
+				    MSGEVENT_MESSAGE_EXPUNGE && strstr(
+				    m.s[i].p.e.text[k], "cause=external"))
+					rs_count(m.s[i].p.e.text[k], external);
+			}
+			peer_free(&m.s[i].p);
+		}
+		for (k = 1; k < RS_UIDS; k++) {
+			if (news[k] > 1 || (news[k] && m.kind[k] != 1))
+				fail_msg("round %u UID %zu: MessageNew %u, "
+				    "kind %u", round, k, news[k], m.kind[k]);
+			/* still there at the end: every session knows it */
+			if (m.kind[k] == 1 && m.gone[k] == 0 && news[k] != 1 &&
+			    !m.blind)
+				fail_msg("round %u UID %zu: delivery not "
+				    "reported", round, k);
+			if (external[k] > 1 || (external[k] && m.gone[k] != 1))
+				fail_msg("round %u UID %zu: external %u, "
+				    "gone %u", round, k, external[k],
+				    m.gone[k]);
+		}
+		imap_registry_free(&reg);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1548,6 +2221,14 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_answered_at_cr),
 		cmocka_unit_test(test_random_selected_state),
 		cmocka_unit_test(test_ask),
+		cmocka_unit_test(test_shared_append_idle),
+		cmocka_unit_test(test_shared_exists_before_ok),
+		cmocka_unit_test(test_shared_delivery),
+		cmocka_unit_test(test_shared_expunge),
+		cmocka_unit_test(test_shared_give_up),
+		cmocka_unit_test(test_ask_new),
+		cmocka_unit_test(test_shared_random),
+		cmocka_unit_test(test_subscriptions_cap),
 	};
 	struct CMUnitTest *tests;
 	struct transcript_case *cases;
