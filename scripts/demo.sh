@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh - `make demo`: a throwaway Dovecot on loopback, msgeventd in
 # front of it writing its events to stderr, and a scripted IMAP session
-# (login, create, append, rename, subscribe, delete, logout, a failed
+# (login, create, append, rename, subscribe, delete, a delivery during
+# IDLE, flag changes by sequence number, expunge, logout, a failed
 # login) showing each client command, the server's answer and the
 # events it produced.
 #

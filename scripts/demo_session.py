@@ -121,7 +121,7 @@ def main():
             ev = Events(mev)
             step("msgeventd started")
             ev.print_new(0)
-            run_session(port, ev)
+            run_session(port, ev, dovecot)
             step("Stopping msgeventd (SIGTERM)")
         lines = ev.new(0, 0)
         for x in lines:
@@ -131,7 +131,7 @@ def main():
     return 0
 
 
-def run_session(port, ev):
+def run_session(port, ev, dovecot):
     alice_pw = harness.USERS["alice"]
 
     step("A client connects to msgeventd, which connects to Dovecot")
@@ -170,6 +170,32 @@ def run_session(port, ev):
 
     step("A command the server refuses causes no event")
     command(c, ev, "a7", "DELETE Archive", 0)
+
+    step("SELECT INBOX, then IDLE; the MTA delivers a message (LMTP)")
+    command(c, ev, "c1", "SELECT INBOX", 0)
+    show("  C: ", b"c2 IDLE")
+    c.send(b"c2 IDLE\r\n")
+    show("  S: ", c.read_line())
+    dovecot.lmtp_deliver("alice", b"From: carol@demo.example\r\n"
+                         b"To: alice@demo.example\r\n"
+                         b"Subject: delivered by the MTA\r\n\r\nHi.\r\n")
+    print("  %s(LMTP delivery to alice's INBOX, not through msgeventd)%s"
+          % (DIM, RESET))
+    show("  S: ", c.read_line())
+    show("  C: ", b"DONE")
+    c.send(b"DONE\r\n")
+    out, _ = c.read_until_tagged("c2")
+    show("  S: ", out)
+    ev.print_new(0)
+
+    step("STORE by sequence number: first msgeventd asks the server for "
+         "the new message's UID\n   and flags (the client never sees that), "
+         "so MessageNew names its UID; then MessageRead")
+    command(c, ev, "c3", "STORE 1 +FLAGS (\\Seen)", 2)
+
+    step("\\Deleted and EXPUNGE: MessageTrash, then MessageExpunge")
+    command(c, ev, "c4", "STORE 1 +FLAGS.SILENT (\\Deleted)", 1)
+    command(c, ev, "c5", "EXPUNGE", 1)
 
     step("LOGOUT: Logout, reason graceful, with the session's duration")
     command(c, ev, "a8", "LOGOUT", 1)
