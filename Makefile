@@ -37,6 +37,9 @@ SNMP_LIBS     := $(shell pkg-config --libs netsnmp 2>/dev/null || echo -lnetsnmp
 # OpenSSL 3, for proxy/tls.c (Debian: libssl-dev).
 TLS_CFLAGS    := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 TLS_LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto)
+# PCRE2, for proxy/uidl_map.c: pop3-uidl-pattern (Debian: libpcre2-dev).
+PCRE2_CFLAGS  := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
+PCRE2_LIBS    := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
 
 PARSER_SRC  := parser/msgevent.c parser/imap_parser.c parser/imap_infer.c \
 	       parser/imap_seqmap.c parser/imap_set.c parser/imap_capa.c \
@@ -46,7 +49,7 @@ POP3_SRC    := parser/pop3_parser.c parser/pop3_infer.c
 PARSER_SRC  += $(POP3_SRC)
 OUTPUTS_SRC := outputs/out.c outputs/out_syslog.c outputs/out_snmp.c
 PROXY_SRC   := proxy/config.c proxy/loop.c proxy/session.c proxy/diag.c \
-	       proxy/tls.c
+	       proxy/tls.c proxy/uidl_map.c
 MAIN_SRC    := proxy/main.c
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -54,11 +57,11 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 all: $(BUILD)/msgeventd
 
 $(BUILD)/msgeventd: $(call obj,$(MAIN_SRC) $(PROXY_SRC) $(PARSER_SRC) $(OUTPUTS_SRC))
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SNMP_LIBS) $(TLS_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SNMP_LIBS) $(TLS_LIBS) $(PCRE2_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(if $(findstring tests/,$<),$(CMOCKA_CFLAGS)) $(if $(findstring tls,$<),$(TLS_CFLAGS)) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(if $(findstring tests/,$<),$(CMOCKA_CFLAGS)) $(if $(findstring tls,$<),$(TLS_CFLAGS)) $(if $(findstring uidl_map,$<),$(PCRE2_CFLAGS)) -c -o $@ $<
 
 # Unit tests: one cmocka binary per module.  test_imap_parser links libc
 # alone: needing more means the parser's boundary broke.
@@ -69,8 +72,12 @@ UNIT_TESTS := test_imap_parser test_imap_infer test_msgevent test_config \
 UNIT_TESTS += test_pop3_parser test_pop3_infer
 # TLS (issue 5): proxy/tls.c with OpenSSL.
 UNIT_TESTS += test_tls
-$(BUILD)/tests/test_tls: $(call obj,tests/unit/test_tls.c proxy/tls.c proxy/config.c proxy/diag.c)
-$(BUILD)/tests/test_tls: EXTRA_LIBS := $(TLS_LIBS)
+$(BUILD)/tests/test_tls: $(call obj,tests/unit/test_tls.c proxy/tls.c proxy/config.c proxy/diag.c proxy/uidl_map.c)
+$(BUILD)/tests/test_tls: EXTRA_LIBS := $(TLS_LIBS) $(PCRE2_LIBS)
+# pop3-uidl-pattern (issue 6): proxy/uidl_map.c with PCRE2, read by config.c.
+UNIT_TESTS += test_uidl_map
+$(BUILD)/tests/test_uidl_map: $(call obj,tests/unit/test_uidl_map.c proxy/uidl_map.c)
+$(BUILD)/tests/test_uidl_map $(BUILD)/tests/test_config: EXTRA_LIBS := $(PCRE2_LIBS)
 $(BUILD)/tests/test_pop3_parser: $(call obj,tests/unit/test_pop3_parser.c parser/pop3_parser.c)
 $(BUILD)/tests/test_pop3_infer: $(call obj,tests/unit/test_pop3_infer.c tests/unit/transcript.c $(POP3_SRC) parser/msgevent.c)
 $(BUILD)/tests/test_imap_parser: $(call obj,tests/unit/test_imap_parser.c parser/imap_parser.c)
@@ -82,7 +89,7 @@ $(BUILD)/tests/test_imap_flags: $(call obj,tests/unit/test_imap_flags.c parser/i
 $(BUILD)/tests/test_imap_capa: $(call obj,tests/unit/test_imap_capa.c parser/imap_capa.c)
 $(BUILD)/tests/test_imap_ask: $(call obj,tests/unit/test_imap_ask.c parser/imap_ask.c parser/imap_set.c)
 $(BUILD)/tests/test_imap_registry: $(call obj,tests/unit/test_imap_registry.c parser/imap_registry.c)
-$(BUILD)/tests/test_config: $(call obj,tests/unit/test_config.c proxy/config.c proxy/diag.c)
+$(BUILD)/tests/test_config: $(call obj,tests/unit/test_config.c proxy/config.c proxy/diag.c proxy/uidl_map.c)
 $(BUILD)/tests/test_loop: $(call obj,tests/unit/test_loop.c proxy/loop.c)
 $(BUILD)/tests/test_out_syslog: $(call obj,tests/unit/test_out_syslog.c outputs/out_syslog.c parser/msgevent.c)
 $(BUILD)/tests/test_out: $(call obj,tests/unit/test_out.c $(OUTPUTS_SRC) parser/msgevent.c proxy/loop.c proxy/diag.c)

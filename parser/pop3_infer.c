@@ -20,6 +20,13 @@
  * changes at line ends and at the start of a feed, and the bytes of such
  * a response are skipped instead of handed on.
  *
+ * CAPA (env.stls_own): the lines of a CAPA listing are read as they
+ * come, but a line that may still be "STLS" or "." when a feed ends is
+ * held (s_hold) instead of handed on, so that at its LF the line can
+ * still be dropped (the server's STLS) or have the proxy's "STLS" line
+ * put before it (the end of the listing).  The decision is made on the
+ * raw bytes, so a dot-stuffed ".STLS" is left alone whatever the split.
+ *
  * The UIDL table is an array of entries sorted by message number, each
  * with its unique-id in a byte arena (append-only; entries dropped leave
  * dead bytes, compacted when the room is needed), and the DELETED mark.
@@ -128,6 +135,8 @@ struct pop3_infer {
 	uint16_t client_port, server_port;
 	uint64_t session_id;
 	bool stls_plaintext;
+	bool stls_own;			/* CAPA: the server's STLS out */
+	bool stls_offer;		/* CAPA: the proxy's STLS in */
 	bool own_ok;			/* own commands allowed */
 	pop3_infer_emit_cb *emit;
 	pop3_infer_relay_cb *to_server, *to_client;
@@ -144,6 +153,8 @@ struct pop3_infer {
 	bool user_known;
 	bool idle_bye;			/* the server announced an idle close */
 	struct timespec login_time;	/* CLOCK_MONOTONIC */
+	char tls_protocol[64];		/* the client's TLS, for Login */
+	char tls_cipher[64];
 	char user[POP3_INFER_USER_MAX + 1];
 	size_t user_len;
 	bool user_cut;
@@ -184,6 +195,9 @@ struct pop3_infer {
 	const char *s_chunk;
 	uint64_t s_base, s_relayed, s_line_start;
 	bool s_own;
+	bool capa_lines;		/* the lines read are a CAPA listing */
+	size_t s_hold_len;		/* a CAPA line's start, held */
+	char s_hold[POP3_INFER_CAPA_HOLD_MAX];
 
 	/* UIDL table */
 	struct uidl_ent *ents;
@@ -452,6 +466,16 @@ c_relay_upto(struct pop3_infer *infer, uint64_t upto)
 	infer->c_relayed = upto;
 }
 
+/* The held start of a CAPA line, on to the client. */
+static void
+s_relay_hold(struct pop3_infer *infer)
+{
+	if (infer->s_hold_len == 0)
+		return;
+	to_client(infer, infer->s_hold, infer->s_hold_len);
+	infer->s_hold_len = 0;
+}
+
 /* The server chunk's bytes up to UPTO, on to the client (or skipped). */
 static void
 s_relay_upto(struct pop3_infer *infer, uint64_t upto, bool skip)
@@ -478,6 +502,8 @@ go_blind(struct pop3_infer *infer, const char *reason)
 	infer->blind = true;
 	infer->blind_reason = reason;
 	c_relay_hold(infer);
+	s_relay_hold(infer);
+	infer->capa_lines = false;
 }
 
 /* ---- pending commands ------------------------------------------------- */
@@ -933,6 +959,7 @@ emit_logout(struct pop3_infer *infer, enum pop3_infer_end reason)
 		[POP3_INFER_END_GRACEFUL] = "graceful",
 		[POP3_INFER_END_ABORT] = "abort",
 		[POP3_INFER_END_TIMEOUT] = "timeout",
+		[POP3_INFER_END_CLOSED] = "closed",
 	};
 	struct msgevent ev;
 	struct timespec now;
@@ -1021,6 +1048,11 @@ login_done(struct pop3_infer *infer, const struct infer_cmd *cmd, bool ok)
 		msgevent_set_str(&ev, MSGEVENT_P_MECHANISM, "APOP");
 	else if (cmd->kind == K_AUTH && l != NULL && l->mech_len > 0)
 		msgevent_set(&ev, MSGEVENT_P_MECHANISM, l->mech, l->mech_len);
+	if (ok && infer->tls_protocol[0] != '\0')
+		msgevent_set_str(&ev, MSGEVENT_P_TLS_PROTOCOL,
+		    infer->tls_protocol);
+	if (ok && infer->tls_cipher[0] != '\0')
+		msgevent_set_str(&ev, MSGEVENT_P_TLS_CIPHER, infer->tls_cipher);
 	if (!ok) {
 		if (infer->code_len > 0)
 			msgevent_set(&ev, MSGEVENT_P_RESPONSE_CODE, infer->code,
@@ -1708,6 +1740,94 @@ response_done(struct pop3_infer *infer)
 }
 
 /*
+ * Is the CAPA line ending at stream offset AT (its LF included) the
+ * server's "STLS", any case, CRLF or LF?  Its bytes are the held start
+ * and this chunk's part: a line started in an earlier chunk and handed
+ * on was no candidate (capa_finish()).
+ */
+static bool
+capa_line_is_stls(const struct pop3_infer *infer, uint64_t at)
+{
+	static const char stls[] = "STLS\r\n";
+	uint64_t from = infer->s_line_start > infer->s_base ?
+	    infer->s_line_start : infer->s_base;
+	size_t n = infer->s_hold_len + (size_t)(at - from), i;
+	char c;
+
+	if (infer->s_line_start < infer->s_base && infer->s_hold_len == 0)
+		return false;
+	if (n != 5 && n != 6)
+		return false;
+	for (i = 0; i < n; i++) {
+		c = i < infer->s_hold_len ? infer->s_hold[i] : infer->s_chunk[
+		    from - infer->s_base + i - infer->s_hold_len];
+		if (ascii_upper(c) != (n == 5 && i == 4 ? '\n' : stls[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A line of a CAPA listing ends at AT (env.stls_own): the server's STLS
+ * is dropped; before the "." that ends the listing the proxy's STLS goes
+ * in when offered (RFC 2595 4: in the AUTHORIZATION state only); any
+ * other line goes on, its held start first.
+ */
+static void
+capa_line_end(struct pop3_infer *infer, uint64_t at)
+{
+	if (infer->line_body_end) {
+		infer->capa_lines = false;
+		if (infer->stls_offer && infer->state == ST_AUTHORIZATION)
+			to_client(infer, "STLS\r\n", 6);
+		s_relay_hold(infer);
+	} else if (capa_line_is_stls(infer, at)) {
+		infer->s_hold_len = 0;
+		s_relay_upto(infer, at, true);
+	} else
+		s_relay_hold(infer);
+}
+
+/*
+ * A server chunk ends at stream offset END inside a CAPA listing: hold
+ * the start of the line going on while it may still be "STLS" or "."
+ * (without its LF: "STLS\r", ".\r" at most), else hand on what is held.
+ */
+static void
+capa_finish(struct pop3_infer *infer, uint64_t end)
+{
+	uint64_t from = infer->s_line_start > infer->s_base ?
+	    infer->s_line_start : infer->s_base;
+	size_t n = infer->s_hold_len + (size_t)(end - from), i;
+	bool stls = true, dot = true;
+	char c;
+
+	if (infer->s_line_start < infer->s_base && infer->s_hold_len == 0)
+		return;		/* handed on already: neither */
+	if (n > POP3_INFER_CAPA_HOLD_MAX) {
+		s_relay_hold(infer);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		c = i < infer->s_hold_len ? infer->s_hold[i] : infer->s_chunk[
+		    from - infer->s_base + i - infer->s_hold_len];
+		if (i < 4 ? ascii_upper(c) != "STLS"[i] : c != '\r')
+			stls = false;
+		if (i == 0 ? c != '.' : i > 1 || c != '\r')
+			dot = false;
+	}
+	if (!stls && !dot) {
+		s_relay_hold(infer);
+		return;
+	}
+	s_relay_upto(infer, from, false);
+	memcpy(infer->s_hold + infer->s_hold_len,
+	    infer->s_chunk + (from - infer->s_base), (size_t)(end - from));
+	infer->s_hold_len = n;
+	infer->s_relayed = end;
+}
+
+/*
  * A server line starts at stream offset AT: which response it belongs
  * to, and whether its bytes are kept from the client.  Bytes up to AT
  * are handed on (or skipped) as the response they ended belonged.
@@ -1728,9 +1848,19 @@ static void
 server_line_end(struct pop3_parser *p)
 {
 	struct pop3_infer *infer = p->data;
+	const struct infer_cmd *head = q_head(infer);
+	bool capa_ok;
 
 	if (infer->blind)
 		return;
+	if (infer->capa_lines)
+		capa_line_end(infer, p->offset);
+	/* The +OK to CAPA: the listing follows. */
+	capa_ok = infer->stls_own && infer->srv_paired && head != NULL &&
+	    head->kind == K_CAPA && infer->resp_body &&
+	    infer->line_status == POP3_STATUS_OK;
+	if (capa_ok)
+		infer->capa_lines = true;
 	if (infer->srv_paired && q_head(infer) != NULL) {
 		if (infer->line_status == POP3_STATUS_OK ||
 		    infer->line_status == POP3_STATUS_ERR) {
@@ -1778,6 +1908,7 @@ pop3_infer_new(const struct pop3_infer_env *env)
 	infer->server_port = env->server_port;
 	infer->session_id = env->session_id;
 	infer->stls_plaintext = env->stls_plaintext;
+	infer->stls_own = env->stls_own && env->to_client != NULL;
 	infer->emit = env->emit;
 	infer->to_server = env->to_server;
 	infer->to_client = env->to_client;
@@ -1885,6 +2016,8 @@ pop3_infer_server_data(struct pop3_infer *infer, const char *data,
 		infer->s_own = false;
 		go_blind(infer, NULL);
 	}
+	if (infer->capa_lines && !infer->blind)
+		capa_finish(infer, end);
 	s_relay_upto(infer, end, infer->s_own && !infer->blind);
 	infer->s_chunk = NULL;
 }
@@ -1899,6 +2032,15 @@ pop3_infer_client_eof(struct pop3_infer *infer)
 }
 
 void
+pop3_infer_server_eof(struct pop3_infer *infer)
+{
+	if (infer->ended)
+		return;
+	s_relay_hold(infer);
+	infer->capa_lines = false;
+}
+
+void
 pop3_infer_end(struct pop3_infer *infer, enum pop3_infer_end reason)
 {
 	if (infer->ended)
@@ -1909,6 +2051,7 @@ pop3_infer_end(struct pop3_infer *infer, enum pop3_infer_end reason)
 	emit_logout(infer, reason);
 	explicit_bzero(infer->hold, sizeof(infer->hold));
 	infer->hold_len = 0;
+	infer->s_hold_len = 0;
 }
 
 bool
@@ -1966,6 +2109,42 @@ pop3_infer_uidl_missing(const struct pop3_infer *infer, uint32_t *msgs_r,
 		n++;
 	}
 	return n;
+}
+
+void
+pop3_infer_set_tls(struct pop3_infer *infer, const char *protocol,
+    const char *cipher)
+{
+	snprintf(infer->tls_protocol, sizeof(infer->tls_protocol), "%s",
+	    protocol != NULL ? protocol : "");
+	snprintf(infer->tls_cipher, sizeof(infer->tls_cipher), "%s",
+	    cipher != NULL ? cipher : "");
+}
+
+void
+pop3_infer_offer_stls(struct pop3_infer *infer, bool offer)
+{
+	infer->stls_offer = offer && infer->stls_own;
+}
+
+bool
+pop3_infer_client_at_command(const struct pop3_infer *infer)
+{
+	return !passive(infer) && infer->hold_len == 0 &&
+	    infer->client.mode == POP3_PARSER_MODE_LINE &&
+	    infer->c_line_start == infer->client.offset;
+}
+
+bool
+pop3_infer_logged_in(const struct pop3_infer *infer)
+{
+	return infer->state != ST_AUTHORIZATION;
+}
+
+unsigned
+pop3_infer_outstanding(const struct pop3_infer *infer)
+{
+	return infer->q_len;
 }
 
 uint64_t

@@ -19,7 +19,9 @@
  *			response included): serverDomain, serverPort, uri
  *			pop://USER@DOMAIN (RFC 2384); APOP and AUTH add
  *			vnd.msgeventd.mechanism ("APOP" or the SASL
- *			mechanism).  Logout at the server's answer to QUIT
+ *			mechanism); vnd.msgeventd.tlsProtocol and
+ *			vnd.msgeventd.tlsCipher after pop3_infer_set_tls().
+ *			Logout at the server's answer to QUIT
  *			after a login, else at pop3_infer_end(): adds
  *			vnd.msgeventd.reason and vnd.msgeventd.duration
  *			(milliseconds since the Login)
@@ -78,6 +80,16 @@
  * the proxy relays its reads itself, and messages whose unique-ids the
  * client never asked for are expunged without them (truncated).
  *
+ * STLS of the proxy's own (env.stls_own).  When the proxy answers the
+ * client's STLS itself (RFC 2595 4), the client must not be offered the
+ * server's STLS, and should be offered the proxy's: in each CAPA
+ * response (RFC 2449 5) the server's "STLS" line is taken out, and
+ * while pop3_infer_offer_stls() says so and no login succeeded, an
+ * "STLS" line goes in before the terminating ".".  Lines of a CAPA
+ * listing that may still turn out to be "STLS" or "." are held at the
+ * end of a feed (at most POP3_INFER_CAPA_HOLD_MAX bytes) until their
+ * LF.  The proxy intercepts STLS itself: pop3_infer never sees it.
+ *
  * Secrets: PASS arguments, APOP digests and AUTH responses are read only
  * to take the user names out of them (USER's argument, APOP's name,
  * PLAIN's authzid and authcid, LOGIN's first response); they are never
@@ -130,6 +142,8 @@
 /* Bytes of a client line held while it may be "DELE n" ("DELE " + 10
    digits + CRLF is 17; more is not a DELE worth an own command). */
 #define POP3_INFER_HOLD_MAX	64
+/* Bytes of a CAPA line held while it may be "STLS" or "." ("STLS\r"). */
+#define POP3_INFER_CAPA_HOLD_MAX	5
 /* Messages and unique-id bytes of one MessageExpunge (see above). */
 #define POP3_INFER_EXPUNGE_MSGS_MAX	64
 #define POP3_INFER_EXPUNGE_UIDL_MAX	1024
@@ -184,6 +198,12 @@ struct pop3_infer_env {
 	bool stls_plaintext;
 	/* Never send own commands, even with the relay callbacks set. */
 	bool no_own_commands;
+	/*
+	 * STLS is the proxy's (see above): the server's STLS capability is
+	 * taken out of CAPA responses, the proxy's put in on demand.  Needs
+	 * the relay callbacks.
+	 */
+	bool stls_own;
 	pop3_infer_emit_cb *emit;
 	/* Both or neither (see above); ctx is theirs too. */
 	pop3_infer_relay_cb *to_server;
@@ -200,6 +220,8 @@ enum pop3_infer_end {
 					   the connection */
 	POP3_INFER_END_TIMEOUT,		/* "timeout": idle limit, or the
 					   server's inactivity -ERR */
+	POP3_INFER_END_CLOSED,		/* "closed": the client ended its TLS
+					   with close_notify, without QUIT */
 };
 
 /*
@@ -234,6 +256,12 @@ void pop3_infer_server_data(struct pop3_infer *infer, const char *data,
 void pop3_infer_client_eof(struct pop3_infer *infer);
 
 /*
+ * The server closed its side: pass on the start of a CAPA line still
+ * held (env.stls_own), before closing the client's side.
+ */
+void pop3_infer_server_eof(struct pop3_infer *infer);
+
+/*
  * The connection is over.  Emits Logout (with REASON and the session's
  * duration) if a user had logged in and no Logout was emitted yet; no
  * MessageExpunge (RFC 1939 6: without QUIT nothing is removed).
@@ -265,6 +293,37 @@ const char *pop3_infer_user(const struct pop3_infer *infer);
 
 /* True while a multi-line response is expected or being read. */
 bool pop3_infer_in_body(const struct pop3_infer *infer);
+
+/*
+ * The client's side of the session is TLS (terminated by the proxy):
+ * Login events from now on carry vnd.msgeventd.tlsProtocol and
+ * vnd.msgeventd.tlsCipher with these names (copied, cut to 63 bytes;
+ * NULL or "" leaves a parameter out).
+ */
+void pop3_infer_set_tls(struct pop3_infer *infer, const char *protocol,
+    const char *cipher);
+
+/*
+ * env.stls_own: whether CAPA responses offer the proxy's STLS (before a
+ * login succeeded; none after, whatever this says).  Off at first.
+ */
+void pop3_infer_offer_stls(struct pop3_infer *infer, bool offer);
+
+/*
+ * For the proxy's own STLS.  True when the client's next byte starts a
+ * new command line: no line half read, no SASL exchange under way, the
+ * client's direction parses, and the session is neither blind nor over.
+ */
+bool pop3_infer_client_at_command(const struct pop3_infer *infer);
+
+/* True once a login succeeded (the TRANSACTION state, or past QUIT). */
+bool pop3_infer_logged_in(const struct pop3_infer *infer);
+
+/*
+ * Responses still due: the greeting until it came, and the commands
+ * sent and not yet answered (own ones included).
+ */
+unsigned pop3_infer_outstanding(const struct pop3_infer *infer);
 
 /*
  * The messages marked deleted now (DELE answered +OK, no RSET since)

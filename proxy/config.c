@@ -421,16 +421,6 @@ d_listen(struct parser *p, const struct directive *d)
 			return perr(p, "%s: %s is already used on line %d",
 			    d->name, p->argv[2], o->line);
 
-	switch (l.service) {
-	case CONFIG_SERVICE_IMAP:
-	case CONFIG_SERVICE_IMAPS:
-		break;
-	case CONFIG_SERVICE_POP3:
-		return unavailable(p, "listen pop3", "POP3");
-	case CONFIG_SERVICE_POP3S:
-		return unavailable(p, "listen pop3s", "POP3 and TLS");
-	}
-
 	if ((o = malloc(sizeof(*o))) == NULL)
 		return perr(p, "out of memory");
 	*o = l;
@@ -809,15 +799,28 @@ d_backend_queries(struct parser *p, const struct directive *d)
 	return 0;
 }
 
-/* pop3-uidl-pattern REGEX [hex|decimal]; the pattern needs PCRE2 to check. */
+/*
+ * pop3-uidl-pattern REGEX [hex|decimal] (INTERFACE.md): compiled now,
+ * so that -t and a reload catch a bad pattern (uidl_map.h).
+ */
 static int
 d_uidl_pattern(struct parser *p, const struct directive *d)
 {
-	if (p->argc == 3 && strcmp(p->argv[2], "hex") != 0 &&
-	    strcmp(p->argv[2], "decimal") != 0)
+	enum uidl_map_base base = UIDL_MAP_DECIMAL;
+	char err[512];
+
+	if (p->argc == 3 && strcmp(p->argv[2], "hex") == 0)
+		base = UIDL_MAP_HEX;
+	else if (p->argc == 3 && strcmp(p->argv[2], "decimal") != 0)
 		return perr(p, "%s: expected 'hex' or 'decimal', not '%s'",
 		    d->name, p->argv[2]);
-	return unavailable(p, d->name, "POP3");
+	if (p->argv[1][0] == '\0')
+		return perr(p, "%s: the pattern is empty", d->name);
+	p->conf->uidl_map = uidl_map_new(p->argv[1], base, err, sizeof(err));
+	if (p->conf->uidl_map == NULL)
+		return perr(p, "%s: %s", d->name, err);
+	p->conf->uidl_map_line = p->line;
+	return 0;
 }
 
 #define NUM(name, form, lo, hi, field, size)				\
@@ -1155,5 +1158,6 @@ config_free(struct config **confp)
 		conf->outputs = o->next;
 		free(o);
 	}
+	uidl_map_unref(&conf->uidl_map);
 	free(conf);
 }

@@ -10,11 +10,13 @@
  * error.  Unknown or malformed directives are errors, reported as
  * "FILE:LINE: message".
  *
- * The directives of features this version does not have (POP3,
- * syslog over TLS: pop3-uidl-pattern, listen pop3|pop3s,
- * output syslog tls://) are parsed, so typos in them are named, and
- * then rejected with "'X' needs POP3, which this version of msgeventd
- * does not have yet": never silently ignored.
+ * The directive of a feature this version does not have (syslog over
+ * TLS: output syslog tls://) is parsed, so typos in it are named, and
+ * then rejected with "'X' needs syslog over TLS, which this version of
+ * msgeventd does not have yet": never silently ignored.
+ *
+ * pop3-uidl-pattern is compiled here (proxy/uidl_map.h), so that a bad
+ * pattern is an error of the file, with PCRE2's message and offset.
  *
  * SNMP communities and pass phrases are never quoted in an error
  * message.
@@ -33,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "uidl_map.h"
 
 #define CONFIG_NAME_MAX		256	/* host names, server-name */
 #define CONFIG_PATH_MAX		1024	/* file and socket paths */
@@ -173,8 +177,8 @@ struct config {
 	 * "localhost" if that fails or is not such a name.
 	 */
 	char server_name[CONFIG_NAME_MAX];
-	/* max-line-length BYTES: longest IMAP line outside literals,
-	 * 1024..16777216 (65536) */
+	/* max-line-length BYTES: longest IMAP or POP3 line outside
+	 * literals and message bodies, 1024..16777216 (65536) */
 	size_t max_line_length;
 	/* syslog-max-size BYTES: one syslog message, 480..8192 (2048) */
 	size_t syslog_max_size;
@@ -238,6 +242,12 @@ struct config {
 	/* backend-tls-protocols: as tls-protocols, towards backends */
 	uint16_t backend_min_version, backend_max_version;
 	int backend_protocols_line;
+	/*
+	 * pop3-uidl-pattern REGEX [hex|decimal]: compiled, one reference
+	 * (config_free() drops it); NULL when not given.
+	 */
+	struct uidl_map *uidl_map;
+	int uidl_map_line;
 	struct config_listen *listens;	/* in file order; at least one */
 	struct config_output *outputs;	/* in file order; may be none */
 };

@@ -26,6 +26,14 @@
  * before login every client command is read line by line (the hold
  * buffer) so that a STARTTLS is seen at a command's start, answered,
  * not sent on, and what the client pipelined behind it is discarded.
+ *
+ * POP3 (listen pop3, pop3s) runs through the same pipes, timeouts, TLS
+ * and closing; only the inference differs (the infer_*() switch below):
+ * pop3_infer relays the bytes itself, through session_pop3_up() and
+ * session_pop3_down(), because it puts UIDL commands of its own before
+ * a client's DELE and keeps their answers from the client
+ * (parser/pop3_infer.h).  STLS is msgeventd's as STARTTLS is, and
+ * pop3_infer offers it in CAPA listings.
  */
 #include "session.h"
 
@@ -46,18 +54,32 @@
 #include "../parser/imap_capa.h"
 #include "../parser/imap_infer.h"
 #include "../parser/imap_registry.h"
+#include "../parser/pop3_infer.h"
 #include "config.h"
 #include "diag.h"
 #include "loop.h"
 #include "tls.h"
+#include "uidl_map.h"
+
+/*
+ * POP3: what pop3_infer may add to one read's bytes: the start of a line
+ * it held from the read before (a client line that may be "DELE n", a
+ * CAPA line that may be "STLS"), and its own "UIDL n\r\n" commands (17
+ * bytes at most), one per pending command at most.  Its STLS lines in
+ * CAPA listings are paid for by reading half as much while it adds them,
+ * as for the capability filter (session_read()).
+ */
+#define SESSION_POP3_EXTRA	(POP3_INFER_HOLD_MAX + \
+			POP3_INFER_CAPA_HOLD_MAX + POP3_INFER_PENDING_MAX * 17)
 
 /*
  * A pipe's pending buffer: one read, plus what the capability filter may
  * have held back from the read before (IMAP_CAPA_HOLD_MAX), plus room
- * for a last line of the proxy's own.
+ * for a last line of the proxy's own; for POP3, SESSION_POP3_EXTRA.
  */
 #define PIPE_BUF_SIZE	(SESSION_PENDING_MAX + IMAP_CAPA_HOLD_MAX + \
-			IMAP_ASK_LINE_MAX + IMAP_ASK_QUERY_MAX + 512)
+			IMAP_ASK_LINE_MAX + IMAP_ASK_QUERY_MAX + 512 + \
+			SESSION_POP3_EXTRA)
 
 /*
  * The proxy's own questions (parser/imap_ask.h): the client's command
@@ -93,6 +115,8 @@
 /* Our own tag for STARTTLS towards a backend-starttls backend. */
 #define SESSION_STARTTLS_CMD	"msgeventd0 STARTTLS\r\n"
 #define SESSION_STARTTLS_TAG	"msgeventd0 "
+/* ... and POP3's STLS (RFC 2595 4), which has no tag. */
+#define SESSION_STLS_CMD	"STLS\r\n"
 
 struct listener {
 	struct listener *next;
@@ -152,14 +176,19 @@ struct session {
 	int cfd, bfd;
 	struct pipe up;			/* client -> backend */
 	struct pipe down;		/* backend -> client */
-	struct imap_infer *infer;
+	bool is_pop3;			/* listen pop3, pop3s */
+	struct imap_infer *infer;	/* IMAP */
+	struct pop3_infer *pop3;	/* POP3: instead of infer */
+	struct uidl_map *uidl_map;	/* POP3: pop3-uidl-pattern (a ref) */
+	bool up_failed;		/* POP3: a write to the backend failed */
+	int write_errno;		/* POP3: why a write failed */
 	/* TLS: the client's and the backend's, NULL while plain */
 	struct tls_conn *ctls, *btls;
 	struct tls_ctx *tls_srv;	/* for STARTTLS (listen imap + tls-cert) */
 	struct tls_ctx *tls_cli;	/* backend-tls, backend-starttls */
 	enum session_bstate bstate;
 	bool backend_tls, backend_starttls;
-	const char *alpn;		/* "imap" */
+	const char *alpn;		/* "imap", "pop3" */
 	char *greet;			/* backend-starttls: greeting, reply lines */
 	size_t greet_len;
 	size_t greet_keep;		/* the greeting's bytes, kept for the client */
@@ -170,7 +199,8 @@ struct session {
 	struct loop_timer *kick;	/* read what OpenSSL holds */
 	struct imap_capa capa;		/* server -> client capability filter */
 	bool capa_off;			/* stopped: the stream is no longer IMAP */
-	bool capa_adding;		/* the filter adds STARTTLS */
+	bool capa_adding;		/* the filter adds STARTTLS (POP3:
+					   pop3_infer adds STLS) */
 	bool write_failed;		/* a filtered span could not be written */
 	/*
 	 * A question of the proxy's own is open (its answers are taken
@@ -190,6 +220,8 @@ struct session {
 	bool blind_logged;
 	uint64_t untracked_logged;	/* commands not tracked, as logged */
 	uint64_t untracked_log_ms;	/* when that was last logged */
+	uint64_t foreign_logged;	/* others' changes not reported, logged */
+	uint64_t foreign_log_ms;	/* when that was last logged */
 	char client_ip[INET6_ADDRSTRLEN];
 	uint16_t client_port;
 	uint16_t server_port;
@@ -220,6 +252,7 @@ struct session_set {
 	enum config_flag_events flag_events;
 	bool backend_queries;		/* may ask the backend itself */
 	struct imap_registry *registry;	/* its sessions share (imap_infer_env) */
+	struct uidl_map *uidl_map;	/* pop3-uidl-pattern, a reference */
 };
 
 /*
@@ -234,6 +267,120 @@ static void session_kick(struct loop *, void *);
 static void session_free(struct session *);
 static void session_down_out(void *, const char *, size_t);
 static bool session_setup(struct session *);
+
+/*
+ * The inference of the session's protocol: the only place, with
+ * session_client_in() and session_server_in(), where IMAP and POP3
+ * differ in how bytes are read.  Safe before the inference exists and
+ * after it is freed (no user, nothing under way).
+ */
+static const char *
+infer_user(const struct session *s)
+{
+	if (s->pop3 != NULL)
+		return pop3_infer_user(s->pop3);
+	return s->infer != NULL ? imap_infer_user(s->infer) : NULL;
+}
+
+static bool
+infer_logged_in(const struct session *s)
+{
+	if (s->pop3 != NULL)
+		return pop3_infer_logged_in(s->pop3);
+	return s->infer != NULL && imap_infer_logged_in(s->infer);
+}
+
+static const char *
+infer_blind_reason(const struct session *s)
+{
+	if (s->pop3 != NULL)
+		return pop3_infer_blind_reason(s->pop3);
+	return s->infer != NULL ? imap_infer_blind_reason(s->infer) : NULL;
+}
+
+/* A parser failed: which side's (CLIENT_R), and is it a line too long. */
+static bool
+infer_error(const struct session *s, bool *client_r, bool *too_long_r,
+    const char **name_r)
+{
+	enum imap_parser_dir idir;
+	enum imap_parser_error ierr;
+	enum pop3_parser_dir pdir;
+	enum pop3_parser_error perr;
+
+	if (s->pop3 != NULL) {
+		if (!pop3_infer_error(s->pop3, &pdir, &perr))
+			return false;
+		if (client_r != NULL)
+			*client_r = pdir == POP3_PARSER_CLIENT;
+		if (too_long_r != NULL)
+			*too_long_r = perr == POP3_PERR_LINE_TOO_LONG;
+		if (name_r != NULL)
+			*name_r = pop3_parser_error_name(perr);
+		return true;
+	}
+	if (s->infer == NULL || !imap_infer_error(s->infer, &idir, &ierr))
+		return false;
+	if (client_r != NULL)
+		*client_r = idir == IMAP_PARSER_CLIENT;
+	if (too_long_r != NULL)
+		*too_long_r = ierr == IMAP_PERR_LINE_TOO_LONG;
+	if (name_r != NULL)
+		*name_r = imap_parser_error_name(ierr);
+	return true;
+}
+
+static bool
+infer_at_command(const struct session *s)
+{
+	if (s->pop3 != NULL)
+		return pop3_infer_client_at_command(s->pop3);
+	return s->infer != NULL && imap_infer_client_at_command(s->infer);
+}
+
+static unsigned
+infer_outstanding(const struct session *s)
+{
+	if (s->pop3 != NULL)
+		return pop3_infer_outstanding(s->pop3);
+	return s->infer != NULL ? imap_infer_outstanding(s->infer) : 0;
+}
+
+/* A literal (IMAP) or a multi-line response (POP3) is under way. */
+static bool
+infer_in_body(const struct session *s, bool client)
+{
+	if (s->pop3 != NULL)
+		return !client && pop3_infer_in_body(s->pop3);
+	return s->infer != NULL && imap_infer_in_literal(s->infer, client ?
+	    IMAP_PARSER_CLIENT : IMAP_PARSER_SERVER);
+}
+
+/* STARTTLS in IMAP, STLS in POP3: for messages. */
+static const char *
+stls_name(const struct session *s)
+{
+	return s->is_pop3 ? "STLS" : "STARTTLS";
+}
+
+/*
+ * The proxy's own last line to a client, CRLF-terminated, into LINE:
+ * IMAP "* BYE [IMAP_CODE] msgeventd: TEXT", POP3 "-ERR [POP_CODE]
+ * msgeventd: TEXT" (an RFC 2449 8 code; none when POP_CODE is NULL).
+ */
+static void
+farewell(char *line, size_t size, bool pop3, const char *imap_code,
+    const char *pop_code, const char *text)
+{
+	if (!pop3)
+		snprintf(line, size, "* BYE [%s] msgeventd: %s\r\n", imap_code,
+		    text);
+	else if (pop_code != NULL)
+		snprintf(line, size, "-ERR [%s] msgeventd: %s\r\n", pop_code,
+		    text);
+	else
+		snprintf(line, size, "-ERR msgeventd: %s\r\n", text);
+}
 
 static bool
 client_handshaking(const struct session *s)
@@ -251,7 +398,8 @@ session_action(const struct session *s)
 			return "connecting to the backend";
 		case BACKEND_GREETING:
 		case BACKEND_STARTTLS:
-			return "STARTTLS with the backend";
+			return s->is_pop3 ? "STLS with the backend" :
+			    "STARTTLS with the backend";
 		case BACKEND_HANDSHAKE:
 			return "TLS handshake with the backend";
 		case BACKEND_WAIT:
@@ -277,7 +425,7 @@ session_diag(const struct session *s, enum diag_level level,
 {
 	char msg[1024], user_buf[64];
 	va_list ap;
-	const char *user = s->infer != NULL ? imap_infer_user(s->infer) : NULL;
+	const char *user = infer_user(s);
 
 	/* The user name is peer data: keep the log line one printable line. */
 	if (user != NULL) {
@@ -633,6 +781,11 @@ session_close_with(struct session *s, const char *line)
 		imap_capa_flush(&s->capa, session_capa_out, s);
 		s->capa_off = true;
 	}
+	if (s->pop3 != NULL) {
+		/* likewise the start of a CAPA line pop3_infer held */
+		s->write_failed = false;
+		pop3_infer_server_eof(s->pop3);
+	}
 	if (s->down.pending != NULL) {
 		/* Compact, so the line fits after what is pending. */
 		have = s->down.pending_len - s->down.pending_off;
@@ -661,13 +814,13 @@ session_close_with(struct session *s, const char *line)
 static void
 session_backend_failed(struct session *s, const char *why)
 {
-	char line[512];
+	char line[512], text[300];
 
 	session_diag(s, DIAG_WARN, "backend %s unavailable: %s",
 	    s->backend_text, why);
-	snprintf(line, sizeof(line),
-	    "* BYE [UNAVAILABLE] msgeventd: backend server unavailable (%s)\r\n",
-	    why);
+	snprintf(text, sizeof(text), "backend server unavailable (%s)", why);
+	farewell(line, sizeof(line), s->is_pop3, "UNAVAILABLE", "SYS/TEMP",
+	    text);
 	session_close_with(s, line);
 }
 
@@ -681,7 +834,7 @@ session_backend_failed(struct session *s, const char *why)
 static void
 session_backend_tls_failed(struct session *s, const char *why)
 {
-	char line[512], text[300];
+	char line[512], text[300], msg[340];
 	size_t i;
 
 	for (i = 0; why[i] != '\0' && i < sizeof(text) - 1; i++)
@@ -689,8 +842,9 @@ session_backend_tls_failed(struct session *s, const char *why)
 	text[i] = '\0';
 	session_diag(s, DIAG_WARN, "backend %s (%s): TLS failed: %s",
 	    s->backend_text, s->backend_name, text);
-	snprintf(line, sizeof(line), "* BYE [UNAVAILABLE] msgeventd: backend "
-	    "TLS failed: %s\r\n", text);
+	snprintf(msg, sizeof(msg), "backend TLS failed: %s", text);
+	farewell(line, sizeof(line), s->is_pop3, "UNAVAILABLE", "SYS/TEMP",
+	    msg);
 	session_close_with(s, line);
 }
 
@@ -705,17 +859,34 @@ session_log_untracked(struct session *s, uint64_t untracked)
 	s->untracked_log_ms = loop_now_ms(s->set->loop);
 }
 
-/* Check the inference after it has been fed: log trouble, apply policy. */
+/*
+ * Messages others added or removed that could not be reported (their
+ * UIDs unknown, or whose change it was undecidable): counted only.
+ */
+static void
+session_log_foreign(struct session *s, uint64_t foreign)
+{
+	session_diag(s, DIAG_WARN, "%llu messages added or removed by others "
+	    "not reported (UIDs unknown, or whose change undecidable)",
+	    (unsigned long long)(foreign - s->foreign_logged));
+	s->foreign_logged = foreign;
+	s->foreign_log_ms = loop_now_ms(s->set->loop);
+}
+
+static bool session_parse_failed(struct session *);
+
+/*
+ * Check the inference after it has been fed: log trouble, apply policy.
+ * Returns false when the session was ended (or freed).
+ */
 static bool
 session_check_infer(struct session *s)
 {
-	enum imap_parser_dir dir;
-	enum imap_parser_error err;
-	char line[256];
-	uint64_t untracked;
+	uint64_t untracked, foreign;
 	size_t mem;
 
-	mem = imap_infer_memory(s->infer);
+	mem = s->pop3 != NULL ? pop3_infer_memory(s->pop3) :
+	    imap_infer_memory(s->infer);
 	if (mem > s->infer_peak)
 		s->infer_peak = mem;
 	mem = (s->up.pending != NULL ? PIPE_BUF_SIZE : 0) +
@@ -724,14 +895,36 @@ session_check_infer(struct session *s)
 	    (s->ask != NULL ? sizeof(*s->ask) : 0);
 	if (mem > s->buf_peak)
 		s->buf_peak = mem;
+	if (s->pop3 != NULL)
+		return session_parse_failed(s);
 	untracked = imap_infer_untracked(s->infer);
 	if (untracked > s->untracked_logged &&
 	    (s->untracked_logged == 0 || loop_now_ms(s->set->loop) >=
 	    s->untracked_log_ms + SESSION_WARN_INTERVAL_MS))
 		session_log_untracked(s, untracked);
-	if (!imap_infer_error(s->infer, &dir, &err)) {
-		const char *blind = imap_infer_blind_reason(s->infer);
+	foreign = imap_infer_foreign_unknown(s->infer);
+	if (foreign > s->foreign_logged &&
+	    (s->foreign_logged == 0 || loop_now_ms(s->set->loop) >=
+	    s->foreign_log_ms + SESSION_WARN_INTERVAL_MS))
+		session_log_foreign(s, foreign);
+	return session_parse_failed(s);
+}
 
+/*
+ * The inference went blind on purpose (logged once), or a parser
+ * failed: a line over the limit ends the session with the protocol's
+ * last word (IMAP "* BYE [TOOBIG]", POP3 "-ERR"); any other failure
+ * leaves it relayed blind.  Returns false when the session was ended.
+ */
+static bool
+session_parse_failed(struct session *s)
+{
+	const char *blind, *name;
+	bool client, too_long;
+	char line[256], text[128];
+
+	if (!infer_error(s, &client, &too_long, &name)) {
+		blind = infer_blind_reason(s);
 		if (blind != NULL && !s->blind_logged) {
 			s->blind_logged = true;
 			session_diag(s, DIAG_INFO, "no longer parsing: %s; "
@@ -739,13 +932,13 @@ session_check_infer(struct session *s)
 		}
 		return true;
 	}
-	if (err == IMAP_PERR_LINE_TOO_LONG) {
+	if (too_long) {
 		session_diag(s, DIAG_WARN, "%s line exceeds %zu bytes; "
-		    "session ended", dir == IMAP_PARSER_CLIENT ? "client" :
-		    "server", s->set->line_max);
-		snprintf(line, sizeof(line), "* BYE [TOOBIG] msgeventd: %s "
-		    "line exceeds %zu bytes\r\n", dir == IMAP_PARSER_CLIENT ?
-		    "command" : "response", s->set->line_max);
+		    "session ended", client ? "client" : "server",
+		    s->set->line_max);
+		snprintf(text, sizeof(text), "%s line exceeds %zu bytes",
+		    client ? "command" : "response", s->set->line_max);
+		farewell(line, sizeof(line), s->is_pop3, "TOOBIG", NULL, text);
 		s->end_reason = IMAP_INFER_END_ABORT;
 		session_close_with(s, line);
 		return false;
@@ -754,8 +947,7 @@ session_check_infer(struct session *s)
 		s->blind_logged = true;
 		session_diag(s, DIAG_WARN, "cannot parse %s data (%s); "
 		    "relaying blind, no more events for this session",
-		    dir == IMAP_PARSER_CLIENT ? "client" : "server",
-		    imap_parser_error_name(err));
+		    client ? "client" : "server", name);
 	}
 	return true;
 }
@@ -828,7 +1020,7 @@ session_relay(struct session *s, struct pipe *p, const char *data,
 		return pipe_write(p, data, len);
 	s->write_failed = false;
 	/* STARTTLS is offered before login only (RFC 9051 6.2.1) */
-	if (s->capa_adding && imap_infer_logged_in(s->infer)) {
+	if (s->capa_adding && infer_logged_in(s)) {
 		imap_capa_set_add(&s->capa, NULL);
 		s->capa_adding = false;
 	}
@@ -844,6 +1036,127 @@ session_relay(struct session *s, struct pipe *p, const char *data,
 }
 
 /*
+ * POP3: once a parser met a line over the limit, nothing more goes on
+ * either way; the session ends with "-ERR" (session_parse_failed()), as
+ * an IMAP session's bytes of that read are not relayed either.
+ */
+static bool
+session_pop3_cut(const struct session *s)
+{
+	enum pop3_parser_error err;
+
+	return pop3_infer_error(s->pop3, NULL, &err) &&
+	    err == POP3_PERR_LINE_TOO_LONG;
+}
+
+/* pop3_infer's bytes for the backend: the client's, and its own UIDLs. */
+static void
+session_pop3_up(void *ctx, const char *data, size_t len)
+{
+	struct session *s = ctx;
+
+	if (s->bfd < 0 || s->up_failed || session_pop3_cut(s))
+		return;
+	if (pipe_write(&s->up, data, len) < 0) {
+		s->up_failed = true;
+		s->write_errno = errno;
+	}
+}
+
+/* pop3_infer's bytes for the client: the server's but its own answers. */
+static void
+session_pop3_down(void *ctx, const char *data, size_t len)
+{
+	struct session *s = ctx;
+
+	if (s->write_failed || session_pop3_cut(s))
+		return;
+	session_down_out(s, data, len);
+	if (s->write_failed)
+		s->write_errno = errno;
+}
+
+/*
+ * After pop3_infer had bytes (and wrote on what it would): its policy
+ * first, then the writes that failed.  Returns false when the session
+ * was ended.
+ */
+static bool
+session_pop3_done(struct session *s)
+{
+	bool down = s->write_failed, up = s->up_failed;
+	int err = s->write_errno;
+
+	/* STLS is offered before login only (RFC 2595 4) */
+	if (s->capa_adding && infer_logged_in(s))
+		s->capa_adding = false;
+	if (!session_check_infer(s))
+		return false;
+	if (down || up) {
+		session_diag(s, DIAG_INFO, "writing to %s: %s", down ?
+		    "client" : "backend", strerror(err));
+		s->end_reason = IMAP_INFER_END_ABORT;
+		session_lost(s, down);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Client bytes, just read or held: fed to the inference and sent on to
+ * the backend, as they are (IMAP) or as pop3_infer hands them on (its
+ * own UIDL commands in between).  Returns false when the session was
+ * ended.
+ */
+static bool
+session_client_in(struct session *s, const char *data, size_t len)
+{
+	if (s->pop3 != NULL) {
+		s->up_failed = s->write_failed = false;
+		pop3_infer_client_data(s->pop3, data, len);
+		return session_pop3_done(s);
+	}
+	imap_infer_client_data(s->infer, data, len);
+	if (!session_check_infer(s))
+		return false;
+	if (s->bfd >= 0 && session_relay(s, &s->up, data, len) < 0) {
+		session_diag(s, DIAG_INFO, "writing to backend: %s",
+		    strerror(errno));
+		s->end_reason = IMAP_INFER_END_ABORT;
+		session_lost(s, false);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Server bytes, just read (or the greeting kept through backend-starttls):
+ * fed to the inference and sent on to the client through the filters
+ * (IMAP) or as pop3_infer hands them on (without the answers to its own
+ * commands).  Returns false when the session was ended.
+ */
+static bool
+session_server_in(struct session *s, const char *data, size_t len)
+{
+	if (s->pop3 != NULL) {
+		s->up_failed = s->write_failed = false;
+		pop3_infer_server_data(s->pop3, data, len);
+		return session_pop3_done(s);
+	}
+	imap_infer_server_data(s->infer, data, len);
+	if (!session_check_infer(s))
+		return false;
+	if (session_relay(s, &s->down, data, len) < 0) {
+		session_diag(s, DIAG_INFO, "writing to client: %s",
+		    strerror(errno));
+		s->end_reason = IMAP_INFER_END_ABORT;
+		session_lost(s, true);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Send the held client bytes on, fed to the inference first, as if just
  * read.  Returns false when the session was freed.
  */
@@ -852,27 +1165,16 @@ session_hold_release(struct session *s)
 {
 	char *data = s->hold;
 	size_t len = s->hold_len;
+	bool ok;
 
 	s->hold = NULL;
 	s->hold_len = 0;
 	s->asks = 0;
 	if (data == NULL)
 		return true;
-	imap_infer_client_data(s->infer, data, len);
-	if (!session_check_infer(s)) {
-		free(data);
-		return false;
-	}
-	if (s->bfd >= 0 && session_relay(s, &s->up, data, len) < 0) {
-		free(data);
-		session_diag(s, DIAG_INFO, "writing to backend: %s",
-		    strerror(errno));
-		s->end_reason = IMAP_INFER_END_ABORT;
-		session_lost(s, false);
-		return false;
-	}
+	ok = session_client_in(s, data, len);
 	free(data);
-	return true;
+	return ok;
 }
 
 /*
@@ -882,16 +1184,8 @@ session_hold_release(struct session *s)
 static bool
 session_hold_pass(struct session *s, size_t len)
 {
-	imap_infer_client_data(s->infer, s->hold, len);
-	if (!session_check_infer(s))
+	if (!session_client_in(s, s->hold, len))
 		return false;
-	if (s->bfd >= 0 && session_relay(s, &s->up, s->hold, len) < 0) {
-		session_diag(s, DIAG_INFO, "writing to backend: %s",
-		    strerror(errno));
-		s->end_reason = IMAP_INFER_END_ABORT;
-		session_lost(s, false);
-		return false;
-	}
 	memmove(s->hold, s->hold + len, s->hold_len - len);
 	s->hold_len -= len;
 	return true;
@@ -906,9 +1200,8 @@ session_hold_pass(struct session *s, size_t len)
 static bool
 session_starttls_watch(const struct session *s)
 {
-	return !imap_infer_logged_in(s->infer) &&
-	    imap_infer_blind_reason(s->infer) == NULL &&
-	    !imap_infer_error(s->infer, NULL, NULL);
+	return !infer_logged_in(s) && infer_blind_reason(s) == NULL &&
+	    !infer_error(s, NULL, NULL, NULL);
 }
 
 static bool
@@ -926,6 +1219,31 @@ ascii_ieq(const char *a, const char *b, size_t n)
 }
 
 /*
+ * POP3: is LINE (LEN bytes, with its LF) "STLS" (RFC 2595 4), any case,
+ * CRLF or LF?  Then the answer is decided as for STARTTLS: +OK, or -ERR
+ * when TLS is active already, no certificate is configured, or
+ * arguments follow.
+ */
+static bool
+session_stls_line(struct session *s, const char *line, size_t len)
+{
+	if (len < 5 || !ascii_ieq(line, "STLS", 4))
+		return false;
+	if (line[4] == ' ') {
+		s->starttls_ok = false;
+		s->starttls_why = "STLS takes no arguments";
+	} else if (line[4] == '\n' ||
+	    (line[4] == '\r' && len > 5 && line[5] == '\n')) {
+		s->starttls_ok = s->tls_srv != NULL && s->ctls == NULL;
+		s->starttls_why = s->ctls != NULL ? "TLS is already active" :
+		    "msgeventd: STLS is not available here";
+	} else
+		return false;		/* STLSX... */
+	s->starttls_tag[0] = '\0';
+	return true;
+}
+
+/*
  * Is LINE (LEN bytes, with its LF) "tag STARTTLS" (RFC 9051 6.2.1), any
  * case, CRLF or LF?  Then the tag is kept and the answer decided: OK
  * when the client side can turn TLS, BAD when it is TLS already or no
@@ -935,6 +1253,9 @@ static bool
 session_starttls_line(struct session *s, const char *line, size_t len)
 {
 	size_t tag = 0, rest;
+
+	if (s->is_pop3)
+		return session_stls_line(s, line, len);
 
 	while (tag < len && line[tag] != ' ' && line[tag] != '\r' &&
 	    line[tag] != '\n' && (unsigned char)line[tag] > 0x20 &&
@@ -967,11 +1288,12 @@ session_starttls_begin(struct session *s)
 	s->starttls = STARTTLS_NONE;
 	s->ctls = tls_conn_server(s->tls_srv, s->cfd, s->alpn);
 	if (s->ctls == NULL) {
-		session_diag(s, DIAG_ERROR, "STARTTLS: out of memory");
+		session_diag(s, DIAG_ERROR, "%s: out of memory", stls_name(s));
 		session_free(s);
 		return false;
 	}
-	session_diag(s, DIAG_DEBUG, "STARTTLS: TLS handshake with the client");
+	session_diag(s, DIAG_DEBUG, "%s: TLS handshake with the client",
+	    stls_name(s));
 	return true;
 }
 
@@ -989,12 +1311,19 @@ session_starttls_answer(struct session *s)
 {
 	char line[SESSION_TAG_MAX + 80];
 
-	if (s->starttls_ok && imap_infer_logged_in(s->infer)) {
-		/* a LOGIN pipelined before it succeeded (RFC 9051 6.2.1) */
+	if (s->starttls_ok && infer_logged_in(s)) {
+		/* a login pipelined before it succeeded (RFC 9051 6.2.1,
+		   RFC 2595 4: AUTHORIZATION state only) */
 		s->starttls_ok = false;
-		s->starttls_why = "STARTTLS is not allowed after login";
+		s->starttls_why = s->is_pop3 ? "STLS is not allowed after "
+		    "login" : "STARTTLS is not allowed after login";
 	}
-	if (s->starttls_ok)
+	if (s->is_pop3 && s->starttls_ok)
+		snprintf(line, sizeof(line), "+OK Begin TLS negotiation "
+		    "now\r\n");
+	else if (s->is_pop3)
+		snprintf(line, sizeof(line), "-ERR %s\r\n", s->starttls_why);
+	else if (s->starttls_ok)
 		snprintf(line, sizeof(line), "%s OK Begin TLS negotiation "
 		    "now\r\n", s->starttls_tag);
 	else
@@ -1008,14 +1337,15 @@ session_starttls_answer(struct session *s)
 		return false;
 	}
 	if (!s->starttls_ok) {
-		session_diag(s, DIAG_DEBUG, "STARTTLS refused: %s",
+		session_diag(s, DIAG_DEBUG, "%s refused: %s", stls_name(s),
 		    s->starttls_why);
 		s->starttls = STARTTLS_NONE;
 		return s->hold == NULL || session_hold_process(s);
 	}
 	if (s->hold != NULL && s->hold_len > 0)
-		session_diag(s, DIAG_INFO, "STARTTLS: discarded %zu bytes the "
-		    "client sent after the command, before TLS", s->hold_len);
+		session_diag(s, DIAG_INFO, "%s: discarded %zu bytes the "
+		    "client sent after the command, before TLS", stls_name(s),
+		    s->hold_len);
 	free(s->hold);
 	s->hold = NULL;
 	s->hold_len = 0;
@@ -1041,7 +1371,7 @@ session_hold_scan(struct session *s)
 		if (!session_starttls_watch(s))
 			return session_hold_release(s);
 		lf = memchr(s->hold, '\n', s->hold_len);
-		if (imap_infer_client_at_command(s->infer)) {
+		if (infer_at_command(s)) {
 			if (lf == NULL) {
 				if (s->hold_len <= SESSION_HOLD_LINE_MAX &&
 				    !s->up.eof)
@@ -1054,7 +1384,7 @@ session_hold_scan(struct session *s)
 				memmove(s->hold, s->hold + n, s->hold_len - n);
 				s->hold_len -= n;
 				s->starttls = STARTTLS_WAIT;
-				if (imap_infer_outstanding(s->infer) > 0)
+				if (infer_outstanding(s) > 0)
 					return true;
 				return session_starttls_answer(s);
 			}
@@ -1088,6 +1418,8 @@ session_hold_process(struct session *s)
 		return true;		/* held until STARTTLS is answered */
 	if (session_starttls_watch(s))
 		return session_hold_scan(s);
+	if (s->is_pop3)
+		return session_hold_release(s);  /* pop3_infer asks */
 	lf = memchr(s->hold, '\n', s->hold_len);
 	if (lf == NULL) {
 		if (s->hold_len <= SESSION_HOLD_LINE_MAX && !s->up.eof)
@@ -1131,15 +1463,7 @@ session_hold_add(struct session *s, const char *data, size_t len)
 	if (s->hold == NULL) {
 		if ((s->hold = malloc(SESSION_HOLD_SIZE)) == NULL) {
 			/* no question then: relay as usual */
-			imap_infer_client_data(s->infer, data, len);
-			if (!session_check_infer(s))
-				return false;
-			if (session_relay(s, &s->up, data, len) < 0) {
-				s->end_reason = IMAP_INFER_END_ABORT;
-				session_lost(s, false);
-				return false;
-			}
-			return true;
+			return session_client_in(s, data, len);
 		}
 		s->hold_len = 0;
 		s->asks = 0;
@@ -1174,9 +1498,9 @@ session_read(struct session *s, struct pipe *p)
 	struct tls_conn *t = *p->src_tls;
 	/*
 	 * While the capability filter adds STARTTLS, each capability list
-	 * may grow by its length (" STARTTLS" to "* CAPABILITY\n": 70%):
-	 * read half as much, so that one read's output still fits the
-	 * pending buffer.
+	 * may grow by its length (" STARTTLS" to "* CAPABILITY\n": 70%;
+	 * POP3's "STLS\r\n" to "+OK\r\n.\r\n": 75%): read half as much,
+	 * so that one read's output still fits the pending buffer.
 	 */
 	size_t want = !up && s->capa_adding ? sizeof(relay_buf) / 2 :
 	    sizeof(relay_buf);
@@ -1223,6 +1547,16 @@ session_read(struct session *s, struct pipe *p)
 		} else if (up && s->hold != NULL && s->ask == NULL &&
 		    !session_hold_release(s))
 			return false;
+		if (s->pop3 != NULL) {
+			/* what pop3_infer held of this side goes on */
+			s->up_failed = s->write_failed = false;
+			if (up)
+				pop3_infer_client_eof(s->pop3);
+			else
+				pop3_infer_server_eof(s->pop3);
+			if (!session_pop3_done(s))
+				return false;
+		}
 		if (!up && !s->capa_off) {
 			s->write_failed = false;
 			imap_capa_flush(&s->capa, session_capa_out, s);
@@ -1232,33 +1566,23 @@ session_read(struct session *s, struct pipe *p)
 				return false;
 			}
 		}
-		if (imap_infer_in_literal(s->infer, up ? IMAP_PARSER_CLIENT :
-		    IMAP_PARSER_SERVER))
+		if (infer_in_body(s, up))
 			session_diag(s, DIAG_INFO, "%s closed the connection "
-			    "inside a literal", up ? "client" : "backend");
+			    "inside a %s", up ? "client" : "backend",
+			    s->is_pop3 ? "multi-line response" : "literal");
 		return true;
 	}
 	s->last_ms = loop_now_ms(s->set->loop);
 	if (up && (s->hold != NULL || session_starttls_watch(s) ||
-	    (s->set->backend_queries && imap_infer_may_ask(s->infer))))
+	    (!s->is_pop3 && s->set->backend_queries &&
+	    imap_infer_may_ask(s->infer))))
 		return session_hold_add(s, relay_buf, (size_t)n);
-	if (up)
-		imap_infer_client_data(s->infer, relay_buf, (size_t)n);
-	else
-		imap_infer_server_data(s->infer, relay_buf, (size_t)n);
-	if (!session_check_infer(s))
+	if (up ? !session_client_in(s, relay_buf, (size_t)n) :
+	    !session_server_in(s, relay_buf, (size_t)n))
 		return false;
-	if (session_relay(s, p, relay_buf, (size_t)n) < 0) {
-		session_diag(s, DIAG_INFO, "writing to %s: %s",
-		    up ? "backend" : "client", strerror(errno));
-		s->end_reason = IMAP_INFER_END_ABORT;
-		session_lost(s, !up);
-		return false;
-	}
 	if (!up && s->ask != NULL && imap_ask_done(s->ask))
 		return session_ask_done(s);
-	if (!up && s->starttls == STARTTLS_WAIT &&
-	    imap_infer_outstanding(s->infer) == 0)
+	if (!up && s->starttls == STARTTLS_WAIT && infer_outstanding(s) == 0)
 		return session_starttls_answer(s);
 	return true;
 }
@@ -1353,10 +1677,16 @@ session_client_tls_done(struct session *s)
 	char name[CONFIG_NAME_MAX];
 	size_t i = 0;
 
-	imap_infer_set_tls(s->infer, tls_conn_version(s->ctls),
-	    tls_conn_cipher(s->ctls));
 	/* no more STARTTLS offers */
-	imap_capa_set_add(&s->capa, NULL);
+	if (s->pop3 != NULL) {
+		pop3_infer_set_tls(s->pop3, tls_conn_version(s->ctls),
+		    tls_conn_cipher(s->ctls));
+		pop3_infer_offer_stls(s->pop3, false);
+	} else {
+		imap_infer_set_tls(s->infer, tls_conn_version(s->ctls),
+		    tls_conn_cipher(s->ctls));
+		imap_capa_set_add(&s->capa, NULL);
+	}
 	s->capa_adding = false;
 	/* SNI is the client's: printable only in the log */
 	for (; sni != NULL && sni[i] != '\0' && i < sizeof(name) - 1; i++)
@@ -1385,27 +1715,19 @@ session_begin(struct session *s)
 {
 	char *g = s->greet;
 	size_t len;
-	int r;
+	bool ok;
 
 	s->state = SESSION_RELAYING;
 	s->last_ms = loop_now_ms(s->set->loop);
 	if (g != NULL) {
 		s->greet = NULL;
-		len = greeting_strip_capability(g, s->greet_keep);
-		imap_infer_server_data(s->infer, g, len);
-		if (!session_check_infer(s)) {
-			free(g);
-			return false;
-		}
-		r = session_relay(s, &s->down, g, len);
+		/* POP3's greeting has no capabilities: kept whole (APOP) */
+		len = s->is_pop3 ? s->greet_keep :
+		    greeting_strip_capability(g, s->greet_keep);
+		ok = session_server_in(s, g, len);
 		free(g);
-		if (r < 0) {
-			session_diag(s, DIAG_INFO, "writing to client: %s",
-			    strerror(errno));
-			s->end_reason = IMAP_INFER_END_ABORT;
-			session_lost(s, true);
+		if (!ok)
 			return false;
-		}
 	}
 	session_update_watch(s);
 	return true;
@@ -1468,19 +1790,32 @@ session_setup(struct session *s)
 	return true;
 }
 
+/* LINE (LEN bytes, with its LF) starts with WORD, then SP or its end. */
+static bool
+line_word(const char *line, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+
+	return len > n && ascii_ieq(line, word, n) &&
+	    (line[n] == ' ' || line[n] == '\r' || line[n] == '\n');
+}
+
 /*
  * backend-starttls: read the greeting (kept for the client), send our
  * STARTTLS, read to its tagged reply (untagged lines before it are
- * dropped), then TLS.  Nothing may follow the OK before the handshake:
- * bytes there would be injected into the session.  Returns false when
- * the session was freed.
+ * dropped), then TLS.  POP3: "+OK" greeting, STLS, and the next line is
+ * the reply (RFC 2595 4).  Nothing may follow the OK before the
+ * handshake: bytes there would be injected into the session.  Returns
+ * false when the session was freed.
  */
 static bool
 session_backend_starttls(struct session *s)
 {
-	static const char cmd[] = SESSION_STARTTLS_CMD;
+	const char *cmd = s->is_pop3 ? SESSION_STLS_CMD :
+	    SESSION_STARTTLS_CMD;
 	static const char tag[] = SESSION_STARTTLS_TAG;
-	const size_t tlen = sizeof(tag) - 1;
+	const size_t tlen = s->is_pop3 ? 0 : sizeof(tag) - 1;
+	const size_t cmdlen = strlen(cmd);
 	char why[160], *line, *lf;
 	size_t len, show;
 	ssize_t n;
@@ -1501,8 +1836,9 @@ session_backend_starttls(struct session *s)
 		return false;
 	}
 	if (n == 0) {
-		session_backend_tls_failed(s, "the backend closed the "
-		    "connection before STARTTLS completed");
+		snprintf(why, sizeof(why), "the backend closed the connection "
+		    "before %s completed", stls_name(s));
+		session_backend_tls_failed(s, why);
 		return false;
 	}
 	s->greet_len += (size_t)n;
@@ -1513,8 +1849,9 @@ session_backend_starttls(struct session *s)
 		if (lf == NULL) {
 			if (s->greet_len < SESSION_GREETING_MAX)
 				return true;
-			session_backend_tls_failed(s, "the backend's greeting "
-			    "or STARTTLS reply is too long");
+			snprintf(why, sizeof(why), "the backend's greeting or "
+			    "%s reply is too long", stls_name(s));
+			session_backend_tls_failed(s, why);
 			return false;
 		}
 		len = (size_t)(lf - line) + 1;
@@ -1522,7 +1859,8 @@ session_backend_starttls(struct session *s)
 		if (show > 100)
 			show = 100;
 		if (s->bstate == BACKEND_GREETING) {
-			if (len < 5 || !ascii_ieq(line, "* OK ", 5)) {
+			if (s->is_pop3 ? !line_word(line, len, "+OK") :
+			    len < 5 || !ascii_ieq(line, "* OK ", 5)) {
 				snprintf(why, sizeof(why), "the backend's "
 				    "greeting is not OK: %.*s", (int)show,
 				    line);
@@ -1531,13 +1869,12 @@ session_backend_starttls(struct session *s)
 			}
 			s->greet_keep = len;
 			do
-				n = send(s->bfd, cmd, sizeof(cmd) - 1,
-				    MSG_NOSIGNAL);
+				n = send(s->bfd, cmd, cmdlen, MSG_NOSIGNAL);
 			while (n < 0 && errno == EINTR);
-			if (n != (ssize_t)(sizeof(cmd) - 1)) {
-				snprintf(why, sizeof(why), "sending STARTTLS: "
-				    "%s", n < 0 ? strerror(errno) : "short "
-				    "write");
+			if (n != (ssize_t)cmdlen) {
+				snprintf(why, sizeof(why), "sending %s: %s",
+				    stls_name(s), n < 0 ? strerror(errno) :
+				    "short write");
 				session_backend_tls_failed(s, why);
 				return false;
 			}
@@ -1545,22 +1882,23 @@ session_backend_starttls(struct session *s)
 			continue;
 		}
 		if (len > tlen && memcmp(line, tag, tlen) == 0) {
-			if (len < tlen + 3 || !ascii_ieq(line + tlen, "OK", 2) ||
-			    (line[tlen + 2] != ' ' && line[tlen + 2] != '\r' &&
-			    line[tlen + 2] != '\n')) {
+			if (!line_word(line + tlen, len - tlen, s->is_pop3 ?
+			    "+OK" : "OK")) {
 				snprintf(why, sizeof(why), "the backend refused "
-				    "STARTTLS: %.*s", (int)show, line);
+				    "%s: %.*s", stls_name(s), (int)show, line);
 				session_backend_tls_failed(s, why);
 				return false;
 			}
 			if (s->greet_keep + len != s->greet_len) {
-				session_backend_tls_failed(s, "the backend sent "
-				    "data after its STARTTLS reply");
+				snprintf(why, sizeof(why), "the backend sent "
+				    "data after its %s reply", stls_name(s));
+				session_backend_tls_failed(s, why);
 				return false;
 			}
 			s->greet_len = s->greet_keep;
 			s->bstate = BACKEND_WAIT;
-			session_diag(s, DIAG_DEBUG, "backend accepted STARTTLS");
+			session_diag(s, DIAG_DEBUG, "backend accepted %s",
+			    stls_name(s));
 			return session_setup(s);
 		}
 		/* an untagged line before the reply (CAPABILITY): dropped */
@@ -1717,7 +2055,8 @@ session_timer(struct loop *loop, void *arg)
 			return;
 		case BACKEND_GREETING:
 		case BACKEND_STARTTLS:
-			session_backend_tls_failed(s, "STARTTLS timed out");
+			session_backend_tls_failed(s, s->is_pop3 ?
+			    "STLS timed out" : "STARTTLS timed out");
 			return;
 		case BACKEND_HANDSHAKE:
 			session_backend_tls_failed(s, "TLS handshake timed "
@@ -1745,6 +2084,23 @@ session_timer(struct loop *loop, void *arg)
 	s->timer = loop_timer_add(loop, limit - idle, session_timer, s);
 }
 
+/* Logout's reason in pop3_infer's terms. */
+static enum pop3_infer_end
+pop3_end_reason(enum imap_infer_end reason)
+{
+	switch (reason) {
+	case IMAP_INFER_END_GRACEFUL:
+		return POP3_INFER_END_GRACEFUL;
+	case IMAP_INFER_END_TIMEOUT:
+		return POP3_INFER_END_TIMEOUT;
+	case IMAP_INFER_END_CLOSED:
+		return POP3_INFER_END_CLOSED;
+	case IMAP_INFER_END_ABORT:
+		break;
+	}
+	return POP3_INFER_END_ABORT;
+}
+
 /* Ends the session: Logout if due, close both sides, free everything. */
 static void
 session_free(struct session *s)
@@ -1755,8 +2111,23 @@ session_free(struct session *s)
 		if (imap_infer_untracked(s->infer) > s->untracked_logged)
 			session_log_untracked(s, imap_infer_untracked(s->infer));
 		imap_infer_end(s->infer, s->end_reason);
+		if (imap_infer_foreign_unknown(s->infer) > 0)
+			session_diag(s, DIAG_DEBUG, "%llu messages added or "
+			    "removed by others not reported in all",
+			    (unsigned long long)
+			    imap_infer_foreign_unknown(s->infer));
 		imap_infer_free(&s->infer);
 	}
+	if (s->pop3 != NULL) {
+		pop3_infer_end(s->pop3, pop3_end_reason(s->end_reason));
+		if (pop3_infer_uidls_unknown(s->pop3) > 0)
+			session_diag(s, DIAG_INFO, "%llu expunged messages "
+			    "reported without their UIDL",
+			    (unsigned long long)
+			    pop3_infer_uidls_unknown(s->pop3));
+		pop3_infer_free(&s->pop3);
+	}
+	uidl_map_unref(&s->uidl_map);
 	loop_timer_cancel(set->loop, &s->timer);
 	loop_timer_cancel(set->loop, &s->kick);
 	tls_conn_free(&s->ctls);
@@ -1798,14 +2169,59 @@ static void
 refuse(const struct listener *l, int fd, const char *why)
 {
 	char line[256];
-	int n;
 
-	n = snprintf(line, sizeof(line), "* BYE [UNAVAILABLE] msgeventd: %s\r\n",
-	    why);
-	if (n > 0 && l->service != CONFIG_SERVICE_IMAPS &&
+	farewell(line, sizeof(line), l->service == CONFIG_SERVICE_POP3,
+	    "UNAVAILABLE", "SYS/TEMP", why);
+	if (l->service != CONFIG_SERVICE_IMAPS &&
 	    l->service != CONFIG_SERVICE_POP3S)
-		(void)send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
+}
+
+/* pop3_infer's uidl_map hook: the configured pattern (uidl_map.h). */
+static bool
+session_uidl_map(void *ctx, const char *uidl, size_t len, uint32_t *uid_r,
+    uint32_t *uidvalidity_r)
+{
+	return uidl_map_match(ctx, uidl, len, uid_r, uidvalidity_r);
+}
+
+/*
+ * A POP3 session's inference.  It relays through session_pop3_up() and
+ * session_pop3_down(), with UIDL commands of its own unless
+ * backend-queries is off; it takes the server's STLS out of CAPA
+ * listings, and offers msgeventd's while the session may turn TLS.
+ */
+static struct pop3_infer *
+session_pop3_new(struct session *s)
+{
+	struct session_set *set = s->set;
+	struct pop3_infer_env env;
+	struct pop3_infer *infer;
+
+	memset(&env, 0, sizeof(env));
+	env.client_ip = s->client_ip;
+	env.client_port = s->client_port;
+	env.server_domain = set->server_name;
+	env.server_port = s->server_port;
+	env.server_fqdn = set->server_name;
+	env.service = "pop";
+	env.session_id = s->id;
+	env.line_max = set->line_max;
+	env.no_own_commands = !set->backend_queries;
+	env.stls_own = true;
+	env.emit = session_emit;
+	env.to_server = session_pop3_up;
+	env.to_client = session_pop3_down;
+	env.ctx = s;
+	if (s->uidl_map != NULL) {
+		env.uidl_map = session_uidl_map;
+		env.uidl_map_ctx = s->uidl_map;
+	}
+	infer = pop3_infer_new(&env);
+	if (infer != NULL && s->capa_adding)
+		pop3_infer_offer_stls(infer, true);
+	return infer;
 }
 
 static void
@@ -1842,8 +2258,14 @@ session_start(struct listener *l, int cfd, const struct sockaddr_storage *ss)
 	    l->backend_name);
 	s->up.src_tls = s->down.dst_tls = &s->ctls;
 	s->up.dst_tls = s->down.src_tls = &s->btls;
-	s->alpn = l->service == CONFIG_SERVICE_POP3 ||
-	    l->service == CONFIG_SERVICE_POP3S ? "pop3" : "imap";
+	s->is_pop3 = l->service == CONFIG_SERVICE_POP3 ||
+	    l->service == CONFIG_SERVICE_POP3S;
+	s->alpn = s->is_pop3 ? "pop3" : "imap";
+	if (s->is_pop3) {
+		/* no IMAP capability filter: pop3_infer filters CAPA */
+		s->capa_off = true;
+		s->uidl_map = uidl_map_ref(set->uidl_map);
+	}
 	s->bstate = BACKEND_CONNECTING;
 	s->backend_tls = l->backend_tls;
 	s->backend_starttls = l->backend_starttls;
@@ -1852,10 +2274,12 @@ session_start(struct listener *l, int cfd, const struct sockaddr_storage *ss)
 	memcpy(&s->backend_sa, &l->backend.sa, sizeof(s->backend_sa));
 	s->backend_salen = l->backend.salen;
 	imap_capa_init(&s->capa, &set->capa_hide);
-	if (l->service == CONFIG_SERVICE_IMAP && set->tls_srv != NULL) {
-		/* STARTTLS is msgeventd's own: offered until TLS is up */
+	if ((l->service == CONFIG_SERVICE_IMAP ||
+	    l->service == CONFIG_SERVICE_POP3) && set->tls_srv != NULL) {
+		/* STARTTLS, STLS are msgeventd's: offered until TLS is up */
 		s->tls_srv = tls_ctx_ref(set->tls_srv);
-		imap_capa_set_add(&s->capa, " STARTTLS");
+		if (!s->is_pop3)
+			imap_capa_set_add(&s->capa, " STARTTLS");
 		s->capa_adding = true;
 	}
 	s->next = set->sessions;
@@ -1880,8 +2304,11 @@ session_start(struct listener *l, int cfd, const struct sockaddr_storage *ss)
 	env.backend = s->backend_text;
 	env.emit = session_emit;
 	env.ctx = s;
-	s->infer = imap_infer_new(&env);
-	if (s->infer == NULL) {
+	if (s->is_pop3)
+		s->pop3 = session_pop3_new(s);
+	else
+		s->infer = imap_infer_new(&env);
+	if (s->infer == NULL && s->pop3 == NULL) {
 		session_diag(s, DIAG_ERROR, "out of memory");
 		refuse(l, cfd, "out of memory");
 		s->cfd = -1;
@@ -2148,6 +2575,9 @@ session_set_configure(struct session_set *set, const struct config *config,
 	set->max_sessions = config->max_sessions;
 	set->flag_events = config->flag_events;
 	set->backend_queries = config->backend_queries;
+	/* new POP3 sessions take the new pattern; open ones keep theirs */
+	uidl_map_unref(&set->uidl_map);
+	set->uidl_map = uidl_map_ref(config->uidl_map);
 	return 0;
 }
 
@@ -2193,6 +2623,7 @@ session_set_free(struct session_set **setp)
 	session_set_stop_listening(set);
 	session_set_close_all(set);
 	imap_registry_free(&set->registry);
+	uidl_map_unref(&set->uidl_map);
 	tls_ctx_unref(&set->tls_srv);
 	tls_ctx_unref(&set->tls_cli);
 	free(set);

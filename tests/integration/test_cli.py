@@ -76,6 +76,9 @@ class Cli(unittest.TestCase):
             "listen imap   %s:%d  backend %s:%d   # trailing comment\n"
             "listen imap   [::1]:%d  backend [::1]:%d\n"
             "listen imap   localhost:%d  backend localhost:%d\n"
+            "listen pop3   %s:%d  backend %s:%d\n"
+            "pop3-uidl-pattern \"^(?<uid>[0-9A-Fa-f]{8})"
+            "(?<uidvalidity>[0-9A-Fa-f]{8})$\" hex\n"
             "output syslog udp://%s:%d\n"
             "output syslog tcp://%s:%d\n"
             "output syslog unix:%s/log.sock\n"
@@ -92,6 +95,7 @@ class Cli(unittest.TestCase):
             % (HOST, harness.free_port(), HOST, harness.free_port(),
                harness.free_port(), harness.free_port(),
                harness.free_port(), harness.free_port(),
+               HOST, harness.free_port(), HOST, harness.free_port(),
                HOST, harness.free_port(), HOST, harness.free_port(),
                self.tmp))
 
@@ -209,6 +213,23 @@ class Cli(unittest.TestCase):
         self.assert_config_error(
             [self.listen_line(), "idle-timeout -5"],
             2, r"^idle-timeout: '-5' is not a decimal number")
+
+    def test_pop3_uidl_pattern(self):
+        """pop3-uidl-pattern is compiled by -t: PCRE2's message and the
+        offset, or the named group that is missing."""
+        self.assert_config_error(
+            [self.listen_line(),
+             "pop3-uidl-pattern \"^(?<uid>[0-9a-f]{8}(?<uidvalidity>.*$\" "
+             "hex"],
+            2, r"^pop3-uidl-pattern: not a valid PCRE2 pattern: missing "
+               r"closing parenthesis at offset 37$")
+        self.assert_config_error(
+            [self.listen_line(), "pop3-uidl-pattern \"(?<uid>\\d+)\""],
+            2, r"^pop3-uidl-pattern: no named group 'uidvalidity'")
+        self.assert_config_error(
+            [self.listen_line(), "pop3-uidl-pattern x octal"],
+            2, r"^pop3-uidl-pattern: expected 'hex' or 'decimal', not "
+               r"'octal'$")
 
     def test_missing_file(self):
         path = os.path.join(self.tmp, "no-such.conf")

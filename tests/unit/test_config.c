@@ -234,6 +234,71 @@ test_tls(void **state)
 	config_free(&conf);
 }
 
+/*
+ * POP3: listen pop3 and pop3s, and pop3-uidl-pattern compiled into a
+ * map that reads Dovecot's default unique-ids (test_uidl_map has the
+ * matching itself).
+ */
+static void
+test_pop3(void **state)
+{
+	struct config *conf;
+	struct config_listen *l;
+	struct uidl_map *map;
+	uint32_t uid = 0, uidv = 0;
+
+	(void)state;
+	conf = parse_ok(L1);
+	assert_null(conf->uidl_map);
+	assert_int_equal(conf->uidl_map_line, 0);
+	config_free(&conf);
+
+	conf = parse_ok(
+	    "tls-cert /etc/ssl/chain.pem\n"
+	    "listen pop3 127.0.0.1:1110 backend 127.0.0.1:110\n"
+	    "listen pop3s 127.0.0.1:1995 backend 127.0.0.1:995 backend-tls\n"
+	    "listen pop3 127.0.0.1:1111 backend localhost:110 "
+	    "backend-starttls backend-name pop.example.net\n"
+	    "# Dovecot's default pop3_uidl_format %08Xu%08Xv\n"
+	    "pop3-uidl-pattern \"^(?<uid>[0-9A-Fa-f]{8})"
+	    "(?<uidvalidity>[0-9A-Fa-f]{8})$\" hex\n");
+	l = conf->listens;
+	assert_int_equal(l->service, CONFIG_SERVICE_POP3);
+	assert_sa4(&l->backend, "127.0.0.1", 110);
+	l = l->next;
+	assert_int_equal(l->service, CONFIG_SERVICE_POP3S);
+	assert_true(l->backend_tls);
+	l = l->next;
+	assert_int_equal(l->service, CONFIG_SERVICE_POP3);
+	assert_true(l->backend_starttls);
+	assert_string_equal(l->backend_name, "pop.example.net");
+	assert_int_equal(conf->uidl_map_line, 6);
+	assert_non_null(conf->uidl_map);
+	assert_true(uidl_map_match(conf->uidl_map, "000000056B0D69CC", 16,
+	    &uid, &uidv));
+	assert_int_equal(uid, 5);
+	assert_int_equal(uidv, 1796041164);
+	/* The configuration's reference is one of several. */
+	map = uidl_map_ref(conf->uidl_map);
+	config_free(&conf);
+	assert_true(uidl_map_match(map, "0000000a6b0d69cc", 16, &uid,
+	    &uidv));
+	assert_int_equal(uid, 10);
+	uidl_map_unref(&map);
+	assert_null(map);
+
+	/* Decimal, the default base. */
+	conf = parse_ok(L1 "pop3-uidl-pattern "
+	    "\"^(?<uidvalidity>\\d+)\\.(?<uid>\\d+)$\"\n");
+	assert_true(uidl_map_match(conf->uidl_map, "1700000000.42", 13, &uid,
+	    &uidv));
+	assert_int_equal(uid, 42);
+	assert_int_equal(uidv, 1700000000);
+	assert_false(uidl_map_match(conf->uidl_map, "6b0d69cc.2a", 11, &uid,
+	    &uidv));
+	config_free(&conf);
+}
+
 static void
 test_defaults(void **state)
 {
@@ -696,10 +761,6 @@ static const struct {
 	/* features still to come */
 #define NEEDS(what, feature) "t.conf:2: '" what "' needs " feature \
 	", which this version of msgeventd does not have yet"
-	{ NULL, L1 "listen pop3 127.0.0.1:1110 backend 127.0.0.1:110\n",
-	    NEEDS("listen pop3", "POP3") },
-	{ NULL, L1 "listen pop3s 127.0.0.1:1995 backend 127.0.0.1:995\n",
-	    NEEDS("listen pop3s", "POP3 and TLS") },
 	{ NULL, L1 "output syslog tls://127.0.0.1:6514\n",
 	    NEEDS("output syslog tls://", "syslog over TLS") },
 	{ NULL, L1 "output syslog tls://[::1]:6514 ca /etc/ssl/ca.pem\n",
@@ -731,6 +792,9 @@ static const struct {
 	  "backend-tls\n",
 	    "t.conf:2: listen: imaps needs a certificate: add tls-cert (and "
 	    "tls-key)" },
+	{ NULL, L1 "listen pop3s 127.0.0.1:1995 backend 127.0.0.1:995\n",
+	    "t.conf:2: listen: pop3s needs a certificate: add tls-cert (and "
+	    "tls-key)" },
 	{ NULL, L1 "listen imap 127.0.0.1:1 backend 127.0.0.1:2 backend-tls "
 	  "backend-name\n",
 	    "t.conf:2: listen: expected 'listen imap|imaps|pop3|pop3s "
@@ -749,11 +813,33 @@ static const struct {
 	  "x\n",
 	    "t.conf:2: listen: unknown option 'backend-name' (expected "
 	    "backend-tls or backend-starttls)" },
-	{ NULL, L1 "pop3-uidl-pattern \"^(?<uid>[0-9A-Fa-f]{8})"
-	  "(?<uidvalidity>[0-9A-Fa-f]{8})$\" hex\n",
-	    NEEDS("pop3-uidl-pattern", "POP3") },
+
+	/* POP3: the pattern is compiled, its groups checked */
 	{ NULL, L1 "pop3-uidl-pattern \"^(?<uid>\\d+)\"\n",
-	    NEEDS("pop3-uidl-pattern", "POP3") },
+	    "t.conf:2: pop3-uidl-pattern: no named group 'uidvalidity' "
+	    "(write (?<uidvalidity>...))" },
+	{ NULL, L1 "pop3-uidl-pattern \"(?<uidvalidity>\\d+)\\.(\\d+)\" "
+	  "decimal\n",
+	    "t.conf:2: pop3-uidl-pattern: no named group 'uid' "
+	    "(write (?<uid>...))" },
+	{ NULL, L1 "pop3-uidl-pattern \"^(?<uid>[0-9a-f]{8}(?<uidvalidity>"
+	  "[0-9a-f]{8}$\" hex\n",
+	    "t.conf:2: pop3-uidl-pattern: not a valid PCRE2 pattern: missing "
+	    "closing parenthesis at offset 46" },
+	{ NULL, L1 "pop3-uidl-pattern \"(?<uid>\\d+)(?<uid>x)"
+	  "(?<uidvalidity>\\d)\"\n",
+	    "t.conf:2: pop3-uidl-pattern: not a valid PCRE2 pattern: two named "
+	    "subpatterns have the same name (PCRE2_DUPNAMES not set) at "
+	    "offset 18" },
+	{ NULL, L1 "pop3-uidl-pattern \"(?J)(?<uid>\\d+)-(?<uidvalidity>\\d+)"
+	  "|(?<uid>x)\"\n",
+	    "t.conf:2: pop3-uidl-pattern: the named group 'uid' appears more "
+	    "than once" },
+	{ NULL, L1 "pop3-uidl-pattern \"\"\n",
+	    "t.conf:2: pop3-uidl-pattern: the pattern is empty" },
+	{ NULL, L1 "pop3-uidl-pattern \"(?<uid>1)(?<uidvalidity>2)\"\n"
+	  "pop3-uidl-pattern \"(?<uid>1)(?<uidvalidity>2)\"\n",
+	    "t.conf:3: pop3-uidl-pattern: already given on line 2" },
 
 	/* their own syntax is still checked first */
 	{ NULL, L1 "tls-cert \"\"\n",
@@ -1204,6 +1290,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_pop3),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_facilities),

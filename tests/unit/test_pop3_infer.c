@@ -14,7 +14,8 @@
  *     other side sent (no own command, nothing kept back);
  *   - "# uidl-map: dovecot" runs with a uidl_map hook reading Dovecot's
  *     %08Xu%08Xv unique-ids; "# own-commands: off" with no_own_commands;
- *     "# relay: off" without relay callbacks.
+ *     "# relay: off" without relay callbacks; "# stls-own: on" with
+ *     env.stls_own, "# stls-offer: on" also pop3_infer_offer_stls(true).
  *
  * Usage: test_pop3_infer [TRANSCRIPT_DIR]   (default ../transcripts/pop3,
  * then tests/transcripts/pop3, for running from tests/unit or the top).
@@ -171,6 +172,8 @@ struct opts {
 	size_t line_max;
 	bool stls;		/* stls_plaintext */
 	bool map_any;		/* uidl_map: map_any */
+	bool stls_own;		/* stls_own */
+	bool stls_offer;	/* pop3_infer_offer_stls(true) */
 };
 
 static struct pop3_infer *
@@ -190,6 +193,7 @@ infer_new_opts(struct out *o, const struct opts *op)
 	env.line_max = op != NULL ? op->line_max : 0;
 	env.no_own_commands = op != NULL && op->no_own;
 	env.stls_plaintext = op != NULL && op->stls;
+	env.stls_own = op != NULL && op->stls_own;
 	env.emit = out_emit;
 	if (op == NULL || !op->no_relay) {
 		env.to_server = out_to_server;
@@ -202,6 +206,8 @@ infer_new_opts(struct out *o, const struct opts *op)
 		env.uidl_map = map_any;
 	infer = pop3_infer_new(&env);
 	assert_non_null(infer);
+	if (op != NULL && op->stls_offer)
+		pop3_infer_offer_stls(infer, true);
 	return infer;
 }
 
@@ -285,6 +291,8 @@ end_reason(enum imap_infer_end r)
 		return POP3_INFER_END_GRACEFUL;
 	case IMAP_INFER_END_TIMEOUT:
 		return POP3_INFER_END_TIMEOUT;
+	case IMAP_INFER_END_CLOSED:
+		return POP3_INFER_END_CLOSED;
 	default:
 		return POP3_INFER_END_ABORT;
 	}
@@ -320,6 +328,10 @@ extra_load(const char *path, const struct transcript *t, struct extra *x)
 			x->opts.no_own = true;
 		else if (strcmp(line, "# relay: off") == 0)
 			x->opts.no_relay = true;
+		else if (strcmp(line, "# stls-own: on") == 0)
+			x->opts.stls_own = true;
+		else if (strcmp(line, "# stls-offer: on") == 0)
+			x->opts.stls_offer = true;
 		else if (strncmp(line, "#UP: ", 5) == 0) {
 			x->has_up = true;
 			buf_add(&x->up, line + 5, len - 5);
@@ -400,6 +412,7 @@ transcript_run(const struct transcript *t, const struct extra *x,
 			break;
 		case TRANSCRIPT_END:
 			pop3_infer_client_eof(infer);
+			pop3_infer_server_eof(infer);
 			pop3_infer_end(infer, end_reason(s->reason));
 			break;
 		case TRANSCRIPT_EXPECT:
@@ -1266,9 +1279,10 @@ test_random_splits(void **state)
 		"+ VXNlcm5hbWU6\r\n", "+OK 2 u2\r\n", "+OK 1 u1\r\n",
 		"1 u1\r\n", "2 u2\r\n", ".\r\n", "..dot\r\n", "body\r\n",
 		".\r", "\n", "-ERR Disconnected for inactivity.\r\n",
-		"garbage\r\n", "\r\n",
+		"garbage\r\n", "\r\n", "STLS\r\n", "stls\n", "ST", "LS\r\n",
+		".STLS\r\n", "+OK\r\nSTLS\r\n.\r\n",
 	};
-	const struct opts op = { .line_max = 40, .map_any = true };
+	struct opts op = { .line_max = 40, .map_any = true };
 	struct {
 		bool client;
 		const char *data;
@@ -1281,6 +1295,9 @@ test_random_splits(void **state)
 
 	(void)state;
 	for (it = 0; it < 3000; it++) {
+		/* a third each: no STLS filter, filter, filter and offer */
+		op.stls_own = it % 3 != 0;
+		op.stls_offer = it % 3 == 2;
 		n = 1 + rnd(&x) % 28;
 		i = 0;
 		if (rnd(&x) % 2) {
@@ -1322,6 +1339,7 @@ test_random_splits(void **state)
 				}
 			}
 			pop3_infer_client_eof(infer);
+			pop3_infer_server_eof(infer);
 			pop3_infer_end(infer, POP3_INFER_END_ABORT);
 			pop3_infer_free(&infer);
 		}
@@ -1491,6 +1509,119 @@ test_in_body(void **state)
 	out_free(&o);
 }
 
+/* Feed a string, from the server or the client. */
+static void
+srv(struct pop3_infer *infer, const char *str)
+{
+	pop3_infer_server_data(infer, str, strlen(str));
+}
+
+static void
+cli(struct pop3_infer *infer, const char *str)
+{
+	pop3_infer_client_data(infer, str, strlen(str));
+}
+
+/*
+ * stls_own: a bare-LF "STLS" goes too, in every split; a CAPA line held
+ * when the server closes is handed on by pop3_infer_server_eof().
+ */
+static void
+test_capa_stls_lf(void **state)
+{
+	static const char in[] = "+OK\r\n+OK\nSTLS\nSasl\n.\n";
+	static const char want[] = "+OK\r\n+OK\nSasl\nSTLS\r\n.\n";
+	const struct opts op = { .stls_own = true, .stls_offer = true };
+	struct out o;
+	struct pop3_infer *infer;
+	size_t k, len = sizeof(in) - 1;
+
+	(void)state;
+	for (k = 0; k <= len; k++) {
+		memset(&o, 0, sizeof(o));
+		infer = infer_new_opts(&o, &op);
+		cli(infer, "CAPA\r\n");
+		pop3_infer_server_data(infer, in, k);
+		if (k < len)
+			pop3_infer_server_data(infer, in + k, len - k);
+		assert_int_equal(o.down.len, sizeof(want) - 1);
+		assert_memory_equal(o.down.p, want, sizeof(want) - 1);
+		pop3_infer_free(&infer);
+		out_free(&o);
+	}
+
+	/* The server closes in the middle of a candidate line. */
+	memset(&o, 0, sizeof(o));
+	infer = infer_new_opts(&o, &op);
+	srv(infer, "+OK\r\n");
+	cli(infer, "CAPA\r\n");
+	srv(infer, "+OK\r\nTOP\r\nST");
+	assert_int_equal(o.down.len, 5 + 10);
+	pop3_infer_server_eof(infer);
+	assert_int_equal(o.down.len, 5 + 12);
+	assert_memory_equal(o.down.p + 15, "ST", 2);
+	pop3_infer_end(infer, POP3_INFER_END_ABORT);
+	pop3_infer_free(&infer);
+	out_free(&o);
+
+	/* A parser error in the next chunk: what was held goes first. */
+	memset(&o, 0, sizeof(o));
+	infer = infer_new_opts(&o, &op);
+	srv(infer, "+OK\r\n");
+	cli(infer, "CAPA\r\n");
+	srv(infer, "+OK\r\n.");
+	assert_int_equal(o.down.len, 10);
+	pop3_infer_server_data(infer, "\0\r\n", 3);
+	assert_true(pop3_infer_error(infer, NULL, NULL));
+	assert_int_equal(o.down.len, 14);
+	assert_memory_equal(o.down.p + 10, ".\0\r\n", 4);
+	pop3_infer_free(&infer);
+	out_free(&o);
+}
+
+/* What the proxy's STLS needs: commands, outstanding, the login, TLS. */
+static void
+test_proxy_accessors(void **state)
+{
+	struct out o;
+	struct pop3_infer *infer;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	infer = infer_new(&o);
+	assert_true(pop3_infer_client_at_command(infer));
+	assert_int_equal(pop3_infer_outstanding(infer), 1);	/* greeting */
+	srv(infer, "+OK hi\r\n");
+	assert_int_equal(pop3_infer_outstanding(infer), 0);
+	cli(infer, "CAPA");
+	assert_false(pop3_infer_client_at_command(infer));
+	cli(infer, "\r\nAUTH PLAIN\r\n");
+	assert_int_equal(pop3_infer_outstanding(infer), 2);
+	/* the SASL exchange: lines are not commands */
+	assert_false(pop3_infer_client_at_command(infer));
+	srv(infer, "+OK\r\n.\r\n+ \r\n");
+	cli(infer, "AGEAYg==\r\n");
+	assert_false(pop3_infer_logged_in(infer));
+	pop3_infer_set_tls(infer, "TLSv1.3", "TLS_AES_256_GCM_SHA384");
+	srv(infer, "+OK Logged in.\r\n");
+	assert_true(pop3_infer_client_at_command(infer));
+	assert_true(pop3_infer_logged_in(infer));
+	assert_int_equal(pop3_infer_outstanding(infer), 0);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.text[0], "Login user=a clientIP=192.0.2.1 "
+	    "clientPort=50000 service=pop serverFQDN=imap1.example.net "
+	    "serverDomain=mail.example.net serverPort=110 "
+	    "uri=pop://a@mail.example.net vnd.msgeventd.mechanism=PLAIN "
+	    "vnd.msgeventd.tlsProtocol=TLSv1.3 "
+	    "vnd.msgeventd.tlsCipher=TLS_AES_256_GCM_SHA384");
+	pop3_infer_end(infer, POP3_INFER_END_CLOSED);
+	assert_false(pop3_infer_client_at_command(infer));
+	assert_int_equal(o.n, 2);
+	assert_non_null(strstr(o.text[1], "vnd.msgeventd.reason=closed"));
+	pop3_infer_free(&infer);
+	out_free(&o);
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static const char *
@@ -1532,6 +1663,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_parser_error),
 		cmocka_unit_test(test_stls),
 		cmocka_unit_test(test_in_body),
+		cmocka_unit_test(test_capa_stls_lf),
+		cmocka_unit_test(test_proxy_accessors),
 	};
 	struct CMUnitTest *tests;
 	struct transcript_case *cases;
