@@ -43,7 +43,8 @@ PCRE2_LIBS    := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre
 
 PARSER_SRC  := parser/msgevent.c parser/imap_parser.c parser/imap_infer.c \
 	       parser/imap_seqmap.c parser/imap_set.c parser/imap_capa.c \
-	       parser/imap_flags.c parser/imap_ask.c parser/imap_registry.c
+	       parser/imap_flags.c parser/imap_ask.c parser/imap_registry.c \
+	       parser/imap_uidset.c
 # POP3 (issue 6): its parser and inference, linked into the proxy.
 POP3_SRC    := parser/pop3_parser.c parser/pop3_infer.c
 PARSER_SRC  += $(POP3_SRC)
@@ -79,13 +80,17 @@ UNIT_TESTS += test_uidl_map
 $(BUILD)/tests/test_uidl_map: $(call obj,tests/unit/test_uidl_map.c proxy/uidl_map.c)
 $(BUILD)/tests/test_uidl_map $(BUILD)/tests/test_config: EXTRA_LIBS := $(PCRE2_LIBS)
 $(BUILD)/tests/test_pop3_parser: $(call obj,tests/unit/test_pop3_parser.c parser/pop3_parser.c)
-$(BUILD)/tests/test_pop3_infer: $(call obj,tests/unit/test_pop3_infer.c tests/unit/transcript.c $(POP3_SRC) parser/msgevent.c)
+# pop3_infer tells its expunges to imap_registry; its tests pair it with imap_infer.
+$(BUILD)/tests/test_pop3_infer: $(call obj,tests/unit/test_pop3_infer.c tests/unit/transcript.c $(PARSER_SRC))
 $(BUILD)/tests/test_imap_parser: $(call obj,tests/unit/test_imap_parser.c parser/imap_parser.c)
-$(BUILD)/tests/test_imap_infer: $(call obj,tests/unit/test_imap_infer.c tests/unit/transcript.c $(PARSER_SRC))
+$(BUILD)/tests/test_imap_infer: $(call obj,tests/unit/test_imap_infer.c tests/unit/transcript.c $(PARSER_SRC) outputs/out_syslog.c)
 $(BUILD)/tests/test_msgevent: $(call obj,tests/unit/test_msgevent.c parser/msgevent.c)
 $(BUILD)/tests/test_imap_set: $(call obj,tests/unit/test_imap_set.c parser/imap_set.c)
 $(BUILD)/tests/test_imap_seqmap: $(call obj,tests/unit/test_imap_seqmap.c parser/imap_seqmap.c parser/imap_set.c)
-$(BUILD)/tests/test_imap_flags: $(call obj,tests/unit/test_imap_flags.c parser/imap_flags.c parser/imap_set.c parser/msgevent.c)
+$(BUILD)/tests/test_imap_flags: $(call obj,tests/unit/test_imap_flags.c parser/imap_flags.c parser/imap_set.c parser/imap_uidset.c parser/msgevent.c)
+# The compact UID set (issue 3: events split, nothing dropped).
+UNIT_TESTS += test_imap_uidset
+$(BUILD)/tests/test_imap_uidset: $(call obj,tests/unit/test_imap_uidset.c parser/imap_uidset.c)
 $(BUILD)/tests/test_imap_capa: $(call obj,tests/unit/test_imap_capa.c parser/imap_capa.c)
 $(BUILD)/tests/test_imap_ask: $(call obj,tests/unit/test_imap_ask.c parser/imap_ask.c parser/imap_set.c)
 $(BUILD)/tests/test_imap_registry: $(call obj,tests/unit/test_imap_registry.c parser/imap_registry.c)
@@ -95,7 +100,7 @@ $(BUILD)/tests/test_out_syslog: $(call obj,tests/unit/test_out_syslog.c outputs/
 $(BUILD)/tests/test_out: $(call obj,tests/unit/test_out.c $(OUTPUTS_SRC) parser/msgevent.c proxy/loop.c proxy/diag.c)
 # SNMP (issue 4): outputs/out_snmp.c with net-snmp.
 UNIT_TESTS += test_out_snmp
-$(BUILD)/tests/test_out_snmp: $(call obj,tests/unit/test_out_snmp.c $(OUTPUTS_SRC) parser/msgevent.c proxy/loop.c proxy/diag.c)
+$(BUILD)/tests/test_out_snmp: $(call obj,tests/unit/test_out_snmp.c tests/unit/transcript.c $(OUTPUTS_SRC) $(PARSER_SRC) proxy/loop.c proxy/diag.c)
 # Only these need net-snmp; the parser's tests must not.
 $(BUILD)/tests/test_out $(BUILD)/tests/test_out_snmp: EXTRA_LIBS := $(SNMP_LIBS)
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)): $(BUILD)/tests/%:

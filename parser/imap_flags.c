@@ -2,18 +2,20 @@
  * imap_flags.c - message flags as bits, their changes, a per-UID cache
  * of them, and their events.
  *
- * The cache is an array of runs of consecutive UIDs with the same flags,
- * sorted by UID, kept in a canonical form that every call preserves:
- * runs do not overlap, and two runs that touch (one ends at u, the next
- * starts at u + 1) have different flags, so the run count is minimal
- * for what is known.  A UID no run covers is unknown; unknown UIDs cost
- * nothing, and forgetting a run is deleting it.  Deleting a run never
- * makes its neighbours joinable (they no longer touch), which is what
- * lets eviction and forget work without looking around.
+ * The cache holds, for each distinct flag value its messages have (\Seen;
+ * \Seen \Flagged; none; ...), the set of UIDs known to have it
+ * (imap_uidset.h: ranges, and bitmaps of 64 UIDs where they are
+ * fragmented).  A UID is in at most one set; in none, it is unknown, at
+ * no cost.  Learning a UID's flags takes it out of the other sets and
+ * into its value's; forgetting takes it out.  Messages of alternating
+ * flags cost a bitmap per value per 64 UIDs, not a run per message.
  *
  * Messages that no longer exist (imap_flags_box_expunge()) are "don't
- * care": the runs beside them may grow over them, which can only lower
- * the run count, so it never needs memory.
+ * care": what the sets can drop of them without memory goes, UIDs inside
+ * a range stay (they are never looked up again), so it never needs
+ * memory.
+ *
+ * A batch keeps one UID set per event, all of them within a shared cap.
  */
 #include "imap_flags.h"
 
@@ -23,17 +25,16 @@
 #include <string.h>
 
 #include "imap_set.h"
+#include "imap_uidset.h"
 
-struct imap_flags_run {
-	uint32_t uid_first;
-	uint32_t count;		/* >= 1, and the last UID <= 2^32-1 */
-	uint32_t bits;
-};
-
-_Static_assert(sizeof(struct imap_flags_run) == 12,
-    "imap_flags.h promises 12 bytes a run");
 _Static_assert(6 + IMAP_FLAGS_KEYWORDS_MAX == 32,
     "the keywords fill the 32 bits of struct imap_flags");
+
+/* One flag value of a box and the UIDs known to have it. */
+struct imap_flags_value {
+	uint32_t bits;
+	struct imap_uidset uids;
+};
 
 /* The interned names: name i is buf[off[i]..off[i] + len[i]). */
 struct imap_flags_names {
@@ -45,23 +46,19 @@ struct imap_flags_names {
 };
 
 _Static_assert(IMAP_FLAGS_NAMES_SPACE <= UINT16_MAX, "off and len");
+_Static_assert(IMAP_FLAGS_VALUES_MAX <= UINT8_MAX, "nval and aval");
 
-/* Runs allocated at first; the array doubles up to runs_max + 2. */
-#define FLAGS_RUNS_INITIAL	16
+/* Values allocated at first; the array doubles up to the cap. */
+#define FLAGS_VALUES_INITIAL	4
 
 /*
- * One call adds at most two runs (a range set inside a run splits it in
- * three), and nruns <= runs_max between calls.
+ * Items one value's set may hold past the box's cap during one change
+ * (a split needs two more); the eviction after it trims the box.
  */
-#define FLAGS_RUNS_SLACK	2
+#define FLAGS_ITEMS_SLACK	8
 
-/* Run lengths the eviction counts in one pass; longer ones bisect. */
-#define FLAGS_EVICT_HIST	32
-
-/* Ranges a batch allocates at first; doubles up to the cap. */
-#define FLAGS_BATCH_INITIAL	8
-
-#define FLAGS_NONE		UINT32_MAX
+/* Item sizes the eviction counts in one pass; larger ones bisect. */
+#define FLAGS_EVICT_HIST	64
 
 /* RFC 9051 2.3.2, in the order flagNames lists them. */
 static const struct {
@@ -231,23 +228,25 @@ imap_flags_format(const struct imap_flags_box *box, struct imap_flags flags,
 /* ---- the box ---------------------------------------------------------- */
 
 void
-imap_flags_box_init(struct imap_flags_box *box, uint32_t runs_max)
+imap_flags_box_init(struct imap_flags_box *box, uint32_t items_max)
 {
 	memset(box, 0, sizeof(*box));
-	if (runs_max == 0 || runs_max > IMAP_FLAGS_RUNS_MAX)
-		runs_max = IMAP_FLAGS_RUNS_MAX;
-	box->runs_max = runs_max;
+	if (items_max == 0 || items_max > IMAP_FLAGS_ITEMS_MAX)
+		items_max = IMAP_FLAGS_ITEMS_MAX;
+	box->items_max = items_max;
 	box->permanent = UINT32_MAX;
 }
 
 void
 imap_flags_box_deinit(struct imap_flags_box *box)
 {
-	uint32_t runs_max = box->runs_max;
+	uint32_t items_max = box->items_max, i;
 
-	free(box->run);
+	for (i = 0; i < box->nval; i++)
+		imap_uidset_clear(&box->val[i].uids);
+	free(box->val);
 	free(box->names);
-	imap_flags_box_init(box, runs_max);
+	imap_flags_box_init(box, items_max);
 }
 
 void
@@ -277,233 +276,192 @@ imap_flags_box_set_permanent(struct imap_flags_box *box,
 		box->permanent |= ~IMAP_FLAGS_SYSTEM;
 }
 
-static inline uint32_t
-run_last(const struct imap_flags_run *r)
-{
-	return r->uid_first + (r->count - 1);
-}
-
-/* The first run whose last UID is >= UID, or nruns. */
-static uint32_t
-box_find(const struct imap_flags_box *box, uint32_t uid)
-{
-	uint32_t lo = 0, hi = box->nruns, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (run_last(&box->run[mid]) < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* The first run whose first UID is > UID, or nruns. */
-static uint32_t
-box_find_after(const struct imap_flags_box *box, uint32_t uid)
-{
-	uint32_t lo = 0, hi = box->nruns, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (box->run[mid].uid_first <= uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Room for NEED more runs; false if the allocation failed. */
-static bool
-box_grow(struct imap_flags_box *box, uint32_t need)
-{
-	struct imap_flags_run *run;
-	uint32_t want;
-
-	if (box->nruns + need <= box->alloc)
-		return true;
-	want = box->alloc == 0 ? FLAGS_RUNS_INITIAL : box->alloc * 2;
-	while (want < box->nruns + need)
-		want *= 2;
-	if (want > box->runs_max + FLAGS_RUNS_SLACK)
-		want = box->runs_max + FLAGS_RUNS_SLACK;
-	assert(want >= box->nruns + need);
-	run = realloc(box->run, want * sizeof(*run));
-	if (run == NULL)
-		return false;
-	box->run = run;
-	box->alloc = want;
-	return true;
-}
-
+/* Items of every value's set, recounted after a change. */
 static void
-box_delete_runs(struct imap_flags_box *box, uint32_t i, uint32_t n)
-{
-	assert(i + n <= box->nruns);
-	if (n == 0)
-		return;
-	memmove(&box->run[i], &box->run[i + n],
-	    (box->nruns - i - n) * sizeof(box->run[0]));
-	box->nruns -= n;
-}
-
-/* Runs other than KEEP no longer than LEN. */
-static uint32_t
-box_count_short(const struct imap_flags_box *box, uint32_t keep,
-    uint32_t len)
+box_count(struct imap_flags_box *box)
 {
 	uint32_t i, n = 0;
 
-	for (i = 0; i < box->nruns; i++)
-		if (i != keep && box->run[i].count <= len)
-			n++;
+	for (i = 0; i < box->nval; i++)
+		n += imap_uidset_items(&box->val[i].uids);
+	box->items = n;
+}
+
+/* Values that know no UID any more give their slot back. */
+static void
+box_prune(struct imap_flags_box *box)
+{
+	uint32_t i, o;
+
+	for (i = o = 0; i < box->nval; i++) {
+		if (imap_uidset_items(&box->val[i].uids) == 0) {
+			imap_uidset_clear(&box->val[i].uids);
+			continue;
+		}
+		box->val[o++] = box->val[i];
+	}
+	box->nval = (uint8_t)o;
+}
+
+/*
+ * The value BITS, made if MAKE and missing; NULL when missing, or when
+ * IMAP_FLAGS_VALUES_MAX are in use or memory fails.  Its set may grow a
+ * little past the box's cap for one change; box_evict() then trims.
+ */
+static struct imap_flags_value *
+box_value(struct imap_flags_box *box, uint32_t bits, bool make)
+{
+	struct imap_flags_value *v;
+	uint32_t i, want;
+
+	for (i = 0; i < box->nval; i++)
+		if (box->val[i].bits == bits)
+			return &box->val[i];
+	if (!make || box->nval == IMAP_FLAGS_VALUES_MAX)
+		return NULL;
+	if (box->nval == box->aval) {
+		want = box->aval == 0 ? FLAGS_VALUES_INITIAL : box->aval * 2;
+		if (want > IMAP_FLAGS_VALUES_MAX)
+			want = IMAP_FLAGS_VALUES_MAX;
+		if ((v = realloc(box->val, want * sizeof(*v))) == NULL)
+			return NULL;
+		box->val = v;
+		box->aval = (uint8_t)want;
+	}
+	v = &box->val[box->nval++];
+	v->bits = bits;
+	imap_uidset_init(&v->uids, box->items_max + FLAGS_ITEMS_SLACK);
+	return v;
+}
+
+/* Items below which evict() would go, over every value: a pass. */
+static uint64_t
+box_count_short(const struct imap_flags_box *box, uint64_t len,
+    uint64_t cutoff, uint32_t keep_first, uint32_t keep_last)
+{
+	const struct imap_uidset *u;
+	uint64_t n = 0, c;
+	uint32_t i, j;
+
+	for (i = 0; i < box->nval; i++) {
+		u = &box->val[i].uids;
+		for (j = 0; j < imap_uidset_items(u); j++) {
+			if (imap_uidset_item_meets(u, j, keep_first, keep_last))
+				continue;
+			c = imap_uidset_item_count(u, j);
+			if (c < len || (c == len &&
+			    imap_uidset_item_first(u, j) < cutoff))
+				n++;
+		}
+	}
 	return n;
 }
 
 /*
- * Over the cap: forget the shortest runs, never the one at KEEP (the run
- * just made, or FLAGS_NONE), so new knowledge always finds room, at the
- * cost of older, shorter runs, which hold the least per byte.  Among
- * equals the lowest UIDs go first.  Down to 1/32 below the cap, so that
- * a long scan of messages with varied flags evicts once per 64 runs, not
- * once per message.  The length to cut at comes from a histogram of the
- * short runs (one pass), or by bisection when every run is long.
+ * Over the cap: forget the items that know the fewest UIDs, never one
+ * that holds KEEP_FIRST..KEEP_LAST (what was just learned; FIRST > LAST:
+ * nothing kept), so new knowledge always finds room, at the cost of
+ * older, more fragmented knowledge, which holds the least per byte.
+ * Among equals the lowest UIDs go first.  Down to 1/32 below the cap,
+ * so that a long scan of messages with varied flags evicts once in a
+ * while, not at every message.  The size to cut at comes from a
+ * histogram (one pass), or by bisection when every item is large; the
+ * UID among equals by bisection.
  */
 static void
-box_evict(struct imap_flags_box *box, uint32_t keep)
+box_evict(struct imap_flags_box *box, uint32_t keep_first, uint32_t keep_last)
 {
-	uint32_t hist[FLAGS_EVICT_HIST + 1];
-	uint32_t target, k, len, acc = 0, shorter, lo, hi, mid, i, o;
-	const struct imap_flags_run *r;
+	uint64_t hist[FLAGS_EVICT_HIST + 1], k, acc = 0, len, c;
+	uint64_t lo, hi, mid;
+	const struct imap_uidset *u;
+	uint32_t target, i, j;
 
-	target = box->runs_max - box->runs_max / 32;
-	assert(box->nruns > target && target >= 1);
-	k = box->nruns - target;
+	target = box->items_max - box->items_max / 32;
+	if (box->items <= box->items_max || target < 1)
+		return;
+	k = box->items - target;
 	memset(hist, 0, sizeof(hist));
-	for (i = 0; i < box->nruns; i++)
-		if (i != keep && box->run[i].count <= FLAGS_EVICT_HIST)
-			hist[box->run[i].count]++;
+	for (i = 0; i < box->nval; i++) {
+		u = &box->val[i].uids;
+		for (j = 0; j < imap_uidset_items(u); j++) {
+			c = imap_uidset_item_count(u, j);
+			if (c <= FLAGS_EVICT_HIST &&
+			    !imap_uidset_item_meets(u, j, keep_first,
+			    keep_last))
+				hist[c]++;
+		}
+	}
 	for (len = 1; len <= FLAGS_EVICT_HIST; len++) {
 		acc += hist[len];
 		if (acc >= k)
 			break;
 	}
-	if (len <= FLAGS_EVICT_HIST)
-		shorter = acc - hist[len];
-	else {
-		/* every run but KEEP counts at UINT32_MAX: k of them exist */
+	if (len > FLAGS_EVICT_HIST) {
+		/* the length whose items, with the shorter ones, make k */
 		lo = FLAGS_EVICT_HIST + 1;
-		hi = UINT32_MAX;
+		hi = (uint64_t)UINT32_MAX + 1;
 		while (lo < hi) {
 			mid = lo + (hi - lo) / 2;
-			if (box_count_short(box, keep, mid) >= k)
+			if (box_count_short(box, mid + 1, 0, keep_first,
+			    keep_last) >= k)
 				hi = mid;
 			else
 				lo = mid + 1;
 		}
 		len = lo;
-		shorter = box_count_short(box, keep, len - 1);
 	}
-	/* all runs shorter than len, and the lowest k - shorter of len */
-	k -= shorter;
-	for (i = o = 0; i < box->nruns; i++) {
-		r = &box->run[i];
-		if (i != keep && (r->count < len ||
-		    (r->count == len && k > 0))) {
-			if (r->count == len)
-				k--;
-			box->forgotten += r->count;
-			continue;
-		}
-		box->run[o++] = *r;
+	/* of the items of LEN, those starting below the cutoff go too */
+	lo = 0;
+	hi = (uint64_t)UINT32_MAX + 1;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (box_count_short(box, len, mid, keep_first, keep_last) >= k)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
-	box->nruns = o;
-}
-
-/* UIDs of run R outside FIRST..LAST. */
-static uint64_t
-run_outside(const struct imap_flags_run *r, uint32_t first, uint32_t last)
-{
-	uint32_t a = r->uid_first > first ? r->uid_first : first;
-	uint32_t b = run_last(r) < last ? run_last(r) : last;
-
-	return a <= b ? r->count - ((uint64_t)b - a + 1) : r->count;
+	for (i = 0; i < box->nval; i++) {
+		box->forgotten += imap_uidset_evict(&box->val[i].uids, len, lo,
+		    keep_first, keep_last);
+		/* what is left stays near the cap: no slack kept */
+		imap_uidset_shrink(&box->val[i].uids);
+	}
+	box_prune(box);
+	box_count(box);
 }
 
 /*
- * UIDs A..B get BITS (KNOWN) or become unknown.  The runs it touches,
- * [lo, hi), are replaced by at most three: the head of the first one
- * below A, the new run, the tail of the last one above B; the new run
- * absorbs a head, tail or neighbour with the same flags.  Without memory
- * for the extra runs, the touched runs are dropped whole instead, and
- * what that loses is counted.
+ * UIDs A..B get BITS (KNOWN) or become unknown: out of every other
+ * value's set, into BITS's.  What memory or the caps refuse is
+ * forgotten (and counted): a set that cannot split an item drops it
+ * whole, a value that cannot be made or grow does not learn A..B.
  */
 static void
 box_assign(struct imap_flags_box *box, uint32_t a, uint32_t b, bool known,
     uint32_t bits)
 {
-	struct imap_flags_run nr[3], *r;
-	uint32_t lo, hi, n = 0, mid = FLAGS_NONE, i, m_first = a, m_last = b;
-	uint64_t lost;
-	bool head, tail;
+	struct imap_flags_value *v;
+	uint32_t i;
 
-	lo = box_find(box, a);
-	hi = box_find_after(box, b);
-	assert(lo <= hi);
-	head = lo < hi && box->run[lo].uid_first < a;
-	tail = lo < hi && run_last(&box->run[hi - 1]) > b;
+	for (i = 0; i < box->nval; i++)
+		if (!(known && box->val[i].bits == bits))
+			box->forgotten += imap_uidset_remove(
+			    &box->val[i].uids, a, b);
 	if (known) {
-		if (head && box->run[lo].bits == bits) {
-			m_first = box->run[lo].uid_first;
-			head = false;
-		} else if (!head && lo > 0 &&
-		    (uint64_t)run_last(&box->run[lo - 1]) + 1 == a &&
-		    box->run[lo - 1].bits == bits)
-			m_first = box->run[--lo].uid_first;
-		if (tail && box->run[hi - 1].bits == bits) {
-			m_last = run_last(&box->run[hi - 1]);
-			tail = false;
-		} else if (!tail && hi < box->nruns &&
-		    box->run[hi].uid_first == (uint64_t)b + 1 &&
-		    box->run[hi].bits == bits)
-			m_last = run_last(&box->run[hi++]);
+		if ((v = box_value(box, bits, true)) == NULL)
+			box->forgotten += (uint64_t)(b - a) + 1;
+		else if (!imap_uidset_add(&v->uids, a, b))
+			box->forgotten += (uint64_t)(b - a) + 1 -
+			    imap_uidset_count_in(&v->uids, a, b);
 	}
-	if (head) {
-		r = &box->run[lo];
-		nr[n].uid_first = r->uid_first;
-		nr[n].count = a - r->uid_first;
-		nr[n++].bits = r->bits;
+	box_prune(box);
+	box_count(box);
+	if (box->items > box->items_max) {
+		if (known)
+			box_evict(box, a, b);
+		else
+			box_evict(box, 1, 0);
 	}
-	if (known) {
-		mid = n;
-		nr[n].uid_first = m_first;
-		nr[n].count = m_last - m_first + 1;
-		nr[n++].bits = bits;
-	}
-	if (tail) {
-		r = &box->run[hi - 1];
-		nr[n].uid_first = b + 1;
-		nr[n].count = run_last(r) - b;
-		nr[n++].bits = r->bits;
-	}
-	if (n > hi - lo && !box_grow(box, n - (hi - lo))) {
-		lost = known ? (uint64_t)b - a + 1 : 0;
-		for (i = lo; i < hi; i++)
-			lost += run_outside(&box->run[i], a, b);
-		box->forgotten += lost;
-		box_delete_runs(box, lo, hi - lo);
-		return;
-	}
-	if (n != hi - lo && hi < box->nruns)
-		memmove(&box->run[lo + n], &box->run[hi],
-		    (box->nruns - hi) * sizeof(box->run[0]));
-	for (i = 0; i < n; i++)
-		box->run[lo + i] = nr[i];
-	box->nruns = box->nruns - (hi - lo) + n;
-	if (box->nruns > box->runs_max)
-		box_evict(box, mid == FLAGS_NONE ? FLAGS_NONE : lo + mid);
 }
 
 int
@@ -527,55 +485,23 @@ imap_flags_box_forget(struct imap_flags_box *box, uint32_t first,
 }
 
 /*
- * L is the run holding A - 1, R the one holding B + 1.  The runs between
- * them lie wholly inside A..B and go.  If L and R have the same flags
- * they become one run; else L grows up to B and R starts at B + 1 (or,
- * without L, R grows down to A), so neither touches a run with its own
- * flags: L's old successor lay inside A..B, R's predecessor too.
+ * Expunged UIDs no longer matter: what the sets can drop without memory
+ * goes (bitmap bits, whole items, the ends of ranges); UIDs inside a
+ * range stay there, harmlessly, as a run of the old form grew over
+ * them.
  */
 int
 imap_flags_box_expunge(struct imap_flags_box *box, uint32_t first,
     uint32_t last)
 {
-	uint32_t l = FLAGS_NONE, r = FLAGS_NONE, s, e, i;
-	struct imap_flags_run *rr;
+	uint32_t i;
 
 	if (first == 0 || first > last)
 		return -1;
-	if (first > 1) {
-		i = box_find(box, first - 1);
-		if (i < box->nruns && box->run[i].uid_first < first)
-			l = i;
-	}
-	if (last < UINT32_MAX) {
-		i = box_find(box, last + 1);
-		if (i < box->nruns && box->run[i].uid_first <= last + 1)
-			r = i;
-	}
-	if (l != FLAGS_NONE && l == r)
-		return 0;		/* one run covers them all */
-	s = l != FLAGS_NONE ? l + 1 : box_find(box, first);
-	e = r != FLAGS_NONE ? r : box_find_after(box, last);
-	if (l != FLAGS_NONE && r != FLAGS_NONE &&
-	    box->run[l].bits == box->run[r].bits) {
-		box->run[l].count = run_last(&box->run[r]) -
-		    box->run[l].uid_first + 1;
-		box_delete_runs(box, s, r + 1 - s);
-		return 0;
-	}
-	if (l != FLAGS_NONE)
-		box->run[l].count = last - box->run[l].uid_first + 1;
-	if (r != FLAGS_NONE) {
-		rr = &box->run[r];
-		if (l != FLAGS_NONE) {
-			rr->count = run_last(rr) - last;
-			rr->uid_first = last + 1;
-		} else {
-			rr->count += rr->uid_first - first;
-			rr->uid_first = first;
-		}
-	}
-	box_delete_runs(box, s, e - s);
+	for (i = 0; i < box->nval; i++)
+		imap_uidset_remove_free(&box->val[i].uids, first, last);
+	box_prune(box);
+	box_count(box);
 	return 0;
 }
 
@@ -587,11 +513,12 @@ imap_flags_box_get(const struct imap_flags_box *box, uint32_t uid,
 
 	if (uid == 0)
 		return false;
-	i = box_find(box, uid);
-	if (i == box->nruns || box->run[i].uid_first > uid)
-		return false;
-	flags_r->bits = box->run[i].bits;
-	return true;
+	for (i = 0; i < box->nval; i++)
+		if (imap_uidset_has(&box->val[i].uids, uid)) {
+			flags_r->bits = box->val[i].bits;
+			return true;
+		}
+	return false;
 }
 
 /*
@@ -698,77 +625,151 @@ imap_flags_box_forgotten(const struct imap_flags_box *box)
 }
 
 uint32_t
-imap_flags_box_runs(const struct imap_flags_box *box)
+imap_flags_box_items(const struct imap_flags_box *box)
 {
-	return box->nruns;
+	return box->items;
 }
 
 size_t
 imap_flags_box_memory(const struct imap_flags_box *box)
 {
-	return (size_t)box->alloc * sizeof(struct imap_flags_run) +
-	    (box->names != NULL ? sizeof(*box->names) : 0);
+	size_t n = (size_t)box->aval * sizeof(struct imap_flags_value);
+	uint32_t i;
+
+	for (i = 0; i < box->nval; i++)
+		n += imap_uidset_memory(&box->val[i].uids);
+	return n + (box->names != NULL ? sizeof(*box->names) : 0);
 }
 
+/* A query over a set of UIDs, one canonical range at a time. */
 struct box_find_ctx {
 	const struct imap_flags_box *box;
-	struct imap_set_writer writer;
 	uint32_t bits;
-	bool want_unknown;	/* write unknown UIDs, not those with bits */
-	bool unknown;
+	bool want_unknown;	/* give the unknown UIDs, not those with bits */
+	bool unknown;		/* some UID of the set is unknown */
+	bool failed;		/* memory: the answer may miss UIDs */
+	imap_uidset_cb *cb;
+	void *ctx;
+	bool stopped;
 };
 
+static bool
+find_add(void *ctx, uint32_t first, uint32_t last)
+{
+	(void)imap_uidset_add(ctx, first, last);
+	return true;
+}
+
 /*
- * One canonical range A..B of UIDs: the runs over it with every bit go
- * out (or, wanting the unknown, the gaps between runs).  Once the text
- * is full only unknown is left to find out.
+ * The union over the values whose bits hold all of BITS (ALL: every
+ * value) of their UIDs in A..B, into U.
+ */
+static void
+find_union(const struct imap_flags_box *box, uint32_t bits, bool all,
+    uint32_t a, uint32_t b, struct imap_uidset *u)
+{
+	uint32_t i;
+
+	imap_uidset_init(u, UINT32_MAX);
+	for (i = 0; i < box->nval; i++)
+		if (all || (box->val[i].bits & bits) == bits)
+			(void)imap_uidset_walk(&box->val[i].uids, a, b,
+			    find_add, u);
+}
+
+/*
+ * One canonical range A..B of the set: the UIDs with every bit (or,
+ * wanting the unknown, those no value holds) go to the callback.
  */
 static bool
 box_find_range(void *ctx, uint32_t a, uint32_t b)
 {
 	struct box_find_ctx *fc = ctx;
-	const struct imap_flags_box *box = fc->box;
-	const struct imap_flags_run *r;
-	uint64_t pos = a;
-	uint32_t i, end;
+	struct imap_uidset u, all;
 
-	i = box_find(box, a);
-	while (pos <= b) {
-		r = i < box->nruns ? &box->run[i] : NULL;
-		if (r != NULL && r->uid_first <= pos) {
-			end = run_last(r) < b ? run_last(r) : b;
-			if (!fc->want_unknown &&
-			    (r->bits & fc->bits) == fc->bits)
-				imap_set_writer_add(&fc->writer, (uint32_t)pos,
-				    end);
-			i++;
-		} else {
-			end = r != NULL && r->uid_first - 1 < b ?
-			    r->uid_first - 1 : b;
-			fc->unknown = true;
-			if (fc->want_unknown)
-				imap_set_writer_add(&fc->writer, (uint32_t)pos,
-				    end);
-		}
-		pos = (uint64_t)end + 1;
-		if (fc->writer.truncated && (fc->want_unknown || fc->unknown))
-			return false;
+	find_union(fc->box, fc->bits, true, a, b, &all);
+	if (all.cut)
+		fc->failed = true;
+	if (imap_uidset_count(&all) < (uint64_t)(b - a) + 1)
+		fc->unknown = true;
+	if (fc->want_unknown) {
+		if (imap_uidset_walk_gaps(&all, a, b, fc->cb, fc->ctx) == 1)
+			fc->stopped = true;
+		imap_uidset_clear(&all);
+		return !fc->stopped;
 	}
+	imap_uidset_clear(&all);
+	find_union(fc->box, fc->bits, false, a, b, &u);
+	if (u.cut)
+		fc->failed = true;
+	if (imap_uidset_walk(&u, a, b, fc->cb, fc->ctx) == 1)
+		fc->stopped = true;
+	imap_uidset_clear(&u);
+	return !fc->stopped;
+}
+
+int
+imap_flags_box_walk(const struct imap_flags_box *box,
+    struct imap_flags flags, const char *set, size_t len, imap_uidset_cb *cb,
+    void *ctx, bool *unknown_r)
+{
+	struct box_find_ctx fc;
+
+	memset(&fc, 0, sizeof(fc));
+	fc.box = box;
+	fc.bits = flags.bits;
+	fc.cb = cb;
+	fc.ctx = ctx;
+	if (imap_set_walk(set, len, 0, UINT32_MAX, box_find_range, &fc) ==
+	    -1) {
+		*unknown_r = false;
+		return -1;
+	}
+	*unknown_r = fc.unknown || fc.failed;
+	return fc.stopped ? 1 : 0;
+}
+
+/* Text out of a walk: the writer, and when to stop. */
+struct find_text {
+	struct imap_set_writer writer;
+};
+
+/* Past a full text the ranges are dropped; the walk goes on for UNKNOWN. */
+static bool
+find_text_range(void *ctx, uint32_t first, uint32_t last)
+{
+	struct find_text *ft = ctx;
+
+	imap_set_writer_add(&ft->writer, first, last);
 	return true;
 }
 
 static int
-box_find_run(struct box_find_ctx *fc, const char *set, size_t len,
-    char *out, size_t size, size_t *len_r)
+box_find_text(const struct imap_flags_box *box, struct imap_flags flags,
+    bool want_unknown, const char *set, size_t len, char *out, size_t size,
+    size_t *len_r, bool *unknown_r)
 {
-	imap_set_writer_init(&fc->writer, out, size);
-	if (imap_set_walk(set, len, 0, UINT32_MAX, box_find_range, fc) == -1) {
+	struct box_find_ctx fc;
+	struct find_text ft;
+	int rc;
+
+	memset(&fc, 0, sizeof(fc));
+	fc.box = box;
+	fc.bits = flags.bits;
+	fc.want_unknown = want_unknown;
+	fc.cb = find_text_range;
+	fc.ctx = &ft;
+	imap_set_writer_init(&ft.writer, out, size);
+	rc = imap_set_walk(set, len, 0, UINT32_MAX, box_find_range, &fc);
+	if (rc == -1) {
+		imap_set_writer_init(&ft.writer, out, size);
 		*len_r = 0;
-		fc->unknown = false;
+		*unknown_r = false;
 		return -1;
 	}
-	*len_r = imap_set_writer_finish(&fc->writer);
-	return fc->writer.truncated ? 1 : 0;
+	*len_r = imap_set_writer_finish(&ft.writer);
+	*unknown_r = fc.unknown || fc.failed;
+	return ft.writer.truncated ? 1 : 0;
 }
 
 int
@@ -776,61 +777,37 @@ imap_flags_box_find(const struct imap_flags_box *box,
     struct imap_flags flags, const char *set, size_t len, char *out,
     size_t size, size_t *len_r, bool *unknown_r)
 {
-	struct box_find_ctx fc;
-	int rc;
-
-	memset(&fc, 0, sizeof(fc));
-	fc.box = box;
-	fc.bits = flags.bits;
-	rc = box_find_run(&fc, set, len, out, size, len_r);
-	*unknown_r = fc.unknown;
-	return rc;
+	return box_find_text(box, flags, false, set, len, out, size, len_r,
+	    unknown_r);
 }
 
 int
 imap_flags_box_unknown(const struct imap_flags_box *box, const char *set,
     size_t len, char *out, size_t size, size_t *len_r)
 {
-	struct box_find_ctx fc;
+	bool unknown;
 
-	memset(&fc, 0, sizeof(fc));
-	fc.box = box;
-	fc.want_unknown = true;
-	return box_find_run(&fc, set, len, out, size, len_r);
+	return box_find_text(box, (struct imap_flags){ 0 }, true, set, len,
+	    out, size, len_r, &unknown);
 }
 
 /* ---- the batch -------------------------------------------------------- */
 
+/* One event of the batch: (type, flags) and the UIDs that had it. */
 struct batch_group {
 	enum msgevent_type type;
 	uint32_t bits;
-	uint32_t tail;		/* the range it grew last, or NONE */
-	uint32_t start;		/* its ranges, when compact */
-	uint32_t n;
-	bool truncated;
-};
-
-struct batch_range {
-	uint32_t first;
-	uint32_t last;
-	uint32_t group;
+	bool truncated;		/* UIDs left out: the caps, memory */
+	struct imap_uidset uids;
 };
 
 struct imap_flags_batch {
 	enum imap_flags_report report;
 	uint32_t ngroups;
-	struct batch_group group[IMAP_FLAGS_BATCH_EVENTS_MAX];
-	/* when compact: the groups with ranges, in event order */
-	uint8_t order[IMAP_FLAGS_BATCH_EVENTS_MAX];
-	uint32_t nevents;
-	bool compact;
-	struct batch_range *range;
-	uint32_t nranges;
-	uint32_t alloc;
+	uint32_t items;		/* of every group's set */
 	uint32_t dropped;
+	struct batch_group group[IMAP_FLAGS_BATCH_EVENTS_MAX];
 };
-
-_Static_assert(IMAP_FLAGS_BATCH_EVENTS_MAX <= UINT8_MAX, "order");
 
 struct imap_flags_batch *
 imap_flags_batch_new(enum imap_flags_report report)
@@ -840,7 +817,6 @@ imap_flags_batch_new(enum imap_flags_report report)
 	if ((batch = calloc(1, sizeof(*batch))) == NULL)
 		return NULL;
 	batch->report = report;
-	batch->compact = true;
 	return batch;
 }
 
@@ -848,201 +824,27 @@ void
 imap_flags_batch_free(struct imap_flags_batch **batchp)
 {
 	struct imap_flags_batch *batch = *batchp;
+	uint32_t i;
 
 	if (batch == NULL)
 		return;
 	*batchp = NULL;
-	free(batch->range);
+	for (i = 0; i < batch->ngroups; i++)
+		imap_uidset_clear(&batch->group[i].uids);
 	free(batch);
 }
 
-static int
-batch_range_cmp(const void *pa, const void *pb)
-{
-	const struct batch_range *a = pa, *b = pb;
-
-	if (a->group != b->group)
-		return a->group < b->group ? -1 : 1;
-	if (a->first != b->first)
-		return a->first < b->first ? -1 : 1;
-	return 0;
-}
-
 /*
- * Sort the ranges by group and UID, merge those of a group that overlap
- * or touch, and list the groups that have ranges in event order: by
- * type (the msgevent enum has MessageRead, MessageTrash, FlagsSet,
- * FlagsClear in that order), then as created.  A group's tail becomes
- * its highest range, which in-order UIDs go on extending.
+ * UID joins the event (TYPE, BITS).  The groups share
+ * IMAP_FLAGS_BATCH_ITEMS_MAX items: a group may take what the others
+ * left (an item or so more for a new group).
  */
-static void
-batch_compact(struct imap_flags_batch *batch)
-{
-	struct batch_range *r;
-	struct batch_group *g;
-	uint32_t i, j, o = 0;
-	uint8_t t;
-
-	if (batch->nranges > 0)
-		qsort(batch->range, batch->nranges, sizeof(batch->range[0]),
-		    batch_range_cmp);
-	for (i = 0; i < batch->nranges; i++) {
-		r = &batch->range[i];
-		if (o > 0 && batch->range[o - 1].group == r->group &&
-		    r->first <= (uint64_t)batch->range[o - 1].last + 1) {
-			if (r->last > batch->range[o - 1].last)
-				batch->range[o - 1].last = r->last;
-		} else
-			batch->range[o++] = *r;
-	}
-	batch->nranges = o;
-	for (i = 0; i < batch->ngroups; i++) {
-		batch->group[i].n = 0;
-		batch->group[i].tail = FLAGS_NONE;
-	}
-	for (i = 0; i < batch->nranges; i++) {
-		g = &batch->group[batch->range[i].group];
-		if (g->n++ == 0)
-			g->start = i;
-		g->tail = i;
-	}
-	batch->nevents = 0;
-	for (i = 0; i < batch->ngroups; i++) {
-		if (batch->group[i].n == 0)
-			continue;
-		/* insertion sort, stable: created order among a type */
-		t = (uint8_t)i;
-		for (j = batch->nevents; j > 0 &&
-		    batch->group[batch->order[j - 1]].type >
-		    batch->group[t].type; j--)
-			batch->order[j] = batch->order[j - 1];
-		batch->order[j] = t;
-		batch->nevents++;
-	}
-	batch->compact = true;
-}
-
-/*
- * Room for one more range: grow, or else compact (only if that can free
- * one: a compact array has no two ranges of a group that touch).  False
- * if full; the array is then compact.
- */
-static bool
-batch_room(struct imap_flags_batch *batch)
-{
-	struct batch_range *range;
-	uint32_t want;
-
-	if (batch->nranges < batch->alloc)
-		return true;
-	if (batch->alloc < IMAP_FLAGS_BATCH_RANGES_MAX) {
-		want = batch->alloc == 0 ? FLAGS_BATCH_INITIAL :
-		    batch->alloc * 2;
-		if (want > IMAP_FLAGS_BATCH_RANGES_MAX)
-			want = IMAP_FLAGS_BATCH_RANGES_MAX;
-		range = realloc(batch->range, want * sizeof(*range));
-		if (range != NULL) {
-			batch->range = range;
-			batch->alloc = want;
-			return true;
-		}
-	}
-	if (!batch->compact)
-		batch_compact(batch);
-	return batch->nranges < batch->alloc;
-}
-
-/*
- * Range K of group G (compact) grew down to UID or up to UID: if it now
- * touches its neighbour in the group, a compaction would free a range.
- */
-static void
-batch_touched(struct imap_flags_batch *batch, const struct batch_group *g,
-    uint32_t k)
-{
-	const struct batch_range *r = &batch->range[k];
-
-	if (!batch->compact)
-		return;
-	if ((k > g->start &&
-	    (uint64_t)batch->range[k - 1].last + 1 >= r->first) ||
-	    (k + 1 < g->start + g->n &&
-	    batch->range[k + 1].first <= (uint64_t)r->last + 1))
-		batch->compact = false;
-}
-
-/*
- * UID joins its group's last range if it is in it or next to it: the
- * common case, UIDs in order.  When the array is compact the tail is
- * the group's highest range.
- */
-static bool
-batch_extend(struct imap_flags_batch *batch, const struct batch_group *g,
-    uint32_t uid)
-{
-	struct batch_range *r;
-
-	if (g->tail == FLAGS_NONE)
-		return false;
-	r = &batch->range[g->tail];
-	if (uid >= r->first && uid <= r->last)
-		return true;
-	if (uid == (uint64_t)r->last + 1)
-		r->last = uid;
-	else if (uid == r->first - 1)
-		r->first = uid;
-	else
-		return false;
-	batch_touched(batch, g, g->tail);
-	return true;
-}
-
-/*
- * The array is full and compact: UID may still join a range of its
- * group that holds it or ends or starts next to it (a binary search in
- * the group's ranges, which are sorted).
- */
-static bool
-batch_absorb(struct imap_flags_batch *batch, const struct batch_group *g,
-    uint32_t uid)
-{
-	struct batch_range *r;
-	uint32_t lo = g->start, hi = g->start + g->n, mid;
-
-	assert(batch->compact);
-	/* the first range starting above UID */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (batch->range[mid].first <= uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo > g->start) {
-		r = &batch->range[lo - 1];
-		if (uid <= r->last)
-			return true;
-		if (uid == (uint64_t)r->last + 1) {
-			r->last = uid;
-			batch_touched(batch, g, lo - 1);
-			return true;
-		}
-	}
-	if (lo < g->start + g->n && batch->range[lo].first - 1 == uid) {
-		batch->range[lo].first = uid;
-		return true;
-	}
-	return false;
-}
-
-/* UID joins the event (TYPE, BITS). */
 static void
 batch_put(struct imap_flags_batch *batch, enum msgevent_type type,
     uint32_t bits, uint32_t uid)
 {
 	struct batch_group *g = NULL;
-	struct batch_range *r;
-	uint32_t i;
+	uint32_t i, before, left;
 
 	for (i = 0; i < batch->ngroups; i++)
 		if (batch->group[i].type == type &&
@@ -1055,28 +857,21 @@ batch_put(struct imap_flags_batch *batch, enum msgevent_type type,
 			batch->dropped++;
 			return;
 		}
-		i = batch->ngroups++;
-		g = &batch->group[i];
+		g = &batch->group[batch->ngroups++];
 		memset(g, 0, sizeof(*g));
 		g->type = type;
 		g->bits = bits;
-		g->tail = FLAGS_NONE;
-		batch->compact = false;
+		imap_uidset_init(&g->uids, 1);
 	}
-	if (batch_extend(batch, g, uid))
-		return;
-	if (!batch_room(batch)) {
-		if (batch_absorb(batch, g, uid))
-			return;
+	before = imap_uidset_items(&g->uids);
+	left = batch->items < IMAP_FLAGS_BATCH_ITEMS_MAX ?
+	    IMAP_FLAGS_BATCH_ITEMS_MAX - batch->items : 0;
+	imap_uidset_set_max(&g->uids, before + left);
+	if (!imap_uidset_add(&g->uids, uid, uid)) {
 		g->truncated = true;
 		batch->dropped++;
-		return;
 	}
-	r = &batch->range[batch->nranges];
-	r->first = r->last = uid;
-	r->group = i;
-	g->tail = batch->nranges++;
-	batch->compact = false;
+	batch->items = batch->items - before + imap_uidset_items(&g->uids);
 }
 
 void
@@ -1104,32 +899,84 @@ imap_flags_batch_add(struct imap_flags_batch *batch, uint32_t uid,
 		batch->dropped++;
 }
 
+/*
+ * Group of event I: in type order (the msgevent enum has MessageRead,
+ * MessageTrash, FlagsSet, FlagsClear in that order), then as created;
+ * NULL past the last.
+ */
+static const struct batch_group *
+batch_event_group(const struct imap_flags_batch *batch, size_t i)
+{
+	const struct batch_group *g, *best;
+	uint32_t k, j;
+	size_t seen = 0;
+
+	/* few groups: pick the I-th in (type, creation) order by counting */
+	for (k = 0; k < batch->ngroups; k++) {
+		best = &batch->group[k];
+		if (imap_uidset_items(&best->uids) == 0)
+			continue;
+		seen = 0;
+		for (j = 0; j < batch->ngroups; j++) {
+			g = &batch->group[j];
+			if (imap_uidset_items(&g->uids) == 0)
+				continue;
+			if (g->type < best->type ||
+			    (g->type == best->type && j < k))
+				seen++;
+		}
+		if (seen == i)
+			return best;
+	}
+	return NULL;
+}
+
 bool
 imap_flags_batch_event(struct imap_flags_batch *batch, size_t i,
     struct imap_flags_event *ev_r, char *out, size_t size)
 {
-	struct imap_set_writer w;
-	const struct batch_group *g;
-	uint32_t k;
+	const struct batch_group *g = batch_event_group(batch, i);
+	struct find_text ft;
 
-	if (!batch->compact)
-		batch_compact(batch);
-	if (i >= batch->nevents)
+	if (g == NULL)
 		return false;
-	g = &batch->group[batch->order[i]];
-	imap_set_writer_init(&w, out, size);
-	for (k = g->start; k < g->start + g->n; k++)
-		imap_set_writer_add(&w, batch->range[k].first,
-		    batch->range[k].last);
 	ev_r->type = g->type;
 	ev_r->flags.bits = g->bits;
-	ev_r->uidset_len = imap_set_writer_finish(&w);
-	ev_r->truncated = g->truncated || w.truncated;
+	ev_r->truncated = g->truncated;
+	ev_r->uidset_len = 0;
+	if (out == NULL)
+		return true;
+	imap_set_writer_init(&ft.writer, out, size);
+	(void)imap_uidset_walk(&g->uids, 0, UINT32_MAX, find_text_range, &ft);
+	ev_r->uidset_len = imap_set_writer_finish(&ft.writer);
+	ev_r->truncated = g->truncated || ft.writer.truncated;
 	return true;
+}
+
+int
+imap_flags_batch_walk(const struct imap_flags_batch *batch, size_t i,
+    imap_uidset_cb *cb, void *ctx)
+{
+	const struct batch_group *g = batch_event_group(batch, i);
+
+	if (g == NULL)
+		return -1;
+	return imap_uidset_walk(&g->uids, 0, UINT32_MAX, cb, ctx);
 }
 
 uint32_t
 imap_flags_batch_dropped(const struct imap_flags_batch *batch)
 {
 	return batch->dropped;
+}
+
+size_t
+imap_flags_batch_memory(const struct imap_flags_batch *batch)
+{
+	size_t n = sizeof(*batch);
+	uint32_t i;
+
+	for (i = 0; i < batch->ngroups; i++)
+		n += imap_uidset_memory(&batch->group[i].uids);
+	return n;
 }

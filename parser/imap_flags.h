@@ -16,7 +16,8 @@
  *	  old flags the change is unknown.
  *	- struct imap_flags_box, the mailbox: its keyword table, its
  *	  PERMANENTFLAGS, and the last known flags of its messages by UID
- *	  (so EXPUNGE renumbers nothing), in bounded memory.
+ *	  (so EXPUNGE renumbers nothing), in bounded memory: per distinct
+ *	  flag value, the set of UIDs that have it (imap_uidset.h).
  *	  imap_flags_box_change() is imap_flags_change() with the old
  *	  flags looked up and the new ones remembered.
  *	- struct imap_flags_batch, which groups the changes of the
@@ -42,8 +43,8 @@
  * A flag set's keyword bits mean something only with the box whose
  * table made them, until that box's next reset.
  *
- * Pure: libc only, no I/O.  The box's run array and keyword table and
- * the batch are the only allocations.
+ * Pure: libc only, no I/O.  The box's values and their UID sets, its
+ * keyword table and the batch are the only allocations.
  */
 #ifndef IMAP_FLAGS_H
 #define IMAP_FLAGS_H
@@ -52,6 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "imap_uidset.h"
 #include "msgevent.h"
 
 /* System flags, RFC 9051 2.3.2 ("\Recent" is not one of them here). */
@@ -78,7 +80,7 @@
  * order first seen: the 32 bits less five system flags and OTHER.  Past
  * it, or past IMAP_FLAGS_NAMES_SPACE, a new keyword is "beyond the
  * table" (IMAP_FLAGS_OTHER) until the next reset.  Mailboxes rarely
- * hold more; a smaller value buys cache runs of 12 bytes, not 16.
+ * hold more; the flags of a message stay a 32-bit value.
  */
 #define IMAP_FLAGS_KEYWORDS_MAX	26
 
@@ -94,17 +96,26 @@
 	(40 + IMAP_FLAGS_NAMES_SPACE + IMAP_FLAGS_KEYWORDS_MAX + 1)
 
 /*
- * Most runs (UIDs in a row with the same flags) a box keeps: (2048 + 2)
- * * 12 = 24,600 bytes of heap at most, and the keyword table about 1.1
- * KiB more.  When a call leaves more, the shortest runs are forgotten
- * (their UIDs become unknown; among equals the lowest UIDs), never the
- * one just learned, until 1/32 of the cap is free again: each eviction
- * pass is O(runs) (O(runs * 32) if every run is longer than 32) and
- * makes room for the next 64.  What is forgotten
- * is counted (imap_flags_box_forgotten()); answers stay right, some
- * become unknown.
+ * Items (imap_uidset.h: a range of UIDs, or a bitmap of 64) that all the
+ * UID sets of a box hold together: 1280 * 16 = 20 KiB, at most about 30
+ * KiB allocated with each set's slack (a quarter, or four items), the
+ * values and the keyword table.  The flags of a 20,000-message mailbox
+ * fit whatever their pattern as long as 64 messages in a row have about
+ * four different values at most (313 windows of 64 UIDs, an item per
+ * value per window at most; ranges where they are alike).  When a change
+ * leaves more, the items that know the fewest UIDs are forgotten (their
+ * UIDs become unknown; among equals the lowest UIDs), never the one just
+ * learned, until 1/32 of the cap is free again.  What is forgotten is
+ * counted (imap_flags_box_forgotten()); answers stay right, some become
+ * unknown.
  */
-#define IMAP_FLAGS_RUNS_MAX	2048
+#define IMAP_FLAGS_ITEMS_MAX	1280
+
+/*
+ * Distinct flag values a box keeps UIDs for; a message with one more is
+ * forgotten (and counted).
+ */
+#define IMAP_FLAGS_VALUES_MAX	64
 
 /*
  * A flag set: bits as above.  A value type, 4 bytes; callers may read
@@ -114,33 +125,34 @@ struct imap_flags {
 	uint32_t bits;
 };
 
-struct imap_flags_run;
+struct imap_flags_value;
 struct imap_flags_names;
 
 /*
- * One selected mailbox.  Embedded in the session (40 bytes); the
- * run array is allocated when the first flags are learned and grows on
- * demand up to the cap, the keyword table when the first keyword is
- * seen, so a session without a mailbox costs nothing more.  All fields
- * are PRIVATE.
+ * One selected mailbox.  Embedded in the session (40 bytes); the values
+ * and their UID sets are allocated when the first flags are learned and
+ * grow on demand up to the caps, the keyword table when the first
+ * keyword is seen, so a session without a mailbox costs nothing more.
+ * All fields are PRIVATE.
  */
 struct imap_flags_box {
-	struct imap_flags_run *run;
+	struct imap_flags_value *val;
 	struct imap_flags_names *names;
-	uint32_t nruns;
-	uint32_t alloc;		/* runs allocated */
-	uint32_t runs_max;
+	uint8_t nval;		/* values in use */
+	uint8_t aval;		/* values allocated */
+	uint32_t items;		/* of every value's set */
+	uint32_t items_max;
 	uint32_t permanent;	/* bits that may change in the store */
 	uint64_t forgotten;
 };
 
 /*
  * An empty box: no keywords, PERMANENTFLAGS unknown, every UID's flags
- * unknown.  RUNS_MAX caps the runs kept, 0 meaning IMAP_FLAGS_RUNS_MAX
- * (larger values are cut to it); tests use small ones.  Nothing is
- * allocated.
+ * unknown.  ITEMS_MAX caps the items kept, 0 meaning
+ * IMAP_FLAGS_ITEMS_MAX (larger values are cut to it); tests use small
+ * ones.  Nothing is allocated.
  */
-void imap_flags_box_init(struct imap_flags_box *box, uint32_t runs_max);
+void imap_flags_box_init(struct imap_flags_box *box, uint32_t items_max);
 
 /* Frees the heap; the box is as after imap_flags_box_init(). */
 void imap_flags_box_deinit(struct imap_flags_box *box);
@@ -269,9 +281,9 @@ bool imap_flags_box_get(const struct imap_flags_box *box, uint32_t uid,
 /*
  * Every message with a UID in FIRST..LAST has FLAGS (FIRST == LAST for
  * one message).  Returns 0, or -1 and changes nothing if FIRST is 0 or
- * above LAST.  The range joins neighbours with the same flags.  Past the
- * cap, older runs are forgotten to keep this one; if memory runs out,
- * the range and the runs it touches are forgotten (and counted) rather
+ * above LAST.  Past the cap, older knowledge is forgotten to keep this
+ * one; what memory or the caps refuse (a value more than
+ * IMAP_FLAGS_VALUES_MAX, an allocation) is forgotten and counted rather
  * than left stale; 0 still.
  */
 int imap_flags_box_set(struct imap_flags_box *box, uint32_t first,
@@ -286,14 +298,12 @@ int imap_flags_box_forget(struct imap_flags_box *box, uint32_t first,
 
 /*
  * No message has a UID in FIRST..LAST, nor ever will: EXPUNGE, VANISHED
- * (RFC 7162; EARLIER too), or the UIDs between two messages with
- * consecutive sequence numbers (imap_seqmap), expunged before the
- * session or never used (UIDs are not reused: RFC 9051 2.3.1.1).  Their
- * flags no longer matter, so the neighbouring runs may cover them and
- * join: a mailbox whose UIDs have many holes then costs no more runs
- * than one without.  Never needs memory; the flags
- * imap_flags_box_get() reports for such a UID are meaningless.  Returns
- * 0 or -1 as imap_flags_box_set().
+ * (RFC 7162; EARLIER too), or UIDs never used (UIDs are not reused: RFC
+ * 9051 2.3.1.1).  Their flags no longer matter: what the cache can drop
+ * of them without memory goes; UIDs inside a range of UIDs of one value
+ * stay there.  Never needs memory; the flags imap_flags_box_get()
+ * reports for such a UID are meaningless.  Returns 0 or -1 as
+ * imap_flags_box_set().
  */
 int imap_flags_box_expunge(struct imap_flags_box *box, uint32_t first,
     uint32_t last);
@@ -316,6 +326,17 @@ int imap_flags_box_find(const struct imap_flags_box *box,
     size_t size, size_t *len_r, bool *unknown_r);
 
 /*
+ * imap_flags_box_find() without a text: CB gets the maximal ranges of
+ * UIDs of the set with every flag of FLAGS, ascending (returning false
+ * stops).  *UNKNOWN_R as for find (also true when memory failed and the
+ * answer may miss UIDs).  Returns 0, 1 when CB stopped, -1 when the
+ * set is invalid.
+ */
+int imap_flags_box_walk(const struct imap_flags_box *box,
+    struct imap_flags flags, const char *set, size_t len, imap_uidset_cb *cb,
+    void *ctx, bool *unknown_r);
+
+/*
  * The UIDs of the uid-set at SET whose flags are unknown, canonically
  * in OUT, ready for "UID FETCH OUT (FLAGS)"; "" when all are known.
  * Returns 0, 1 (OUT too small: the lowest ranges, each whole) or -1 (as
@@ -324,14 +345,15 @@ int imap_flags_box_find(const struct imap_flags_box *box,
 int imap_flags_box_unknown(const struct imap_flags_box *box,
     const char *set, size_t len, char *out, size_t size, size_t *len_r);
 
-/* UIDs whose flags were dropped to the cap, since init.  Only grows. */
+/* UIDs whose flags were dropped to the caps, since init.  Only grows. */
 uint64_t imap_flags_box_forgotten(const struct imap_flags_box *box);
 
-/* Runs held (for tests and statistics). */
-uint32_t imap_flags_box_runs(const struct imap_flags_box *box);
+/* Items held, all values together (for tests and statistics). */
+uint32_t imap_flags_box_items(const struct imap_flags_box *box);
 
 /*
- * Bytes of heap held: at most (IMAP_FLAGS_RUNS_MAX + 2) * 12 plus the
+ * Bytes of heap held: the values' UID sets (IMAP_FLAGS_ITEMS_MAX * 16,
+ * with slack at most about 30 KiB), the values (32 bytes each) and the
  * keyword table (IMAP_FLAGS_NAMES_SPACE and about 110 bytes).
  */
 size_t imap_flags_box_memory(const struct imap_flags_box *box);
@@ -358,14 +380,13 @@ enum imap_flags_report {
 #define IMAP_FLAGS_BATCH_EVENTS_MAX	32
 
 /*
- * UID ranges one batch holds, all events together (12 bytes each: 12
- * KiB at most; a msgevent's uidset holds fewer, see
- * MSGEVENT_VALUE_SPACE).  Messages come in UID order in practice and
- * extend their event's last range; out of order they are merged when
- * the array fills.  A UID that still finds no room is left out of its
- * event, which is then marked truncated, and counted as dropped.
+ * Items (imap_uidset.h) one batch holds, all events together: 32 KiB at
+ * most, while the command runs.  Any change of any messages within a
+ * span of 60,000 UIDs fits, for a few events; a UID that finds no room
+ * is left out of its event, which is then marked truncated, and counted
+ * as dropped.
  */
-#define IMAP_FLAGS_BATCH_RANGES_MAX	1024
+#define IMAP_FLAGS_BATCH_ITEMS_MAX	2048
 
 struct imap_flags_batch;
 
@@ -400,7 +421,7 @@ struct imap_flags_event {
 	 */
 	struct imap_flags flags;
 	size_t uidset_len;
-	bool truncated;		/* UIDs left out: the text, or the cap */
+	bool truncated;		/* UIDs left out: the cap, or the text */
 };
 
 /*
@@ -408,17 +429,29 @@ struct imap_flags_event {
  * MessageTrash, FlagsSet, FlagsClear), then in the order first added.
  * Its uidset (every UID added to it, canonical: "1,3", "1:3") goes to
  * OUT (SIZE bytes, NUL-terminated when SIZE > 0), cut at a range
- * boundary when too small.  Returns false, writing nothing, when I is
- * past the last event.  Adding more afterwards is allowed.
+ * boundary when too small; OUT NULL writes no text (uidset_len 0;
+ * imap_flags_batch_walk() gives the UIDs).  Returns false, writing
+ * nothing, when I is past the last event.  Adding more afterwards is
+ * allowed.
  */
 bool imap_flags_batch_event(struct imap_flags_batch *batch, size_t i,
     struct imap_flags_event *ev_r, char *out, size_t size);
 
 /*
+ * The UIDs of event I as maximal ranges, ascending, to CB (returning
+ * false stops).  Returns 0, 1 when CB stopped, -1 past the last event.
+ */
+int imap_flags_batch_walk(const struct imap_flags_batch *batch, size_t i,
+    imap_uidset_cb *cb, void *ctx);
+
+/*
  * Message changes that some event leaves out, or that no event could
  * name (inexact changes, IMAP_FLAGS_BATCH_EVENTS_MAX,
- * IMAP_FLAGS_BATCH_RANGES_MAX), since the batch was made.
+ * IMAP_FLAGS_BATCH_ITEMS_MAX), since the batch was made.
  */
 uint32_t imap_flags_batch_dropped(const struct imap_flags_batch *batch);
+
+/* Bytes of heap the batch holds (at most about 34 KiB). */
+size_t imap_flags_batch_memory(const struct imap_flags_batch *batch);
 
 #endif

@@ -26,6 +26,7 @@
 #include "imap_infer.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include "imap_registry.h"
 #include "imap_seqmap.h"
 #include "imap_set.h"
+#include "imap_uidset.h"
 
 /* Commands we tell apart.  X(enum suffix, name, flags) */
 #define KF_RECORD	0x01	/* its events need a struct infer_record */
@@ -436,18 +438,14 @@ struct infer_srv {
 };
 
 /*
- * UIDs being collected for one event, as sorted, disjoint, non-adjacent
- * ranges, on the heap only while there are some.
+ * UIDs being collected for one event (imap_uidset.h: ranges and bitmaps,
+ * at most IMAP_INFER_UID_ITEMS_MAX items), on the heap only while there
+ * are some.  All zeros is an empty one.
  */
-struct infer_range {
-	uint32_t first, last;
-};
-
 struct infer_uids {
-	struct infer_range *r;
-	uint32_t n, alloc;
+	struct imap_uidset set;
 	uint32_t unknown;		/* messages whose UID was unknown */
-	bool cut;			/* ranges lost (caps, memory) */
+	bool cut;			/* UIDs lost (a set cut, memory) */
 };
 
 enum infer_sel_state {
@@ -1226,125 +1224,66 @@ msg_next(struct infer_record *rec, uint32_t off)
 
 /* ---- UID sets being collected ----------------------------------------- */
 
-/* Ranges allocated at first; the array doubles up to the cap. */
-#define INFER_UIDS_INITIAL	16
-
 static void
 uids_free(struct infer_uids *u)
 {
-	free(u->r);
+	imap_uidset_clear(&u->set);
 	memset(u, 0, sizeof(*u));
+}
+
+/* UIDs were lost: the set's cap, memory, or a cut the caller saw. */
+static bool
+uids_cut(const struct infer_uids *u)
+{
+	return u->cut || u->set.cut;
+}
+
+static bool
+uids_empty(const struct infer_uids *u)
+{
+	return imap_uidset_items(&u->set) == 0;
 }
 
 static uint64_t
 uids_count(const struct infer_uids *u)
 {
-	uint64_t n = 0;
-	uint32_t i;
-
-	for (i = 0; i < u->n; i++)
-		n += (uint64_t)(u->r[i].last - u->r[i].first) + 1;
-	return n;
-}
-
-/* Room for one more range; false at IMAP_INFER_UID_RANGES_MAX or OOM. */
-static bool
-uids_grow(struct infer_uids *u)
-{
-	struct infer_range *r;
-	uint32_t want;
-
-	if (u->n < u->alloc)
-		return true;
-	if (u->alloc >= IMAP_INFER_UID_RANGES_MAX)
-		return false;
-	want = u->alloc == 0 ? INFER_UIDS_INITIAL : u->alloc * 2;
-	if (want > IMAP_INFER_UID_RANGES_MAX)
-		want = IMAP_INFER_UID_RANGES_MAX;
-	if ((r = realloc(u->r, want * sizeof(*r))) == NULL)
-		return false;
-	u->r = r;
-	u->alloc = want;
-	return true;
+	return imap_uidset_count(&u->set);
 }
 
 /*
- * Add UIDs FIRST..LAST (FIRST <= LAST), merged with the ranges they
- * overlap or touch.  Expunges come in any order, so this inserts.  At
- * the cap the highest range goes (the new one, if it is the highest), so
- * what is kept is true, and marked cut.
+ * Add UIDs FIRST..LAST (FIRST <= LAST), in any order.  Past the cap
+ * (IMAP_INFER_UID_ITEMS_MAX: more than any set of UIDs within a span of
+ * 130,000 needs) or without memory they are dropped, so what is kept is
+ * true, and the set is marked cut.
  */
 static void
 uids_add(struct infer_uids *u, uint32_t first, uint32_t last)
 {
-	uint32_t lo = 0, hi = u->n, mid, i, j;
-
 	assert(first <= last);
-	/* i: the first range that reaches first - 1 or beyond */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((uint64_t)u->r[mid].last + 1 < first)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	i = lo;
-	for (j = i; j < u->n && u->r[j].first <= (uint64_t)last + 1; j++) {
-		if (u->r[j].first < first)
-			first = u->r[j].first;
-		if (u->r[j].last > last)
-			last = u->r[j].last;
-	}
-	if (j > i) {
-		/* ranges i..j-1 merge into one */
-		u->r[i].first = first;
-		u->r[i].last = last;
-		memmove(&u->r[i + 1], &u->r[j], (u->n - j) * sizeof(u->r[0]));
-		u->n -= j - i - 1;
-		return;
-	}
-	if (!uids_grow(u)) {
-		u->cut = true;
-		if (i == u->n)
-			return;
-		u->n--;		/* the highest goes; i <= n still */
-	}
-	memmove(&u->r[i + 1], &u->r[i], (u->n - i) * sizeof(u->r[0]));
-	u->r[i].first = first;
-	u->r[i].last = last;
-	u->n++;
+	if (u->set.max == 0)
+		imap_uidset_init(&u->set, IMAP_INFER_UID_ITEMS_MAX);
+	(void)imap_uidset_add(&u->set, first, last);
 }
 
 /* True if UID is in U. */
 static bool
 uids_has(const struct infer_uids *u, uint32_t uid)
 {
-	uint32_t lo = 0, hi = u->n, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (u->r[mid].last < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < u->n && u->r[lo].first <= uid;
+	return imap_uidset_has(&u->set, uid);
 }
 
 /* UIDs of U in FIRST..LAST. */
 static uint64_t
 uids_overlap(const struct infer_uids *u, uint32_t first, uint32_t last)
 {
-	uint64_t n = 0;
-	uint32_t i, a, b;
+	return imap_uidset_count_in(&u->set, first, last);
+}
 
-	for (i = 0; i < u->n; i++) {
-		a = u->r[i].first > first ? u->r[i].first : first;
-		b = u->r[i].last < last ? u->r[i].last : last;
-		if (a <= b)
-			n += (uint64_t)(b - a) + 1;
-	}
-	return n;
+/* Every maximal range of U, ascending, to CB. */
+static int
+uids_walk(const struct infer_uids *u, imap_uidset_cb *cb, void *ctx)
+{
+	return imap_uidset_walk(&u->set, 0, UINT32_MAX, cb, ctx);
 }
 
 static bool
@@ -1669,6 +1608,24 @@ reg_note_append(struct imap_infer *infer, struct infer_cmd *cmd)
 	imap_registry_close(infer->reg, &box);
 }
 
+/* imap_registry_record() of each range of a set, for uids_walk(). */
+struct reg_rec {
+	struct imap_infer *infer;
+	struct imap_registry_box *box;
+	uint32_t uidvalidity;
+	enum imap_registry_dir dir;
+};
+
+static bool
+reg_rec_range(void *ctx, uint32_t first, uint32_t last)
+{
+	struct reg_rec *r = ctx;
+
+	imap_registry_record(r->infer->reg, r->box, r->uidvalidity, r->dir,
+	    first, last);
+	return true;
+}
+
 /*
  * OK to COPY or MOVE CMD: DST, COPYUID's destination UIDs, came in.
  * Without COPYUID (no UIDPLUS) the destination's additions go blind for
@@ -1681,17 +1638,21 @@ reg_note_copy(struct imap_infer *infer, struct infer_cmd *cmd,
 	const struct infer_record *rec = cmd->rec;
 	const struct infer_span *name = &rec->mb.name[0];
 	struct imap_registry_box *box;
-	uint32_t i;
+	struct reg_rec r;
 
 	if (!name->set || name->cut ||
 	    (box = reg_open(infer, span_data(rec, name), name->len)) == NULL)
 		return;
-	if (!rec->mb.copyuid || dst->cut)
+	if (!rec->mb.copyuid || uids_cut(dst))
 		imap_registry_blind(infer->reg, box, rec->mb.copyuid ?
 		    rec->mb.uidvalidity : 0, IMAP_REGISTRY_ADD, 1);
-	for (i = 0; rec->mb.copyuid && i < dst->n; i++)
-		imap_registry_record(infer->reg, box, rec->mb.uidvalidity,
-		    IMAP_REGISTRY_ADD, dst->r[i].first, dst->r[i].last);
+	if (rec->mb.copyuid) {
+		r.infer = infer;
+		r.box = box;
+		r.uidvalidity = rec->mb.uidvalidity;
+		r.dir = IMAP_REGISTRY_ADD;
+		(void)uids_walk(dst, reg_rec_range, &r);
+	}
 	imap_registry_close(infer->reg, &box);
 }
 
@@ -1704,14 +1665,17 @@ static void
 reg_note_removed(struct imap_infer *infer, const struct infer_uids *u)
 {
 	struct imap_registry_box *box;
-	uint32_t i, uv = infer->sel.uidvalidity;
+	uint32_t uv = infer->sel.uidvalidity;
+	struct reg_rec r;
 
-	if ((u->n == 0 && u->unknown == 0) ||
+	if ((uids_empty(u) && u->unknown == 0) ||
 	    (box = reg_sel_box(infer)) == NULL)
 		return;
-	for (i = 0; i < u->n; i++)
-		imap_registry_record(infer->reg, box, uv, IMAP_REGISTRY_REMOVE,
-		    u->r[i].first, u->r[i].last);
+	r.infer = infer;
+	r.box = box;
+	r.uidvalidity = uv;
+	r.dir = IMAP_REGISTRY_REMOVE;
+	(void)uids_walk(u, reg_rec_range, &r);
 	imap_registry_blind(infer->reg, box, uv, IMAP_REGISTRY_REMOVE,
 	    u->unknown);
 }
@@ -2561,44 +2525,114 @@ emit_append(struct imap_infer *infer, struct infer_cmd *cmd)
 }
 
 /*
- * uidset = the canonical set TEXT.  When the event has no room for all
- * of it, the lowest ranges that fit, each whole (a range cut in its
- * middle would name UIDs that are not in it), and the event is marked
- * truncated.
+ * Events with UID sets, split (IMAP_INFER_EVENT_BYTES): the caller makes
+ * a template with every parameter but mailboxID, uri and uidset, and the
+ * mailbox URL; the ranges of the set come in ascending order (a walk),
+ * and each part is the template with its uidset (set first: it always
+ * fits the event whole), the URL as mailboxID, and as uri with /;UID=n
+ * when the part is one UID (unless the template is truncated: the set
+ * may then be incomplete, and one UID names no message).
  */
-static void
-ev_set_uidset(struct msgevent *ev, const char *text, size_t len)
-{
-	size_t room = sizeof(ev->buf) - ev->used;
+struct split {
+	struct imap_infer *infer;
+	const struct msgevent *tmpl;
+	const struct sbuf *url;
+	size_t room;			/* bytes a part may take */
+	size_t len;
+	unsigned ranges;		/* in the part */
+	uint32_t first, last;		/* its first range */
+	unsigned parts;			/* events emitted */
+	char part[IMAP_INFER_EVENT_BYTES];
+};
 
-	if (len > room) {
-		/* text[len] is the byte after the kept part */
-		for (len = room; len > 0 && text[len] != ','; len--)
-			continue;
-		ev->truncated = true;
-	}
-	if (len > 0)
-		msgevent_set(ev, MSGEVENT_P_UIDSET, text, len);
+_Static_assert(IMAP_INFER_UIDSET_MIN < IMAP_INFER_EVENT_BYTES &&
+    IMAP_INFER_UIDSET_MIN >= IMAP_SET_RANGE_TEXT_MAX &&
+    IMAP_INFER_EVENT_BYTES < MSGEVENT_VALUE_SPACE / 2,
+    "a part holds a range, and fits an event beside its template");
+
+static void
+split_init(struct split *sp, struct imap_infer *infer,
+    const struct msgevent *tmpl, const struct sbuf *url)
+{
+	/* the URL goes in twice, once with "/;UID=4294967295" */
+	size_t other = tmpl->used + 2 * url->len + 16;
+
+	sp->infer = infer;
+	sp->tmpl = tmpl;
+	sp->url = url;
+	sp->room = other + IMAP_INFER_UIDSET_MIN < IMAP_INFER_EVENT_BYTES ?
+	    IMAP_INFER_EVENT_BYTES - other : IMAP_INFER_UIDSET_MIN;
+	/* the template's values are a few hundred bytes at most */
+	if (sp->room > sizeof(tmpl->buf) - tmpl->used)
+		sp->room = sizeof(tmpl->buf) - tmpl->used;
+	sp->len = 0;
+	sp->ranges = 0;
+	sp->parts = 0;
 }
 
-/* uri: MAILBOX_URL (SB's text), and /;UID=n when UIDSET is one UID. */
+/* The part so far as one event. */
 static void
-ev_set_uri(struct msgevent *ev, struct sbuf *sb, const char *uidset,
-    size_t len)
+split_flush(struct split *sp)
 {
-	if (len > 0 && memchr(uidset, ',', len) == NULL &&
-	    memchr(uidset, ':', len) == NULL) {
-		sb_adds(sb, "/;UID=");
-		sb_add(sb, uidset, len);
+	struct msgevent ev;
+	char buf[MSGEVENT_VALUE_SPACE + 32];
+	struct sbuf uri;
+
+	ev = *sp->tmpl;
+	if (sp->len > 0)
+		msgevent_set(&ev, MSGEVENT_P_UIDSET, sp->part, sp->len);
+	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, sp->url);
+	sb_init(&uri, buf, sizeof(buf));
+	sb_add(&uri, sp->url->p, sp->url->len);
+	uri.cut = sp->url->cut;
+	if (sp->ranges == 1 && sp->first == sp->last && !sp->tmpl->truncated) {
+		sb_adds(&uri, "/;UID=");
+		sb_addu(&uri, sp->first);
 	}
-	ev_set_sb(ev, MSGEVENT_P_URI, sb);
+	ev_set_sb(&ev, MSGEVENT_P_URI, &uri);
+	ev_emit(sp->infer, &ev);
+	sp->parts++;
+	sp->len = 0;
+	sp->ranges = 0;
+}
+
+/* The next range of the set (ascending, maximal), for a walk. */
+static bool
+split_range(void *ctx, uint32_t first, uint32_t last)
+{
+	struct split *sp = ctx;
+	char r[IMAP_SET_RANGE_TEXT_MAX + 1];
+	int n;
+
+	n = first == last ? snprintf(r, sizeof(r), "%" PRIu32, first) :
+	    snprintf(r, sizeof(r), "%" PRIu32 ":%" PRIu32, first, last);
+	if (sp->len > 0 && sp->len + 1 + (size_t)n > sp->room)
+		split_flush(sp);
+	if (sp->len > 0)
+		sp->part[sp->len++] = ',';
+	memcpy(sp->part + sp->len, r, (size_t)n);
+	sp->len += (size_t)n;
+	if (sp->ranges++ == 0) {
+		sp->first = first;
+		sp->last = last;
+	}
+	return true;
+}
+
+/* The last part; with EMPTY, an event without uidset if none was made. */
+static void
+split_end(struct split *sp, bool empty)
+{
+	if (sp->len > 0 || (empty && sp->parts == 0))
+		split_flush(sp);
 }
 
 /*
  * One MessageAppend for all the messages a COPY or MOVE (RFC 6851) put
  * in its destination, not one per message as for APPEND: the command
  * names a set, COPYUID answers with a set, and the event's uidset is one
- * (COPY 1:50000 is one event, not 50,000).  With COPYUID (RFC 4315 3)
+ * (COPY 1:50000 is one event, not 50,000; a set of scattered UIDs longer
+ * than an event's share is split, struct split).  With COPYUID (RFC 4315 3)
  * the mailbox URL has its UIDVALIDITY and uidset the new UIDs; without
  * it (no UIDPLUS), neither, as APPEND without APPENDUID.  Size and
  * flags of the copies are not in the exchange.
@@ -2609,23 +2643,17 @@ emit_copy(struct imap_infer *infer, struct infer_cmd *cmd)
 	const struct infer_record *rec = cmd->rec;
 	const struct infer_mbox *mb = &rec->mb;
 	struct infer_uids u;
-	struct imap_set_writer w;
 	struct msgevent ev;
-	char buf[MSGEVENT_VALUE_SPACE], set[MSGEVENT_VALUE_SPACE];
+	char buf[MSGEVENT_VALUE_SPACE];
 	struct sbuf sb;
-	uint32_t i;
+	struct split sp;
 
 	if (!mb->name[0].set)
 		return;
 	memset(&u, 0, sizeof(u));
-	imap_set_writer_init(&w, set, sizeof(set));
-	if (mb->copyuid && mb->dst.set) {
+	if (mb->copyuid && mb->dst.set)
 		uids_add_set(&u, span_data(rec, &mb->dst), mb->dst.len,
 		    mb->dst.cut);
-		for (i = 0; i < u.n; i++)
-			imap_set_writer_add(&w, u.r[i].first, u.r[i].last);
-	}
-	imap_set_writer_finish(&w);
 	msgevent_init(&ev, MSGEVENT_MESSAGE_APPEND);
 	ev_common(infer, &ev, false);
 	ev_session_user(infer, &ev);
@@ -2635,14 +2663,13 @@ emit_copy(struct imap_infer *infer, struct infer_cmd *cmd)
 		sb_adds(&sb, ";UIDVALIDITY=");
 		sb_addu(&sb, mb->uidvalidity);
 	}
-	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
-	if (u.cut || w.truncated)
+	if (uids_cut(&u) || sb.cut)
 		ev.truncated = true;
-	ev_set_uri(&ev, &sb, set, ev.truncated ? 0 : w.len);
-	ev_set_uidset(&ev, set, w.len);
+	split_init(&sp, infer, &ev, &sb);
+	(void)uids_walk(&u, split_range, &sp);
 	reg_note_copy(infer, cmd, &u);
 	uids_free(&u);
-	ev_emit(infer, &ev);
+	split_end(&sp, true);
 }
 
 /*
@@ -2781,33 +2808,26 @@ static void
 emit_expunge(struct imap_infer *infer, const struct infer_uids *u,
     bool have_messages, uint32_t messages)
 {
-	struct imap_set_writer w;
 	struct msgevent ev;
-	char buf[MSGEVENT_VALUE_SPACE], set[MSGEVENT_VALUE_SPACE];
+	char buf[MSGEVENT_VALUE_SPACE];
 	struct sbuf sb;
-	uint32_t i;
+	struct split sp;
 
 	reg_note_removed(infer, u);
-	if (u->n == 0 && u->unknown == 0 && !u->cut)
+	if (uids_empty(u) && u->unknown == 0 && !uids_cut(u))
 		return;		/* nothing was removed */
 	if (infer->sel.name == NULL) {
 		infer->untracked++;	/* the SELECT's name was lost */
 		return;
 	}
-	imap_set_writer_init(&w, set, sizeof(set));
-	for (i = 0; i < u->n; i++)
-		imap_set_writer_add(&w, u->r[i].first, u->r[i].last);
-	imap_set_writer_finish(&w);
 	msgevent_init(&ev, MSGEVENT_MESSAGE_EXPUNGE);
 	ev_common(infer, &ev, false);
 	ev_session_user(infer, &ev);
 	sb_init(&sb, buf, sizeof(buf));
 	sb_sel_url(infer, &sb);
-	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
-	if (u->unknown > 0 || u->cut || w.truncated)
-		ev.truncated = true;
 	/* one UID only names a message when the set is known whole */
-	ev_set_uri(&ev, &sb, set, ev.truncated ? 0 : w.len);
+	if (u->unknown > 0 || uids_cut(u) || sb.cut)
+		ev.truncated = true;
 	if (have_messages)
 		msgevent_set_uint(&ev, MSGEVENT_P_MESSAGES, messages);
 	infer->uids_unknown += u->unknown;
@@ -2815,8 +2835,9 @@ emit_expunge(struct imap_infer *infer, const struct infer_uids *u,
 		msgevent_set_uint(&ev, MSGEVENT_P_UIDNEXT, infer->sel.uidnext);
 	if (infer->sel.modseq_known)
 		msgevent_set_uint(&ev, MSGEVENT_P_MODSEQ, infer->sel.modseq);
-	ev_set_uidset(&ev, set, w.len);
-	ev_emit(infer, &ev);
+	split_init(&sp, infer, &ev, &sb);
+	(void)uids_walk(u, split_range, &sp);
+	split_end(&sp, true);
 }
 
 /* ---- the flags of the selected mailbox's messages ---------------------- */
@@ -2833,7 +2854,9 @@ emit_expunge(struct imap_infer *infer, const struct infer_uids *u,
  * Room for the text of any UID set imap_seqmap_resolve() writes here:
  * one range per run of the map, plus one per range of a set read from
  * one token (IMAP_TOKEN_MAX bytes: at most 513 ranges), plus slack.
- * Malloced for the moment a STORE's or CLOSE's OK is handled.
+ * Malloced for the moment a STORE's or CLOSE's OK is handled.  What is
+ * found in it (CLOSE's \Deleted messages, however fragmented) goes
+ * into a set of UIDs, not a text.
  */
 #define INFER_MAP_TEXT_MAX						\
 	((size_t)(IMAP_SEQMAP_RUNS_MAX + IMAP_TOKEN_MAX / 2 + 2) *	\
@@ -2878,8 +2901,8 @@ hook_deleted_uids(struct imap_infer *infer, struct infer_uids *out)
 {
 	struct infer_sel *sel = &infer->sel;
 	struct imap_flags del = { IMAP_FLAGS_DELETED };
-	char *known, *found;
-	size_t klen, flen;
+	char *known;
+	size_t klen;
 	bool incomplete, unknown;
 	int rc;
 
@@ -2887,9 +2910,8 @@ hook_deleted_uids(struct imap_infer *infer, struct infer_uids *out)
 		return -1;
 	if (imap_seqmap_count(&sel->map) == 0)
 		return 1;		/* an empty mailbox: nothing goes */
-	if ((known = malloc(2 * INFER_MAP_TEXT_MAX)) == NULL)
+	if ((known = malloc(INFER_MAP_TEXT_MAX)) == NULL)
 		return -1;
-	found = known + INFER_MAP_TEXT_MAX;
 	rc = imap_seqmap_resolve(&sel->map, "1:*", 3, known,
 	    INFER_MAP_TEXT_MAX, &klen, &incomplete);
 	if (rc == -1 || klen == 0) {
@@ -2898,15 +2920,13 @@ hook_deleted_uids(struct imap_infer *infer, struct infer_uids *out)
 	}
 	if (rc == 1)
 		incomplete = true;
-	rc = imap_flags_box_find(&sel->box, del, known, klen, found,
-	    INFER_MAP_TEXT_MAX, &flen, &unknown);
-	if (rc != -1 && flen > 0 && imap_set_walk(found, flen, 0, UINT32_MAX,
-	    uids_walk_add, out) == -1)
-		out->cut = true;
+	/* into OUT directly: as many ranges as \Deleted makes */
+	rc = imap_flags_box_walk(&sel->box, del, known, klen, uids_walk_add,
+	    out, &unknown);
 	free(known);
 	if (rc == -1)
 		return -1;
-	return incomplete || unknown || rc == 1 || out->cut ? 0 : 1;
+	return incomplete || unknown || uids_cut(out) ? 0 : 1;
 }
 
 /* ---- the selected mailbox --------------------------------------------- */
@@ -2979,24 +2999,17 @@ static void
 emit_foreign(struct imap_infer *infer, enum msgevent_type type,
     const struct infer_uids *u, bool have_messages, uint32_t messages)
 {
-	struct imap_set_writer w;
 	struct msgevent ev;
-	char buf[MSGEVENT_VALUE_SPACE], set[MSGEVENT_VALUE_SPACE];
+	char buf[MSGEVENT_VALUE_SPACE];
 	struct sbuf sb;
-	uint32_t i;
+	struct split sp;
 
-	imap_set_writer_init(&w, set, sizeof(set));
-	for (i = 0; i < u->n; i++)
-		imap_set_writer_add(&w, u->r[i].first, u->r[i].last);
-	imap_set_writer_finish(&w);
 	msgevent_init(&ev, type);
 	ev_observed(infer, &ev);
 	sb_init(&sb, buf, sizeof(buf));
 	sb_sel_url(infer, &sb);
-	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
-	if (u->cut || w.truncated)
+	if (uids_cut(u) || sb.cut)
 		ev.truncated = true;
-	ev_set_uri(&ev, &sb, set, ev.truncated ? 0 : w.len);
 	if (have_messages)
 		msgevent_set_uint(&ev, MSGEVENT_P_MESSAGES, messages);
 	if (infer->sel.uidnext_known)
@@ -3005,8 +3018,9 @@ emit_foreign(struct imap_infer *infer, enum msgevent_type type,
 		msgevent_set_uint(&ev, MSGEVENT_P_MODSEQ, infer->sel.modseq);
 	if (type == MSGEVENT_MESSAGE_EXPUNGE)
 		msgevent_set_str(&ev, MSGEVENT_P_CAUSE, "external");
-	ev_set_uidset(&ev, set, w.len);
-	ev_emit(infer, &ev);
+	split_init(&sp, infer, &ev, &sb);
+	(void)uids_walk(u, split_range, &sp);
+	split_end(&sp, false);
 }
 
 /* Both batches, again: a command in flight completed (or the line ended). */
@@ -3108,6 +3122,41 @@ news_scan(struct imap_infer *infer, struct infer_uids *known)
 	return rc == -1 || n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
+/* imap_registry_claim() of each range of a set, for uids_walk(). */
+struct reg_claim_ctx {
+	struct imap_infer *infer;
+	struct imap_registry_box *box;
+	enum imap_registry_dir dir;
+	struct infer_uids *out;
+};
+
+static bool
+reg_claim_range(void *ctx, uint32_t first, uint32_t last)
+{
+	struct reg_claim_ctx *c = ctx;
+
+	(void)imap_registry_claim(c->infer->reg, c->box,
+	    c->infer->sel.uidvalidity, c->dir, first, last, uids_walk_add,
+	    c->out);
+	return true;
+}
+
+/*
+ * The UIDs of ALL the registry gives as nobody's, claimed now, into OUT
+ * (cut when ALL was).
+ */
+static void
+reg_claim(struct imap_infer *infer, struct imap_registry_box *box,
+    enum imap_registry_dir dir, const struct infer_uids *all,
+    struct infer_uids *out)
+{
+	struct reg_claim_ctx c = { infer, box, dir, out };
+
+	(void)uids_walk(all, reg_claim_range, &c);
+	if (uids_cut(all))
+		out->cut = true;
+}
+
 static void
 news_clear(struct infer_news *nw)
 {
@@ -3132,7 +3181,7 @@ news_decide(struct imap_infer *infer, bool give_up)
 	struct infer_sel *sel = &infer->sel;
 	struct imap_registry_box *box;
 	struct infer_uids all, out;
-	uint32_t unknown = 0, i;
+	uint32_t unknown = 0, last;
 
 	if (infer->fx == NULL)
 		return;
@@ -3167,20 +3216,16 @@ news_decide(struct imap_infer *infer, bool give_up)
 	if (box == NULL)
 		infer->fx->unknown += uids_count(&all);
 	else {
-		for (i = 0; i < all.n; i++)
-			(void)imap_registry_claim(infer->reg, box,
-			    sel->uidvalidity, IMAP_REGISTRY_ADD, all.r[i].first,
-			    all.r[i].last, uids_walk_add, &out);
-		out.cut = out.cut || all.cut;
-		if (out.n > 0)
+		reg_claim(infer, box, IMAP_REGISTRY_ADD, &all, &out);
+		if (!uids_empty(&out))
 			emit_foreign(infer, MSGEVENT_MESSAGE_NEW, &out,
 			    sel->counted, imap_seqmap_count(&sel->map));
 	}
 	/* UIDs only grow: the next batch's are above these */
-	nw->base_known = unknown == 0 && nw->lost == 0 && !all.cut &&
-	    all.n > 0 && all.r[all.n - 1].last < UINT32_MAX;
+	nw->base_known = unknown == 0 && nw->lost == 0 && !uids_cut(&all) &&
+	    imap_uidset_last(&all.set, &last) && last < UINT32_MAX;
 	if (nw->base_known)
-		nw->base = all.r[all.n - 1].last + 1;
+		nw->base = last + 1;
 	uids_free(&all);
 	uids_free(&out);
 	news_clear(nw);
@@ -3198,7 +3243,6 @@ gone_decide(struct imap_infer *infer, bool give_up)
 	struct infer_gone *g;
 	struct imap_registry_box *box;
 	struct infer_uids out;
-	uint32_t i;
 
 	if (infer->fx == NULL || !infer->fx->gone.active)
 		return;
@@ -3217,13 +3261,8 @@ gone_decide(struct imap_infer *infer, bool give_up)
 		infer->fx->unknown += uids_count(&g->uids);
 	else {
 		memset(&out, 0, sizeof(out));
-		for (i = 0; i < g->uids.n; i++)
-			(void)imap_registry_claim(infer->reg, box,
-			    infer->sel.uidvalidity, IMAP_REGISTRY_REMOVE,
-			    g->uids.r[i].first, g->uids.r[i].last,
-			    uids_walk_add, &out);
-		out.cut = out.cut || g->uids.cut;
-		if (out.n > 0)
+		reg_claim(infer, box, IMAP_REGISTRY_REMOVE, &g->uids, &out);
+		if (!uids_empty(&out))
 			emit_foreign(infer, MSGEVENT_MESSAGE_EXPUNGE, &out,
 			    g->have_messages, g->messages);
 		uids_free(&out);
@@ -3257,30 +3296,37 @@ sel_foreign_expunge(struct imap_infer *infer, uint32_t first, uint32_t last,
 	g->messages = imap_seqmap_count(&infer->sel.map);
 }
 
+struct foreign_rest_ctx {
+	struct imap_infer *infer;
+	const struct infer_uids *own;
+};
+
+static bool
+foreign_gap(void *ctx, uint32_t first, uint32_t last)
+{
+	sel_foreign_expunge(ctx, first, last, true);
+	return true;
+}
+
+/* A range of ALL: its UIDs outside OWN are someone else's removals. */
+static bool
+foreign_rest_range(void *ctx, uint32_t first, uint32_t last)
+{
+	struct foreign_rest_ctx *c = ctx;
+
+	(void)imap_uidset_walk_gaps(&c->own->set, first, last, foreign_gap,
+	    c->infer);
+	return true;
+}
+
 /* The UIDs in ALL but not in OWN were removed by someone else. */
 static void
 foreign_rest(struct imap_infer *infer, const struct infer_uids *all,
     const struct infer_uids *own)
 {
-	uint32_t i, j = 0, at;
+	struct foreign_rest_ctx c = { infer, own };
 
-	for (i = 0; i < all->n; i++) {
-		at = all->r[i].first;
-		for (; j < own->n && own->r[j].last < at; j++)
-			continue;
-		for (; j < own->n && own->r[j].first <= all->r[i].last; j++) {
-			if (own->r[j].first > at)
-				sel_foreign_expunge(infer, at,
-				    own->r[j].first - 1, true);
-			if (own->r[j].last >= all->r[i].last) {
-				at = 0;
-				break;
-			}
-			at = own->r[j].last + 1;
-		}
-		if (at != 0)
-			sel_foreign_expunge(infer, at, all->r[i].last, true);
-	}
+	(void)uids_walk(all, foreign_rest_range, &c);
 }
 
 /*
@@ -3785,7 +3831,7 @@ sel_close(struct imap_infer *infer)
 			emit_expunge(infer, &u, sel->counted &&
 			    n <= imap_seqmap_count(&sel->map),
 			    imap_seqmap_count(&sel->map) - (uint32_t)n);
-		else if (u.n > 0) {
+		else if (!uids_empty(&u)) {
 			u.cut = true;	/* a part of them */
 			emit_expunge(infer, &u, false, 0);
 		}
@@ -4254,51 +4300,51 @@ struct store_rest_ctx {
  * would have changed them, the cache was stale, and is forgotten.
  */
 static bool
-store_rest_range(void *ctx, uint32_t first, uint32_t last)
+store_rest_uids(void *ctx, uint32_t a, uint32_t b)
 {
 	struct store_rest_ctx *r = ctx;
 	struct imap_flags_box *box = &r->infer->sel.box;
 	struct infer_flagrun *fr = r->fr;
 	struct imap_flags_change ch;
 	struct imap_flags old;
-	uint32_t i, k, a, b;
 	uint64_t uid;
+	uint32_t i;
 
-	for (k = 0; k < (r->in != NULL ? r->in->n : 1); k++) {
-		a = first;
-		b = last;
-		if (r->in != NULL) {
-			a = r->in->r[k].first > first ? r->in->r[k].first :
-			    first;
-			b = r->in->r[k].last < last ? r->in->r[k].last : last;
-			if (a > b)
-				continue;
+	for (uid = a; uid <= b; uid++) {
+		i = (uint32_t)uid;
+		if (uids_has(&fr->done, i) || uids_has(r->mod, i))
+			continue;
+		if (r->mode == REST_FORGET) {
+			(void)imap_flags_box_forget(box, i, i);
+			continue;
 		}
-		for (uid = a; uid <= b; uid++) {
-			i = (uint32_t)uid;
-			if (uids_has(&fr->done, i) || uids_has(r->mod, i))
-				continue;
-			if (r->mode == REST_FORGET) {
+		if (r->mode == REST_CONFIRM) {
+			if (imap_flags_box_get(box, i, &old) &&
+			    (!imap_flags_change(box, &old, fr->op, fr->list,
+			    NULL, &ch) || !ch.now_known ||
+			    ch.now.bits != old.bits))
 				(void)imap_flags_box_forget(box, i, i);
-				continue;
-			}
-			if (r->mode == REST_CONFIRM) {
-				if (imap_flags_box_get(box, i, &old) &&
-				    (!imap_flags_change(box, &old, fr->op,
-				    fr->list, NULL, &ch) || !ch.now_known ||
-				    ch.now.bits != old.bits))
-					(void)imap_flags_box_forget(box, i, i);
-				continue;
-			}
-			if (!imap_flags_box_change(box, i, fr->op, fr->list,
-			    NULL, &ch)) {
-				fr->unknown++;
-				continue;
-			}
-			fr_filter(fr, &ch);
-			fr_batch_add(r->infer, fr, i, &ch);
+			continue;
 		}
+		if (!imap_flags_box_change(box, i, fr->op, fr->list, NULL,
+		    &ch)) {
+			fr->unknown++;
+			continue;
+		}
+		fr_filter(fr, &ch);
+		fr_batch_add(r->infer, fr, i, &ch);
 	}
+	return true;
+}
+
+static bool
+store_rest_range(void *ctx, uint32_t first, uint32_t last)
+{
+	struct store_rest_ctx *r = ctx;
+
+	if (r->in == NULL)
+		return store_rest_uids(r, first, last);
+	(void)imap_uidset_walk(&r->in->set, first, last, store_rest_uids, r);
 	return true;
 }
 
@@ -4403,7 +4449,7 @@ store_rest(struct imap_infer *infer, struct infer_cmd *cmd,
 	if (imap_seqmap_count(&sel->map) == 0)
 		goto out;
 	if (imap_set_walk(set, len, sel_uid_star(infer), UINT32_MAX,
-	    uids_walk_add, &in) == -1 || in.cut) {
+	    uids_walk_add, &in) == -1 || uids_cut(&in)) {
 		fr->cut = true;
 		fr->unknown++;
 	}
@@ -4464,18 +4510,21 @@ store_modified(struct imap_infer *infer, struct infer_cmd *cmd,
 
 /*
  * The events of the batch: one per (type, flags), for the selected
- * mailbox.  A command with changes it could not tell (FR's unknown,
- * cut, or a change no event could name) marks them all truncated:
- * their uidsets hold the UIDs that are known, never a guess.
+ * mailbox (split in parts when its UIDs are many and scattered, struct
+ * split; flagNames goes in before the long values, so it is never cut).
+ * A command with changes it could not tell (FR's unknown, cut, or a
+ * change no event could name) marks them all truncated: their uidsets
+ * hold the UIDs that are known, never a guess.
  */
 static void
 flags_emit(struct imap_infer *infer, struct infer_flagrun *fr)
 {
 	struct imap_flags_event fe;
 	struct msgevent ev;
-	char buf[MSGEVENT_VALUE_SPACE], set[MSGEVENT_VALUE_SPACE];
+	char buf[MSGEVENT_VALUE_SPACE];
 	char names[IMAP_FLAGS_TEXT_MAX];
 	struct sbuf sb;
+	struct split sp;
 	uint32_t dropped;
 	size_t i, nlen;
 	bool trunc;
@@ -4485,8 +4534,7 @@ flags_emit(struct imap_infer *infer, struct infer_flagrun *fr)
 	trunc = fr->unknown > 0 || fr->cut || dropped > 0;
 	if (fr->batch == NULL)
 		return;
-	for (i = 0; imap_flags_batch_event(fr->batch, i, &fe, set,
-	    sizeof(set)); i++) {
+	for (i = 0; imap_flags_batch_event(fr->batch, i, &fe, NULL, 0); i++) {
 		if (infer->sel.name == NULL) {
 			infer->untracked++;	/* the SELECT's name was lost */
 			continue;
@@ -4494,16 +4542,11 @@ flags_emit(struct imap_infer *infer, struct infer_flagrun *fr)
 		msgevent_init(&ev, fe.type);
 		ev_common(infer, &ev, false);
 		ev_session_user(infer, &ev);
-		sb_init(&sb, buf, sizeof(buf));
-		sb_sel_url(infer, &sb);
-		ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
-		if (trunc || fe.truncated)
-			ev.truncated = true;
-		ev_set_uri(&ev, &sb, set, ev.truncated ? 0 : fe.uidset_len);
-		if (fr->modseq_known)
-			msgevent_set_uint(&ev, MSGEVENT_P_MODSEQ, fr->modseq);
-		ev_set_uidset(&ev, set, fe.uidset_len);
-		/* RFC 5423 5: flagNames goes with FlagsSet and FlagsClear */
+		/*
+		 * RFC 5423 5: flagNames goes with FlagsSet and FlagsClear;
+		 * set before the long values, it is never cut (each name
+		 * whole, IMAP_FLAGS_TEXT_MAX fits an event).
+		 */
 		if (fe.type == MSGEVENT_FLAGS_SET ||
 		    fe.type == MSGEVENT_FLAGS_CLEAR) {
 			if (imap_flags_format(&infer->sel.box, fe.flags, names,
@@ -4511,7 +4554,15 @@ flags_emit(struct imap_infer *infer, struct infer_flagrun *fr)
 				ev.truncated = true;
 			msgevent_set(&ev, MSGEVENT_P_FLAG_NAMES, names, nlen);
 		}
-		ev_emit(infer, &ev);
+		if (fr->modseq_known)
+			msgevent_set_uint(&ev, MSGEVENT_P_MODSEQ, fr->modseq);
+		sb_init(&sb, buf, sizeof(buf));
+		sb_sel_url(infer, &sb);
+		if (trunc || fe.truncated || sb.cut)
+			ev.truncated = true;
+		split_init(&sp, infer, &ev, &sb);
+		(void)imap_flags_batch_walk(fr->batch, i, split_range, &sp);
+		split_end(&sp, false);
 	}
 }
 
@@ -6121,26 +6172,30 @@ server_literal(struct imap_parser *parser, const char *data, size_t len)
 	(void)len;
 }
 
-/* OUT gets the UIDs in both A and B (sorted range lists). */
+struct isect_ctx {
+	const struct infer_uids *b;
+	struct infer_uids *out;
+};
+
+/* A range of A: what B holds of it goes out. */
+static bool
+isect_range(void *ctx, uint32_t first, uint32_t last)
+{
+	struct isect_ctx *c = ctx;
+
+	(void)imap_uidset_walk(&c->b->set, first, last, uids_walk_add,
+	    c->out);
+	return true;
+}
+
+/* OUT gets the UIDs in both A and B. */
 static void
 uids_isect(const struct infer_uids *a, const struct infer_uids *b,
     struct infer_uids *out)
 {
-	uint32_t i = 0, j = 0, lo, hi;
+	struct isect_ctx c = { b, out };
 
-	while (i < a->n && j < b->n) {
-		lo = a->r[i].first > b->r[j].first ? a->r[i].first :
-		    b->r[j].first;
-		hi = a->r[i].last < b->r[j].last ? a->r[i].last :
-		    b->r[j].last;
-		if (lo <= hi)
-			uids_add(out, lo, hi);
-		/* the range ending first has nothing more to meet */
-		if (a->r[i].last < b->r[j].last)
-			i++;
-		else
-			j++;
-	}
+	(void)uids_walk(a, isect_range, &c);
 }
 
 /* True if the sequence set at SET has an item that is "*" alone. */
@@ -6178,7 +6233,6 @@ expunge_done(struct imap_infer *infer, struct infer_cmd *cmd)
 	const char *set;
 	uint64_t rest;
 	size_t len;
-	uint32_t i;
 
 	memset(&all, 0, sizeof(all));
 	memset(&filt, 0, sizeof(filt));
@@ -6193,20 +6247,19 @@ expunge_done(struct imap_infer *infer, struct infer_cmd *cmd)
 		set = span_data(rec, &rec->mb.uidset);
 		len = rec->mb.uidset.len;
 		if (imap_set_walk(set, len, UINT32_MAX, UINT32_MAX,
-		    uids_walk_add, &filt) == 0 && !filt.cut) {
+		    uids_walk_add, &filt) == 0 && !uids_cut(&filt)) {
 			uids_isect(&all, &filt, &own);
 			own.unknown = all.unknown;
-			own.cut = own.cut || all.cut;
+			own.cut = uids_cut(&own) || uids_cut(&all);
 			rest = uids_count(&all) - uids_count(&own);
 			if (set_has_lone_star(set, len) && rest + all.unknown > 1)
 				own.cut = true;
 			else if (set_has_lone_star(set, len) && rest == 1)
-				for (i = 0; i < all.n; i++)	/* the "*" one */
-					uids_add(&own, all.r[i].first,
-					    all.r[i].last);
+				/* the "*" one */
+				(void)uids_walk(&all, uids_walk_add, &own);
 			emit_expunge(infer, &own, infer->sel.counted,
 			    imap_seqmap_count(&infer->sel.map));
-			if (!own.cut)	/* else whose is unsure */
+			if (!uids_cut(&own))	/* else whose is unsure */
 				foreign_rest(infer, &all, &own);
 			goto out;
 		}
@@ -6241,7 +6294,7 @@ move_done(struct imap_infer *infer, struct infer_cmd *cmd)
 	emit_expunge(infer, &src, infer->sel.counted,
 	    imap_seqmap_count(&infer->sel.map));
 	/* removals announced meanwhile that it did not make */
-	if (infer->xp_active && infer->xp_seq == cmd->seq && !src.cut)
+	if (infer->xp_active && infer->xp_seq == cmd->seq && !uids_cut(&src))
 		foreign_rest(infer, &infer->xp, &src);
 	uids_free(&src);
 }
@@ -6263,9 +6316,9 @@ move_removed(struct imap_infer *infer, const struct infer_cmd *cmd)
 
 	if (!infer->xp_active || infer->xp_seq != cmd->seq)
 		return false;
-	if (all->unknown > 0 || all->cut)
+	if (all->unknown > 0 || uids_cut(all))
 		return true;
-	if (all->n == 0)
+	if (uids_empty(all))
 		return false;
 	if (!cmd->uid || rec == NULL || !rec->mb.uidset.set ||
 	    rec->mb.uidset.cut)
@@ -6277,11 +6330,11 @@ move_removed(struct imap_infer *infer, const struct infer_cmd *cmd)
 	memset(&filt, 0, sizeof(filt));
 	memset(&in, 0, sizeof(in));
 	if (imap_set_walk(set, len, UINT32_MAX, UINT32_MAX, uids_walk_add,
-	    &filt) != 0 || filt.cut)
+	    &filt) != 0 || uids_cut(&filt))
 		some = true;
 	else {
 		uids_isect(all, &filt, &in);
-		some = in.n > 0 || in.cut;
+		some = !uids_empty(&in) || uids_cut(&in);
 	}
 	uids_free(&filt);
 	uids_free(&in);
@@ -7014,16 +7067,16 @@ imap_infer_memory(const struct imap_infer *infer)
 	n = sizeof(*infer) + infer->strs_len + infer->rec_bytes +
 	    imap_seqmap_memory(&infer->sel.map) +
 	    imap_flags_box_memory(&infer->sel.box) +
-	    (size_t)infer->xp.alloc * sizeof(struct infer_range) +
-	    (size_t)infer->fr.done.alloc * sizeof(struct infer_range) +
+	    imap_uidset_memory(&infer->xp.set) +
+	    imap_uidset_memory(&infer->fr.done.set) +
+	    (infer->fr.batch != NULL ?
+	    imap_flags_batch_memory(infer->fr.batch) : 0) +
 	    (size_t)infer->fr.apend * sizeof(struct infer_flagpend);
 	if (infer->fx != NULL) {
 		n += sizeof(*infer->fx) +
 		    (size_t)infer->fx->aholds * sizeof(struct infer_hold) +
-		    (size_t)infer->fx->news.gone.alloc *
-		    sizeof(struct infer_range) +
-		    (size_t)infer->fx->gone.uids.alloc *
-		    sizeof(struct infer_range);
+		    imap_uidset_memory(&infer->fx->news.gone.set) +
+		    imap_uidset_memory(&infer->fx->gone.uids.set);
 		if (infer->fx->own_reg != NULL)
 			n += imap_registry_memory(infer->fx->own_reg);
 	}

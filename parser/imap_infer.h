@@ -46,8 +46,9 @@
  *			and one per COPY, UID COPY, MOVE or UID MOVE (RFC
  *			6851), for all its messages: mailboxID of the
  *			destination (with ;UIDVALIDITY= from COPYUID), uidset
- *			(COPYUID's destination UIDs), uri (mailboxID, plus
- *			/;UID=n for a single message); none when nothing was
+ *			(COPYUID's destination UIDs; a long one split, see
+ *			below), uri (mailboxID, plus /;UID=n for a single
+ *			message); none when nothing was
  *			copied (a UID set of no message: an OK without
  *			COPYUID from a server that announced UIDPLUS or
  *			IMAP4rev2, a MOVE that announced no removal)
@@ -63,9 +64,10 @@
  *			count after), uidnext and modseq (HIGHESTMODSEQ, RFC
  *			7162) when the server told them.  The event is
  *			marked truncated when a removed message's UID was
- *			unknown (see imap_infer_uids_unknown()) or a set was
- *			longer than the caps: uidset then holds the UIDs
- *			that are known, never a guess.  Removals by other
+ *			unknown (see imap_infer_uids_unknown()) or UIDs did
+ *			not fit the caps (IMAP_INFER_UID_ITEMS_MAX, a
+ *			COPYUID set longer than IMAP_TOKEN_MAX): uidset then
+ *			holds the UIDs that are known, never a guess.  Removals by other
  *			sessions that a server announces during an EXPUNGE
  *			cannot be told from the EXPUNGE's own.  Also one
  *			per CLOSE (RFC 9051 6.4.1: a silent expunge) that
@@ -153,6 +155,14 @@
  *			maxMessages, the STORAGE and MESSAGE limits it set
  *			(the quota root is not reported)
  *
+ * Every event with a uidset (MessageAppend of a COPY or MOVE,
+ * MessageExpunge, external or not, MessageNew, the flag events) whose
+ * UIDs do not fit one event's share (IMAP_INFER_EVENT_BYTES) is several:
+ * the same type, parameters and timestamp, each with a disjoint part of
+ * the UID set, cut between two of its elements, together every UID; a
+ * part of one UID has the message's uri.  Parts are never marked
+ * truncated for being parts.
+ *
  * The selected mailbox is followed from SELECT/EXAMINE on (its name,
  * UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the UIDs of its messages as far
  * as FETCH responses told them: imap_seqmap.h; PERMANENTFLAGS and the
@@ -171,19 +181,22 @@
  * what they carry (names, messages, flags) and freed when the server
  * completes them.  The selected mailbox costs its name, its UID map
  * (at most about 24 KiB: IMAP_SEQMAP_RUNS_MAX) and its flag cache (at
- * most about 26 KiB: IMAP_FLAGS_RUNS_MAX and the keyword table), a
- * running expunge its UIDs (IMAP_INFER_UID_RANGES_MAX), a running STORE
- * or FETCH of bodies its changes (an imap_flags_batch, at most about 13
- * KiB, its reported UIDs, IMAP_INFER_UID_RANGES_MAX, and for a
- * conditional STORE IMAP_INFER_COND_MAX held changes); the tagged OK of
- * a STORE or CLOSE takes up to 2 * INFER_MAP_TEXT_MAX (about 110 KiB)
- * for the moment it is handled.  What the session learned of the
+ * most about 30 KiB: IMAP_FLAGS_ITEMS_MAX and the keyword table; the
+ * flags of 20,000 messages alternating as scripts/bench.py's do take
+ * about 16), a running expunge its UIDs (IMAP_INFER_UID_ITEMS_MAX: 32
+ * KiB at most, 5 KiB for every other message of 20,000), a running
+ * STORE or FETCH of bodies its changes (an imap_flags_batch,
+ * IMAP_FLAGS_BATCH_ITEMS_MAX: at most about 34 KiB, its reported UIDs,
+ * IMAP_INFER_UID_ITEMS_MAX, and for a conditional STORE
+ * IMAP_INFER_COND_MAX held changes): transient, per command, bounded;
+ * the tagged OK of a STORE or CLOSE takes up to INFER_MAP_TEXT_MAX
+ * (about 56 KiB) for the moment it is handled.  What the session learned of the
  * subscription list takes IMAP_INFER_SUBS_BYTES once it learned any.
  * Changes made by others (MessageNew, external expunges) take a struct
  * infer_foreign (about 200 bytes) from the first one the session
  * meets, or the first command that holds a mailbox in a shared
  * registry, with the holds of its pending commands (16 bytes each) and
- * the UIDs of an undecided batch (IMAP_INFER_UID_RANGES_MAX); without a
+ * the UIDs of an undecided batch (IMAP_INFER_UID_ITEMS_MAX); without a
  * registry in the env, a registry of its own (imap_registry.h, its
  * mailboxes capped at 32).  Nothing else is allocated while nothing is
  * pending.  The caps below
@@ -230,12 +243,37 @@
 /* Bytes of flag names of one APPEND; more: cut, events marked truncated. */
 #define IMAP_INFER_FLAGS_MAX	512
 /*
- * UID ranges one command's MessageExpunge collects (8 bytes each, 8 KiB
- * of heap at most, held only while the command runs).  Past it the
- * highest ranges are dropped and the event is marked truncated; the
- * event's own space (MSGEVENT_VALUE_SPACE) holds fewer anyway.
+ * Items (imap_uidset.h: a range of UIDs, or a bitmap of 64) one set of
+ * UIDs being collected may hold: a running EXPUNGE's or MOVE's removals,
+ * a STORE's reported UIDs, removals or new messages of others not yet
+ * decided, a COPYUID set.  16 bytes each, 32 KiB of heap at most, held
+ * only while the command runs (or the batch is undecided): any set of
+ * UIDs within a span of 130,000 fits whatever its pattern (every other
+ * message of 20,000: 313 items, 5 KiB), and a range is one item however
+ * long.  Past it the UIDs that find no room are dropped (never a guess)
+ * and the event is marked truncated.
  */
-#define IMAP_INFER_UID_RANGES_MAX	1024
+#define IMAP_INFER_UID_ITEMS_MAX	2048
+/*
+ * Long UID sets are split.  An event's uidset takes at most what leaves
+ * the values of all its parameters together within
+ * IMAP_INFER_EVENT_BYTES, but never less than IMAP_INFER_UIDSET_MIN: a
+ * change whose UIDs take more is reported as several events of the same
+ * type and parameters (and timestamp), each with a disjoint part of the
+ * UID set, cut between two of its elements ("4:6,9" | "12:15"), which
+ * together carry every UID; none is marked truncated for it.  uri names
+ * a message (/;UID=n) in a part of one UID only.  768 bytes of values
+ * keep every such event whole in an SNMPv3 authPriv notification of the
+ * default snmp-max-size (1472 octets, a user name of up to 32; the
+ * tighter of the two outputs) and in a syslog message of the default
+ * syslog-max-size (2048): a flag event of user "alice" in INBOX gets
+ * parts of about 500 bytes (some 80 scattered UIDs of five digits).
+ * Longer names leave less room, down to the minimum; smaller configured
+ * sizes, or very long names, leave the outputs' own truncation as the
+ * last resort.
+ */
+#define IMAP_INFER_EVENT_BYTES	768
+#define IMAP_INFER_UIDSET_MIN	128
 /*
  * Changes a conditional STORE (RFC 7162 3.1.3: UNCHANGEDSINCE) keeps
  * from the FETCH responses that come before its OK, which alone says,
@@ -394,8 +432,7 @@ uint64_t imap_infer_flags_unlearned(const struct imap_infer *infer);
  * Bytes of memory INFER holds now: the struct and everything it
  * allocated (pending commands, their records, the selected mailbox's
  * name, UID map and flag cache, a running expunge's UIDs, a running
- * STORE's reported UIDs and held changes).  A running command's
- * imap_flags_batch (opaque, at most about 13 KiB) is not counted.
+ * STORE's reported UIDs, held changes and batch of changes).
  */
 size_t imap_infer_memory(const struct imap_infer *infer);
 

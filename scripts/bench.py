@@ -63,8 +63,11 @@ Workloads (defaults):
                 its peak memory growth (VmHWM, reset through
                 /proc/PID/clear_refs, minus VmRSS before) and, for
                 msgeventd, the "peak inference memory" it logs with -d
-                ("n/a" where it does not); the responses must be the
-                direct path's, byte for byte
+                ("n/a" where it does not), its events per type, the
+                UIDs they carry per type (a long UID set comes split
+                in several events), those marked truncated and the
+                longest; the responses must be the direct path's, byte
+                for byte.  --seqstore-only runs this alone
     tls         implicit TLS (skipped with --no-tls; alone with
                 --tls-only): the bulk FETCH over TLS straight to
                 Dovecot's IMAPS port, through msgeventd (listen imaps,
@@ -1714,7 +1717,8 @@ def seqstore_run(dovecot, proxies, sink, path, variant, box, commands, buf):
             run["msgeventd_log"] = msgeventd_warnings(proxies.msgeventd, err0)
             time.sleep(0.2)
             types = {}
-            expunged_uids = truncated = 0
+            uids = {}
+            expunged_uids = truncated = longest = 0
             for data, _ns in sink.receive():
                 k = event_key(data)
                 if k is None:
@@ -1722,12 +1726,18 @@ def seqstore_run(dovecot, proxies, sink, path, variant, box, commands, buf):
                 t = k[0].decode("ascii", "replace")
                 types[t] = types.get(t, 0) + 1
                 truncated += _TRUNCATED in data
+                longest = max(longest, len(data))
+                if k[2]:
+                    uids[t] = uids.get(t, 0) + _uidset_size(k[2])
                 if k[0] == b"MessageExpunge" and k[2]:
                     expunged_uids += _uidset_size(k[2])
             run["events"] = types
             run["flag_events"] = sum(types.get(t, 0) for t in _FLAG_EVENTS)
             run["events_truncated"] = truncated
             run["expunged_uids_in_events"] = expunged_uids
+            # UIDs per event type (a long set comes in several events)
+            run["uids_in_events"] = uids
+            run["longest_event_bytes"] = longest
         proxies.check_alive("the STORE session")
         return run
     finally:
@@ -1805,6 +1815,12 @@ def seqstore(args, res, dovecot, proxies, sink, buf):
                 d["flag_events"] = _median(r["flag_events"] for r in runs)
                 d["events_truncated"] = _median(
                     r["events_truncated"] for r in runs)
+                d["uids_in_events"] = {t: _median(
+                    r["uids_in_events"].get(t, 0) for r in runs)
+                    for t in sorted({t for r in runs
+                                     for t in r["uids_in_events"]})}
+                d["longest_event_bytes"] = max(
+                    r["longest_event_bytes"] for r in runs)
                 d["not_tracked"] = sum(r["msgeventd_log"]["not_tracked"]
                                        for r in runs)
                 exact = d["peak_inference_bytes_max"]
@@ -1862,6 +1878,12 @@ def seqstore_rows(res, row):
             "%s / %s / %s" % (fmt(m["expunged_uids_in_events"], "%d"),
                               fmt(m["flag_events"], "%d"),
                               fmt(m["events_truncated"], "%d")))
+        u = m.get("uids_in_events") or {}
+        row("  UIDs in MessageRead / Trash / FlagsSet / FlagsClear", "-",
+            "-", " / ".join(fmt(u.get(t, 0), "%d") for t in (
+                "MessageRead", "MessageTrash", "FlagsSet", "FlagsClear")))
+        row("  longest event, bytes (syslog-max-size 2048)", "-", "-",
+            fmt(m.get("longest_event_bytes"), "%d"), "", "<= 2048")
     if s["responses_differ"]:
         row("  responses to the client", "", "", "DIFFER", "",
             "== direct", "DIFFER")
@@ -2178,6 +2200,23 @@ def verdict(ok):
     return "-" if ok is None else ("meets" if ok else "MISSES")
 
 
+def print_seqstore_table(res):
+    """--seqstore-only: the STORE sessions' rows alone."""
+    rows = []
+
+    def row(name, d, h, m, rat="", target="", v=""):
+        rows.append((name, d, h, m, rat, target, v))
+
+    seqstore_rows(res, row)
+    head = ("workload", "direct", "haproxy", "msgeventd", "mev/hap",
+            "target", "")
+    widths = [max(len(str(r[i])) for r in rows + [head])
+              for i in range(len(head))]
+    for r in [head] + rows:
+        print("  ".join("%-*s" % (widths[0], r[0]) if i == 0 else
+                        "%*s" % (widths[i], r[i]) for i in range(len(r))))
+
+
 def print_table(res):
     rows = []
 
@@ -2351,7 +2390,14 @@ def main(argv):
                     "implicit TLS, idle TLS sessions)")
     ap.add_argument("--no-tls", action="store_true",
                     help="skip the TLS workloads")
+    ap.add_argument("--seqstore-only", action="store_true",
+                    help="only the STORE sessions (issue 3), and their "
+                    "table")
     args = ap.parse_args(argv)
+    if args.seqstore_only:
+        # the warm-up reads one bulk message; nothing else is needed
+        args.bulk_messages, args.flags_messages = 1, 200
+        args.no_tls = True
     if args.quick:
         args.bulk_messages, args.bulk_runs = 10, 2
         args.flags_messages, args.flags_runs = 2000, 2
@@ -2421,7 +2467,9 @@ def main(argv):
         sink = SyslogSink()
         proxies = Proxies(binary, dovecot.imap_port, sink)
         try:
-            if not args.tls_only:
+            if args.seqstore_only:
+                seqstore(args, res, dovecot, proxies, sink, buf)
+            elif not args.tls_only:
                 run_all(args, res, dovecot, proxies, sink, buf)
             if tls is not None:
                 tls_bench(args, res, dovecot, sink, buf, tls)
@@ -2449,10 +2497,13 @@ def main(argv):
         json.dump(res, f, indent=2, sort_keys=True)
         f.write("\n")
     print()
-    if not args.tls_only:
+    if args.seqstore_only:
+        print_seqstore_table(res)
+    elif not args.tls_only:
         print_table(res)
-    print_tls_table(res)
-    print_snmp_table(res)
+    if not args.seqstore_only:
+        print_tls_table(res)
+        print_snmp_table(res)
     print("\nelapsed %.0f s; results in %s" % (res["elapsed_seconds"],
                                                 os.path.relpath(args.json)))
     differ = (res.get("seqstore") or {}).get("responses_differ")

@@ -25,7 +25,9 @@
 #include <cmocka.h>
 
 #include "transcript.h"
+#include "../../outputs/out_syslog.h"
 #include "../../parser/imap_registry.h"
+#include "../../parser/imap_set.h"
 
 /* ---- collecting events ------------------------------------------------ */
 
@@ -35,11 +37,56 @@ struct events {
 	size_t n, cap;
 };
 
+/*
+ * Every event the tests make, formatted as syslog at the default
+ * syslog-max-size, must be whole: the same message as without a limit
+ * (OUT_SYSLOG_SIZE_MAX), nothing cut, no truncated mark but the event's
+ * own.  Long UID sets are split for that (IMAP_INFER_EVENT_BYTES).
+ * Counted in syslog_checked, the events too long anyway (a mailbox name
+ * of IMAP_INFER_MAILBOX_MAX, percent-encoded twice over) in
+ * syslog_too_long.
+ */
+static size_t syslog_checked, syslog_too_long;
+
+static void
+check_syslog_fits(const struct msgevent *ev)
+{
+	static char small[OUT_SYSLOG_SIZE_MAX + 1], big[OUT_SYSLOG_SIZE_MAX + 1];
+	struct out_syslog_opts o = {
+		.hostname = TRANSCRIPT_ENV_SERVER_FQDN,
+		.sd_id = "msgevent@32473",
+		.facility = 2,
+		.procid = 4194304,
+		.max_size = OUT_SYSLOG_SIZE_DEFAULT,
+	};
+	size_t n, m, len;
+	const char *v;
+
+	n = out_syslog_format(&o, ev, 2147483647u, small);
+	o.max_size = OUT_SYSLOG_SIZE_MAX;
+	m = out_syslog_format(&o, ev, 2147483647u, big);
+	syslog_checked++;
+	if (n == m && memcmp(small, big, n) == 0)
+		return;
+	/* a name of a kilobyte and more fits no message of 2048 */
+	v = msgevent_get(ev, MSGEVENT_P_MAILBOX_ID, &len);
+	if (v == NULL)
+		v = msgevent_get(ev, MSGEVENT_P_URI, &len);
+	if (v != NULL && len > 600) {
+		syslog_too_long++;
+		return;
+	}
+	fail_msg("the syslog message of %s (%zu bytes whole) was cut to "
+	    "%zu: %.300s", msgevent_type_name(ev->type), m, n, big);
+}
+
 static void
 events_emit(void *ctx, const struct msgevent *ev)
 {
 	struct events *e = ctx;
 	char buf[MSGEVENT_VALUE_SPACE * 4 + 256];
+
+	check_syslog_fits(ev);
 
 	if (e->n == e->cap) {
 		e->cap = e->cap == 0 ? 8 : e->cap * 2;
@@ -324,6 +371,71 @@ count_type(const struct events *e, enum msgevent_type type)
 	for (i = 0; i < e->n; i++)
 		if (e->ev[i].type == type)
 			n++;
+	return n;
+}
+
+/*
+ * The UIDs of the events of TYPE from the I0-th on, into BITS (UIDs
+ * below NBITS): each uidset ascending and within the split budget
+ * (IMAP_INFER_EVENT_BYTES), the events' parts disjoint (a UID in two of
+ * them fails), uri naming a message exactly when a part is one UID (and
+ * the event is not truncated).  Returns the events seen; *TRUNC_R (may
+ * be NULL) tells whether any was truncated.
+ */
+static size_t
+events_uids(const struct events *e, size_t i0, enum msgevent_type type,
+    unsigned char *bits, size_t nbits, bool *trunc_r)
+{
+	const char *v, *uri;
+	size_t i, k, vlen, ulen, n = 0;
+	uint64_t a, b, u, prev;
+	char suffix[32];
+	bool trunc = false;
+
+	for (i = i0; i < e->n; i++) {
+		if (e->ev[i].type != type)
+			continue;
+		n++;
+		trunc = trunc || e->ev[i].truncated;
+		v = msgevent_get(&e->ev[i], MSGEVENT_P_UIDSET, &vlen);
+		assert_non_null(v);
+		assert_true(vlen <= IMAP_INFER_EVENT_BYTES);
+		uri = msgevent_get(&e->ev[i], MSGEVENT_P_URI, &ulen);
+		assert_non_null(uri);
+		if (memchr(v, ',', vlen) == NULL &&
+		    memchr(v, ':', vlen) == NULL && !e->ev[i].truncated) {
+			snprintf(suffix, sizeof(suffix), "/;UID=%.*s",
+			    (int)vlen, v);
+			assert_true(ulen > strlen(suffix) &&
+			    memcmp(uri + ulen - strlen(suffix), suffix,
+			    strlen(suffix)) == 0);
+		} else
+			assert_null(memmem(uri, ulen, "/;UID=", 6));
+		for (k = 0, prev = 0; k < vlen;) {
+			for (a = 0; k < vlen && v[k] >= '0' && v[k] <= '9'; k++)
+				a = a * 10 + (uint64_t)(v[k] - '0');
+			b = a;
+			if (k < vlen && v[k] == ':')
+				for (b = 0, k++; k < vlen && v[k] >= '0' &&
+				    v[k] <= '9'; k++)
+					b = b * 10 + (uint64_t)(v[k] - '0');
+			assert_true(a >= 1 && a <= b && a > prev);
+			prev = b + 1;
+			for (u = a; u <= b; u++) {
+				assert_true(u < nbits);
+				if (bits[u])
+					fail_msg("UID %llu in two events",
+					    (unsigned long long)u);
+				bits[u] = 1;
+			}
+			if (k < vlen) {
+				assert_int_equal(v[k], ',');
+				k++;
+			}
+		}
+	}
+	if (trunc_r != NULL)
+		*trunc_r = trunc;
 	return n;
 }
 
@@ -994,10 +1106,10 @@ test_idle_memory(void **state)
 /*
  * A 20,000-message mailbox, all UIDs fetched (contiguous: one run),
  * then an EXPUNGE of every other message, announced one by one: 9,999
- * holes in the map and as many ranges in the event.  The session stays
- * well under 64 KiB (the map's and the expunge's caps), the one event
- * holds the lowest UIDs, whole, and says it is truncated, and the count
- * is right.
+ * holes in the map and as many ranges of removed UIDs.  The session
+ * stays well under 64 KiB (the map's cap, the removals as bitmaps), the
+ * MessageExpunge is split in parts that together carry every UID, none
+ * truncated, and the count is right.
  */
 static void
 test_big_mailbox_memory(void **state)
@@ -1005,16 +1117,19 @@ test_big_mailbox_memory(void **state)
 	struct events e;
 	struct imap_infer *infer;
 	char *buf, line[64];
-	size_t len = 0, cap = 20000 * 40, peak;
+	size_t len = 0, cap = 20000 * 40, peak, n, vlen;
+	unsigned char *uids;
 	const char *v;
-	size_t vlen;
 	unsigned i;
+	bool trunc;
 
 	(void)state;
 	memset(&e, 0, sizeof(e));
 	infer = select_session(&e, 20000);
 	buf = malloc(cap);
 	assert_non_null(buf);
+	uids = malloc(20001);
+	assert_non_null(uids);
 	cdata(infer, "c FETCH 1:* (UID)\r\n");
 	for (i = 1; i <= 20000; i++)
 		len += (size_t)snprintf(buf + len, cap - len,
@@ -1035,16 +1150,25 @@ test_big_mailbox_memory(void **state)
 	assert_true(peak < 40 * 1024);
 	sdata(infer, "d OK done\r\n");
 	assert_true(imap_infer_memory(infer) < peak);
-	assert_int_equal(count_type(&e, MSGEVENT_MESSAGE_EXPUNGE), 1);
-	snprintf(line, sizeof(line), " messages=%u ", 20000 - 9999);
-	assert_non_null(strstr(e.text[e.n - 1], line));
-	assert_true(e.ev[e.n - 1].truncated);
-	v = msgevent_get(&e.ev[e.n - 1], MSGEVENT_P_UIDSET, &vlen);
-	assert_non_null(v);
-	assert_true(vlen > 1000);
-	assert_memory_equal(v, "2,4,6,8,10,", 11);
-	assert_true(v[vlen - 1] >= '0' && v[vlen - 1] <= '9');
+	/* split in parts that carry every UID, none truncated */
+	memset(uids, 0, 20001);
+	n = events_uids(&e, 0, MSGEVENT_MESSAGE_EXPUNGE, uids, 20001, &trunc);
+	print_message("9,999 UIDs in %zu MessageExpunge events\n", n);
+	assert_true(n > 10);
+	assert_false(trunc);
+	for (i = 1; i <= 20000; i++)
+		assert_int_equal(uids[i], i % 2 == 0 && i < 20000);
+	snprintf(line, sizeof(line), "%u", 20000 - 9999);
+	for (i = 0; i < e.n; i++) {
+		if (e.ev[i].type != MSGEVENT_MESSAGE_EXPUNGE)
+			continue;
+		v = msgevent_get(&e.ev[i], MSGEVENT_P_MESSAGES, &vlen);
+		assert_non_null(v);
+		assert_int_equal(vlen, strlen(line));
+		assert_memory_equal(v, line, vlen);
+	}
 	assert_int_equal(imap_infer_uids_unknown(infer), 0);
+	free(uids);
 	free(buf);
 	imap_infer_free(&infer);
 	events_free(&e);
@@ -1052,19 +1176,19 @@ test_big_mailbox_memory(void **state)
 
 /*
  * A VANISHED set longer than the parser's token (IMAP_TOKEN_MAX): its
- * whole ranges up to the cut are the event's UIDs, the event says
- * truncated, and the count is unknown (no messages=) until an EXISTS.
+ * whole ranges up to the cut are the events' UIDs (split: they are more
+ * than one event's part), the events say truncated, and the count is
+ * unknown (no messages=) until an EXISTS.
  */
 static void
 test_vanished_too_long(void **state)
 {
 	struct events e;
 	struct imap_infer *infer;
+	static unsigned char uids[3001];
 	char *line;
-	size_t len, cap = 8192;
-	const char *v;
-	size_t vlen;
-	unsigned u;
+	size_t len, cap = 8192, n, i;
+	unsigned u, kept;
 
 	(void)state;
 	memset(&e, 0, sizeof(e));
@@ -1079,14 +1203,23 @@ test_vanished_too_long(void **state)
 	len += (size_t)snprintf(line + len, cap - len, "\r\nc OK done\r\n");
 	assert_true(len > IMAP_TOKEN_MAX + 100);
 	imap_infer_server_data(infer, line, len);
-	assert_int_equal(count_type(&e, MSGEVENT_MESSAGE_EXPUNGE), 1);
-	assert_true(e.ev[e.n - 1].truncated);
-	assert_false(msgevent_has(&e.ev[e.n - 1], MSGEVENT_P_MESSAGES));
-	v = msgevent_get(&e.ev[e.n - 1], MSGEVENT_P_UIDSET, &vlen);
-	assert_non_null(v);
-	assert_true(vlen < IMAP_TOKEN_MAX);
-	assert_memory_equal(v, "1000,1002,", 10);
-	assert_true(v[vlen - 1] != ',');
+	/* the part read: its UIDs, split, every event truncated */
+	memset(uids, 0, sizeof(uids));
+	n = events_uids(&e, 0, MSGEVENT_MESSAGE_EXPUNGE, uids, sizeof(uids),
+	    NULL);
+	assert_true(n >= 2);
+	for (i = 0; i < e.n; i++) {
+		if (e.ev[i].type != MSGEVENT_MESSAGE_EXPUNGE)
+			continue;
+		assert_true(e.ev[i].truncated);
+		assert_false(msgevent_has(&e.ev[i], MSGEVENT_P_MESSAGES));
+	}
+	for (u = 1000, kept = 0; u < 1600; u += 2)
+		kept += uids[u];
+	for (u = 0; u < sizeof(uids); u++)
+		assert_true(!uids[u] || (u >= 1000 && u % 2 == 0 &&
+		    u < 1000 + 2 * kept));
+	assert_true(kept > 150 && kept < 300);
 	/* an EXISTS gives the count again */
 	cdata(infer, "d NOOP\r\n");
 	sdata(infer, "* 2000 EXISTS\r\nd OK done\r\n");
@@ -1295,60 +1428,303 @@ test_flags_counters(void **state)
 }
 
 /*
- * A 20,000-message mailbox whose flags alternate: the flag cache keeps
- * IMAP_FLAGS_RUNS_MAX runs (the rest forgotten), the session stays
- * well under 64 KiB, and a STORE 1:* gives its known changes, marked
- * truncated, with canonical uidsets.
+ * A 20,000-message mailbox whose flags alternate: the flag cache holds
+ * them all (a bitmap per value per 64 UIDs), the session stays well
+ * under 64 KiB, and a STORE 1:* gives every change, the MessageRead of
+ * 10,000 scattered UIDs split in parts, none truncated.  Flags that vary
+ * more than the cache can hold (eight values in every 64 messages) are
+ * partly forgotten: the STORE then gives the changes known, marked
+ * truncated, and counts the rest.
  */
 static void
 test_big_mailbox_flags(void **state)
 {
+	static const char *const pal[] = {
+		"", "\\Seen", "\\Answered", "\\Flagged", "\\Seen \\Answered",
+		"\\Seen \\Flagged", "\\Draft", "\\Seen \\Draft",
+	};
 	struct events e;
 	struct imap_infer *infer;
 	char *buf;
-	size_t len = 0, cap = 20000 * 48, i;
-	const char *v;
-	size_t vlen;
-	unsigned n;
+	size_t len = 0, cap = 20000 * 48, i, n;
+	unsigned char *uids;
+	unsigned u;
+	bool trunc;
 
 	(void)state;
 	memset(&e, 0, sizeof(e));
 	infer = select_session(&e, 20000);
 	buf = malloc(cap);
 	assert_non_null(buf);
+	uids = malloc(20001);
+	assert_non_null(uids);
 	cdata(infer, "c FETCH 1:* (UID FLAGS)\r\n");
-	for (n = 1; n <= 20000; n++)
+	for (u = 1; u <= 20000; u++)
 		len += (size_t)snprintf(buf + len, cap - len,
-		    "* %u FETCH (UID %u FLAGS (%s))\r\n", n, n,
-		    n % 2 ? "\\Seen" : "");
+		    "* %u FETCH (UID %u FLAGS (%s))\r\n", u, u,
+		    u % 2 ? "\\Seen" : "");
 	imap_infer_server_data(infer, buf, len);
 	sdata(infer, "c OK done\r\n");
-	print_message("20,000 flags learned: %zu bytes\n",
+	print_message("20,000 alternating flags learned: %zu bytes\n",
 	    imap_infer_memory(infer));
-	assert_true(imap_infer_memory(infer) < 64 * 1024);
+	assert_true(imap_infer_memory(infer) < 32 * 1024);
 	cdata(infer, "d STORE 1:* +FLAGS.SILENT (\\Seen \\Flagged)\r\n");
 	sdata(infer, "d OK done\r\n");
-	assert_int_equal(count_type(&e, MSGEVENT_MESSAGE_READ), 1);
-	assert_int_equal(count_type(&e, MSGEVENT_FLAGS_SET), 1);
-	assert_true(imap_infer_flags_unknown(infer) > 10000);
-	for (i = 0; i < e.n; i++) {
-		if (e.ev[i].type != MSGEVENT_MESSAGE_READ &&
-		    e.ev[i].type != MSGEVENT_FLAGS_SET)
-			continue;
-		assert_true(e.ev[i].truncated);
-		v = msgevent_get(&e.ev[i], MSGEVENT_P_UIDSET, &vlen);
-		assert_non_null(v);
-		assert_canonical(v, vlen);
-	}
-	/* now every message is known: a second STORE is whole */
+	assert_int_equal(imap_infer_flags_unknown(infer), 0);
+	memset(uids, 0, 20001);
+	n = events_uids(&e, 0, MSGEVENT_MESSAGE_READ, uids, 20001, &trunc);
+	print_message("10,000 UIDs read in %zu MessageRead events\n", n);
+	assert_true(n > 10);
+	assert_false(trunc);
+	for (u = 1; u <= 20000; u++)
+		assert_int_equal(uids[u], u % 2 == 0);
+	memset(uids, 0, 20001);
+	assert_int_equal(events_uids(&e, 0, MSGEVENT_FLAGS_SET, uids, 20001,
+	    &trunc), 1);
+	assert_false(trunc);
+	assert_non_null(strstr(e.text[e.n - 1], " uidset=1:20000 "));
+	/* now every message is \Seen \Flagged: one range */
 	events_free(&e);
 	cdata(infer, "f STORE 1:* -FLAGS.SILENT (\\Flagged)\r\n");
 	sdata(infer, "f OK done\r\n");
 	assert_int_equal(count_type(&e, MSGEVENT_FLAGS_CLEAR), 1);
+	assert_false(e.ev[0].truncated);
 	assert_true(imap_infer_memory(infer) < 64 * 1024);
+
+	/* eight values in every 64 messages: more than the cache holds */
+	events_free(&e);
+	cdata(infer, "g FETCH 1:* (FLAGS)\r\n");
+	for (len = 0, u = 1; u <= 20000; u++)
+		len += (size_t)snprintf(buf + len, cap - len,
+		    "* %u FETCH (FLAGS (%s))\r\n", u, pal[u % 8]);
+	imap_infer_server_data(infer, buf, len);
+	sdata(infer, "g OK done\r\n");
+	print_message("20,000 messages of 8 flag values: %zu bytes\n",
+	    imap_infer_memory(infer));
+	assert_true(imap_infer_memory(infer) < 64 * 1024);
+	cdata(infer, "h STORE 1:* +FLAGS.SILENT (\\Seen)\r\n");
+	sdata(infer, "h OK done\r\n");
+	assert_true(imap_infer_flags_unknown(infer) > 0);
+	assert_true(count_type(&e, MSGEVENT_MESSAGE_READ) > 0);
+	for (i = 0; i < e.n; i++)
+		assert_true(e.ev[i].truncated);
+	memset(uids, 0, 20001);
+	(void)events_uids(&e, 0, MSGEVENT_MESSAGE_READ, uids, 20001, NULL);
+	for (u = 1; u <= 20000; u++)
+		if (uids[u])	/* only messages that were not \Seen */
+			assert_true(strstr(pal[u % 8], "Seen") == NULL);
+	free(uids);
 	free(buf);
 	imap_infer_free(&infer);
 	events_free(&e);
+}
+
+/* ---- the bench's STORE session, against a model server ---------------- */
+
+#define BENCH_N		20000
+#define F_ANSWERED	1u
+#define F_FLAGGED	2u
+#define F_DELETED	4u
+#define F_SEEN		8u
+
+struct bench_model {
+	unsigned flags[BENCH_N + 1];	/* by UID (UIDs are 1..N) */
+	uint32_t uid[BENCH_N + 1];	/* by sequence number */
+	uint32_t count;
+	char *buf;
+	size_t cap;
+};
+
+static const char *
+bench_flags(unsigned f)
+{
+	static char s[64];
+
+	snprintf(s, sizeof(s), "%s%s%s%s", f & F_ANSWERED ? "\\Answered " : "",
+	    f & F_FLAGGED ? "\\Flagged " : "", f & F_DELETED ? "\\Deleted " :
+	    "", f & F_SEEN ? "\\Seen " : "");
+	if (s[0] != '\0')
+		s[strlen(s) - 1] = '\0';
+	return s;
+}
+
+/* The UIDs of the events of TYPE (FlagsSet/Clear: of FLAGS) since I0. */
+static void
+bench_got(const struct events *e, size_t i0, enum msgevent_type type,
+    const char *flags, unsigned char *bits)
+{
+	struct events one;
+	const char *v;
+	size_t i, len;
+
+	memset(bits, 0, BENCH_N + 1);
+	for (i = i0; i < e->n; i++) {
+		if (e->ev[i].type != type)
+			continue;
+		if (flags != NULL && ((v = msgevent_get(&e->ev[i],
+		    MSGEVENT_P_FLAG_NAMES, &len)) == NULL ||
+		    len != strlen(flags) || memcmp(v, flags, len) != 0))
+			continue;
+		assert_false(e->ev[i].truncated);
+		one.ev = &e->ev[i];
+		one.n = 1;
+		(void)events_uids(&one, 0, type, bits, BENCH_N + 1, NULL);
+	}
+}
+
+/*
+ * "STORE SET OP (LIST)" by sequence number, answered as Dovecot does
+ * (a FETCH of the flags of each message that changed), and its events
+ * checked against the model: each change's UIDs, all of them, in events
+ * that are not truncated.
+ */
+static void
+bench_store(struct imap_infer *infer, struct events *e, struct bench_model *m,
+    const char *set, char op, unsigned list, const char *tag)
+{
+	static unsigned char want[5][BENCH_N + 1], got[BENCH_N + 1];
+	static const enum msgevent_type types[5] = {
+		MSGEVENT_MESSAGE_READ, MSGEVENT_MESSAGE_TRASH,
+		MSGEVENT_FLAGS_SET, MSGEVENT_FLAGS_CLEAR, MSGEVENT_FLAGS_SET,
+	};
+	struct imap_set_iter it;
+	char line[8192];
+	size_t len = 0, i0 = e->n;
+	uint32_t a, b, q, u;
+	unsigned old, now, set_other = 0, clr = 0;
+	int k;
+
+	memset(want, 0, sizeof(want));
+	snprintf(line, sizeof(line), "%s STORE %s %sFLAGS (%s)\r\n", tag, set,
+	    op == '=' ? "" : op == '+' ? "+" : "-", bench_flags(list));
+	cdata(infer, line);
+	imap_set_iter_init(&it, set, strlen(set), m->count, m->count);
+	while (imap_set_iter_next(&it, &a, &b) == 1) {
+		for (q = a; q <= b; q++) {
+			u = m->uid[q];
+			old = m->flags[u];
+			now = op == '+' ? old | list : op == '-' ? old & ~list :
+			    list;
+			if (now == old)
+				continue;
+			m->flags[u] = now;
+			len += (size_t)snprintf(m->buf + len, m->cap - len,
+			    "* %u FETCH (FLAGS (%s))\r\n", q, bench_flags(now));
+			want[0][u] = (now & ~old & F_SEEN) != 0;
+			want[1][u] = (now & ~old & F_DELETED) != 0;
+			if (now & ~old & (F_ANSWERED | F_FLAGGED)) {
+				/* one FlagsSet value at most in this session */
+				assert_true(set_other == 0 || set_other ==
+				    (now & ~old & (F_ANSWERED | F_FLAGGED)));
+				set_other = now & ~old & (F_ANSWERED |
+				    F_FLAGGED);
+				want[2][u] = 1;
+			}
+			if (old & ~now) {
+				assert_true(clr == 0 || clr == (old & ~now));
+				clr = old & ~now;
+				want[3][u] = 1;
+			}
+		}
+	}
+	len += (size_t)snprintf(m->buf + len, m->cap - len, "%s OK Store "
+	    "completed.\r\n", tag);
+	imap_infer_server_data(infer, m->buf, len);
+	for (k = 0; k < 4; k++) {
+		bench_got(e, i0, types[k], k == 2 ? bench_flags(set_other) :
+		    k == 3 ? bench_flags(clr) : NULL, got);
+		if (memcmp(got, want[k], sizeof(got)) != 0) {
+			for (u = 1; u <= BENCH_N && got[u] == want[k][u]; u++)
+				continue;
+			fail_msg("%s: %s of UID %u: got %d, want %d", line,
+			    msgevent_type_name(types[k]), u, got[u],
+			    want[k][u]);
+		}
+	}
+}
+
+/*
+ * scripts/bench.py's STORE session ("seqstore"), in process: a mailbox
+ * of 20,000 messages whose flags alternate every few messages (every
+ * third \Seen, every seventh \Flagged \Seen), fetched whole by the
+ * client, then +FLAGS (\Seen) on all, -FLAGS on a tenth, +FLAGS on 20
+ * ranges, 100 single-message STOREs, a FLAGS replace on a quarter,
+ * \Deleted on a fifth and scattered messages, EXPUNGE.  Every change of
+ * every command is reported, in events none of which is truncated: in
+ * particular the MessageRead of the messages the replace gave \Seen back
+ * (the bench found it missing), and the replace's flagNames whole.  The
+ * session stays under 64 KiB throughout.
+ */
+static void
+test_replace_seen_big(void **state)
+{
+	struct bench_model *m;
+	struct events e;
+	struct imap_infer *infer;
+	char set[4096], tag[16];
+	size_t len = 0, peak = 0, n, k;
+	unsigned i, q;
+
+	(void)state;
+	m = calloc(1, sizeof(*m));
+	assert_non_null(m);
+	m->cap = (size_t)BENCH_N * 64;
+	m->buf = malloc(m->cap);
+	assert_non_null(m->buf);
+	m->count = BENCH_N;
+	for (i = 0; i < BENCH_N; i++) {
+		m->uid[i + 1] = i + 1;
+		m->flags[i + 1] = i % 3 == 0 ? F_SEEN : i % 7 == 0 ?
+		    F_FLAGGED | F_SEEN : 0;
+	}
+	memset(&e, 0, sizeof(e));
+	infer = select_session(&e, BENCH_N);
+	cdata(infer, "c UID FETCH 1:* (UID FLAGS)\r\n");
+	for (q = 1; q <= BENCH_N; q++)
+		len += (size_t)snprintf(m->buf + len, m->cap - len,
+		    "* %u FETCH (UID %u FLAGS (%s))\r\n", q, q,
+		    bench_flags(m->flags[q]));
+	len += (size_t)snprintf(m->buf + len, m->cap - len, "c OK done\r\n");
+	imap_infer_server_data(infer, m->buf, len);
+	bench_store(infer, &e, m, "1:20000", '+', F_SEEN, "s1");
+	peak = imap_infer_memory(infer);
+	bench_store(infer, &e, m, "1:2000", '-', F_SEEN, "s2");
+	for (len = 0, k = 500; k + 99 <= BENCH_N; k += 1000)
+		len += (size_t)snprintf(set + len, sizeof(set) - len,
+		    "%s%zu:%zu", len ? "," : "", k, k + 99);
+	bench_store(infer, &e, m, set, '+', F_FLAGGED, "s3");
+	for (i = 0; i < 100; i++) {
+		snprintf(set, sizeof(set), "%u", 7 + i * 200);
+		snprintf(tag, sizeof(tag), "t%u", i);
+		bench_store(infer, &e, m, set, i % 2 ? '-' : '+',
+		    i % 2 ? F_SEEN : F_ANSWERED, tag);
+		if (imap_infer_memory(infer) > peak)
+			peak = imap_infer_memory(infer);
+	}
+	n = e.n;
+	bench_store(infer, &e, m, "5001:10000", '=', F_SEEN | F_ANSWERED,
+	    "s4");
+	/* the \Seen given back: messages 5007, 5407, ... 9807 */
+	for (k = n; k < e.n && e.ev[k].type != MSGEVENT_MESSAGE_READ; k++)
+		continue;
+	assert_true(k < e.n);
+	assert_non_null(strstr(e.text[k], " uidset=5007,5407,5807,"));
+	len = (size_t)snprintf(set, sizeof(set), "12001:16000");
+	for (q = 16001; q <= BENCH_N; q += 97)
+		len += (size_t)snprintf(set + len, sizeof(set) - len, ",%u",
+		    q);
+	bench_store(infer, &e, m, set, '+', F_DELETED, "s5");
+	if (imap_infer_memory(infer) > peak)
+		peak = imap_infer_memory(infer);
+	print_message("the bench's STORE session: %zu events, peak %zu "
+	    "bytes, %llu flag changes unknown\n", e.n, peak,
+	    (unsigned long long)imap_infer_flags_unknown(infer));
+	assert_int_equal(imap_infer_flags_unknown(infer), 0);
+	assert_true(peak < 48 * 1024);
+	imap_infer_free(&infer);
+	events_free(&e);
+	free(m->buf);
+	free(m);
 }
 
 /*
@@ -2218,6 +2594,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_vanished_too_long),
 		cmocka_unit_test(test_flags_counters),
 		cmocka_unit_test(test_big_mailbox_flags),
+		cmocka_unit_test(test_replace_seen_big),
 		cmocka_unit_test(test_answered_at_cr),
 		cmocka_unit_test(test_random_selected_state),
 		cmocka_unit_test(test_ask),
@@ -2260,6 +2637,9 @@ main(int argc, char **argv)
 	}
 	failed = _cmocka_run_group_tests("transcripts", tests, n, NULL, NULL);
 	failed += cmocka_run_group_tests_name("imap_infer", unit, NULL, NULL);
+	printf("syslog form of %zu events checked at the default size: whole "
+	    "but %zu with a mailbox URL over 600 bytes\n", syslog_checked,
+	    syslog_too_long);
 	free(tests);
 	free(cases);
 	transcript_list_free(paths, npaths);

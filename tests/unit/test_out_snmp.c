@@ -37,9 +37,11 @@
 
 #include "../../outputs/out.h"
 #include "../../outputs/out_snmp.h"
+#include "../../parser/imap_infer.h"
 #include "../../parser/msgevent.h"
 #include "../../proxy/diag.h"
 #include "../../proxy/loop.h"
+#include "transcript.h"
 
 #define WAIT_STEP_MS	5
 #define WAIT_MAX_MS	10000
@@ -1150,6 +1152,104 @@ print_oids(void)
 	return 0;
 }
 
+/* ---- split events fit a notification whole ----------------------------- */
+
+struct fit {
+	struct out_snmp_format fmt;
+	size_t events, with_uidset, longest;
+	const char *path;
+};
+
+static void
+fit_emit(void *ctx, const struct msgevent *ev)
+{
+	struct fit *f = ctx;
+	netsnmp_pdu *pdu;
+	bool trunc;
+	size_t size;
+
+	pdu = format(&f->fmt, ev, &trunc, &size);
+	f->events++;
+	if (msgevent_has(ev, MSGEVENT_P_UIDSET)) {
+		f->with_uidset++;
+		if (size + f->fmt.overhead > f->longest)
+			f->longest = size + f->fmt.overhead;
+		if (trunc && !ev->truncated)
+			fail_msg("%s: a %s event did not fit %zu octets "
+			    "(%zu + %zu)", f->path,
+			    msgevent_type_name(ev->type), f->fmt.max_size,
+			    size, f->fmt.overhead);
+	}
+	snmp_free_pdu(pdu);
+}
+
+/*
+ * Every event with a UID set the inference makes from the transcripts
+ * (every tests/transcripts file: split-store.t, split-expunge.t and
+ * split-copyuid.t among them, whose sets are split in parts,
+ * IMAP_INFER_EVENT_BYTES) fits an SNMPv3 authPriv inform of the default
+ * snmp-max-size whole, for a user name of 32 octets and an engine ID of
+ * 32: nothing cut, no msgEvTruncated.0 but the event's own.
+ */
+static void
+test_split_events_fit(void **state)
+{
+	struct out_snmp_target t;
+	struct imap_infer_env env;
+	struct imap_infer *infer;
+	struct transcript tr;
+	struct fit f;
+	char err[1024], **paths;
+	size_t npaths, i, k;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.version = OUT_SNMP_V3;
+	t.user = "noc-operator-with-32-octets-name";
+	assert_int_equal(strlen(t.user), 32);
+	memset(&f, 0, sizeof(f));
+	f.fmt.inform = true;
+	f.fmt.max_size = OUT_SNMP_SIZE_DEFAULT;
+	f.fmt.overhead = out_snmp_overhead(&t);
+	f.fmt.uptime = UINT32_MAX;
+	assert_int_equal(transcript_list("../transcripts", &paths, &npaths), 0);
+	assert_true(npaths > 10);
+	for (i = 0; i < npaths; i++) {
+		if (transcript_load(paths[i], &tr, err, sizeof(err)) == -1)
+			fail_msg("%s", err);
+		memset(&env, 0, sizeof(env));
+		env.client_ip = "2001:db8::1234:5678";
+		env.client_port = 65535;
+		env.server_domain = TRANSCRIPT_ENV_SERVER_DOMAIN;
+		env.server_port = 143;
+		env.server_fqdn = TRANSCRIPT_ENV_SERVER_FQDN;
+		env.service = "imap";
+		env.session_id = UINT64_MAX;
+		env.emit = fit_emit;
+		env.ctx = &f;
+		f.path = paths[i];
+		infer = imap_infer_new(&env);
+		assert_non_null(infer);
+		for (k = 0; k < tr.nsteps; k++) {
+			if (tr.steps[k].op == TRANSCRIPT_CLIENT)
+				imap_infer_client_data(infer, tr.steps[k].data,
+				    tr.steps[k].len);
+			else if (tr.steps[k].op == TRANSCRIPT_SERVER)
+				imap_infer_server_data(infer, tr.steps[k].data,
+				    tr.steps[k].len);
+			else if (tr.steps[k].op == TRANSCRIPT_END)
+				imap_infer_end(infer, tr.steps[k].reason);
+		}
+		imap_infer_free(&infer);
+		transcript_free(&tr);
+	}
+	transcript_list_free(paths, npaths);
+	print_message("%zu events, %zu with a uidset, the longest %zu "
+	    "octets of %d\n", f.events, f.with_uidset, f.longest,
+	    OUT_SNMP_SIZE_DEFAULT);
+	assert_true(f.with_uidset > 100);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1162,6 +1262,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_object_size),
 		cmocka_unit_test(test_event_truncated),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_split_events_fit),
 		cmocka_unit_test(test_state_file),
 		cmocka_unit_test_setup_teardown(test_trap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inform_acknowledged,
