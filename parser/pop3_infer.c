@@ -30,8 +30,14 @@
  * The UIDL table is an array of entries sorted by message number, each
  * with its unique-id in a byte arena (append-only; entries dropped leave
  * dead bytes, compacted when the room is needed), and the DELETED mark.
+ *
+ * The registry (pop3_infer.h): INBOX is opened and held under each
+ * backend key when the QUIT line is read (reg_quit_hold()), and settled
+ * once (reg_quit_settle()): the marked messages recorded, the unknown
+ * ones made a blind window, the holds released.
  */
 #include "pop3_infer.h"
+#include "imap_registry.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -144,6 +150,14 @@ struct pop3_infer {
 	pop3_infer_uidl_map_cb *uidl_map;
 	void *uidl_map_ctx;
 
+	/* the registry (see pop3_infer.h), keys in strs[] */
+	struct imap_registry *reg;
+	const char *backends[POP3_INFER_BACKENDS_MAX];
+	unsigned nbackends;
+	/* INBOX under each key, opened and held for a QUIT */
+	struct imap_registry_box *quit_box[POP3_INFER_BACKENDS_MAX];
+	unsigned nquit_box;
+
 	/* session */
 	enum infer_state state;
 	bool ended;
@@ -227,6 +241,7 @@ static void client_token(struct pop3_parser *, const struct pop3_token *);
 static void client_line_end(struct pop3_parser *);
 static void server_token(struct pop3_parser *, const struct pop3_token *);
 static void server_line_end(struct pop3_parser *);
+static void reg_quit_settle(struct pop3_infer *);
 
 static const struct pop3_parser_callbacks client_cb = {
 	client_token, NULL, client_line_end,
@@ -504,6 +519,8 @@ go_blind(struct pop3_infer *infer, const char *reason)
 	c_relay_hold(infer);
 	s_relay_hold(infer);
 	infer->capa_lines = false;
+	/* a QUIT's answer will not be read */
+	reg_quit_settle(infer);
 }
 
 /* ---- pending commands ------------------------------------------------- */
@@ -554,6 +571,19 @@ q_login_pending(struct pop3_infer *infer)
 			return true;
 	}
 	return false;
+}
+
+/* DELEs pending: their answers may still mark messages. */
+static uint64_t
+q_deles(struct pop3_infer *infer)
+{
+	uint64_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < infer->q_len; i++)
+		if (q_at(infer, i)->kind == K_DELE)
+			n++;
+	return n;
 }
 
 /* A pending UIDL (with MSG or without argument) will tell MSG's. */
@@ -1207,6 +1237,95 @@ emit_expunges(struct pop3_infer *infer)
 	free(x);
 }
 
+/* ---- the registry ----------------------------------------------------- */
+
+/*
+ * The client's QUIT was just read.  In the TRANSACTION state, with
+ * messages marked deleted or a DELE pending, the server may remove
+ * messages of INBOX once it reads the line: INBOX is held in flight for
+ * removals under each backend key, so that IMAP sessions that see them
+ * go wait for reg_quit_settle() before they decide.  Once per session.
+ */
+static void
+reg_quit_hold(struct pop3_infer *infer)
+{
+	struct imap_registry_key key;
+	struct imap_registry_box *box;
+	unsigned i;
+
+	if (infer->reg == NULL || infer->nquit_box > 0 ||
+	    infer->state != ST_TRANSACTION || !infer->user_known ||
+	    infer->user_cut || infer->user_len == 0 ||
+	    (infer->ndeleted == 0 && infer->deleted_lost == 0 &&
+	    q_deles(infer) == 0))
+		return;
+	key.user = infer->user;
+	key.user_len = infer->user_len;
+	key.mailbox = "INBOX";
+	key.mailbox_len = 5;
+	for (i = 0; i < infer->nbackends; i++) {
+		key.backend = infer->backends[i];
+		key.backend_len = strlen(key.backend);
+		if ((box = imap_registry_open(infer->reg, &key)) == NULL)
+			continue;	/* no room: counted there */
+		imap_registry_hold(infer->reg, box, IMAP_REGISTRY_REMOVE);
+		infer->quit_box[infer->nquit_box++] = box;
+	}
+}
+
+/*
+ * The QUIT held for is answered, or will not be (the session ends or
+ * goes blind): the messages marked deleted, the only ones the server
+ * may have removed for this session, are recorded by UID (those of the
+ * first UIDVALIDITY the hook reads); those without one (no hook, not
+ * mapped, unique-id unknown, past the table, a DELE still unanswered)
+ * make INBOX's removals blind for a while.  Then the holds go, which
+ * wakes the IMAP sessions waiting: they find the removals explained.
+ */
+static void
+reg_quit_settle(struct pop3_infer *infer)
+{
+	const struct uidl_ent *e;
+	struct imap_registry_box *box;
+	uint32_t uid, uidvalidity, uv = 0;
+	uint64_t unknown;
+	unsigned b, n = infer->nquit_box;
+	size_t i;
+
+	if (n == 0)
+		return;
+	infer->nquit_box = 0;
+	unknown = infer->deleted_lost + q_deles(infer);
+	for (i = 0; i < infer->nents; i++) {
+		e = &infer->ents[i];
+		if (!(e->flags & E_DELETED))
+			continue;
+		if (e->len == 0 || infer->uidl_map == NULL ||
+		    !infer->uidl_map(infer->uidl_map_ctx,
+		    infer->arena + e->off, e->len, &uid, &uidvalidity) ||
+		    uid == 0 || uidvalidity == 0 ||
+		    (uv != 0 && uidvalidity != uv)) {
+			unknown++;
+			continue;
+		}
+		uv = uidvalidity;
+		for (b = 0; b < n; b++)
+			imap_registry_record(infer->reg, infer->quit_box[b],
+			    uv, IMAP_REGISTRY_REMOVE, uid, uid);
+	}
+	for (b = 0; b < n && unknown > 0; b++)
+		imap_registry_blind(infer->reg, infer->quit_box[b], uv,
+		    IMAP_REGISTRY_REMOVE, unknown > UINT32_MAX ? UINT32_MAX :
+		    (uint32_t)unknown);
+	/* releases call IMAP sessions back: they find it all recorded */
+	for (b = 0; b < n; b++) {
+		box = infer->quit_box[b];
+		infer->quit_box[b] = NULL;
+		imap_registry_release(infer->reg, box, IMAP_REGISTRY_REMOVE);
+		imap_registry_close(infer->reg, &box);
+	}
+}
+
 /* ---- the client ------------------------------------------------------- */
 
 /*
@@ -1485,7 +1604,8 @@ client_line_end(struct pop3_parser *p)
 			/* RFC 5034 4: the client's lines are responses. */
 			pop3_parser_set_mode(p, POP3_PARSER_MODE_TEXT);
 			infer->auth_login = cmd.login;
-		}
+		} else if (cmd.kind == K_QUIT && !infer->blind)
+			reg_quit_hold(infer);
 	}
 	infer->cur_text = false;
 	/* A held start not used above goes before the chunk's bytes. */
@@ -1706,6 +1826,7 @@ response_done(struct pop3_infer *infer)
 		/* RFC 1939 6: -ERR: "some deleted messages not removed". */
 		if (ok)
 			emit_expunges(infer);
+		reg_quit_settle(infer);
 		emit_logout(infer, POP3_INFER_END_GRACEFUL);
 		infer->state = ST_UPDATE;
 		break;
@@ -1879,8 +2000,8 @@ server_line_end(struct pop3_parser *p)
 struct pop3_infer *
 pop3_infer_new(const struct pop3_infer_env *env)
 {
-	const char *strs[4];
-	size_t lens[4], total = 0, i;
+	const char *strs[4 + POP3_INFER_BACKENDS_MAX];
+	size_t lens[4 + POP3_INFER_BACKENDS_MAX], total = 0, i, nstrs = 4;
 	struct pop3_infer *infer;
 	struct infer_cmd greeting;
 	char *p;
@@ -1889,13 +2010,17 @@ pop3_infer_new(const struct pop3_infer_env *env)
 	strs[1] = env->server_domain != NULL ? env->server_domain : "";
 	strs[2] = env->server_fqdn != NULL ? env->server_fqdn : "";
 	strs[3] = env->service != NULL ? env->service : "pop";
-	for (i = 0; i < 4; i++)
+	/* the registry's keys, when there is a registry */
+	for (i = 0; env->registry != NULL && i < POP3_INFER_BACKENDS_MAX &&
+	    env->backends[i] != NULL; i++)
+		strs[nstrs++] = env->backends[i];
+	for (i = 0; i < nstrs; i++)
 		total += (lens[i] = strlen(strs[i])) + 1;
 	if ((infer = calloc(1, sizeof(*infer) + total)) == NULL)
 		return NULL;
 	infer->strs_len = total;
 	p = infer->strs;
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < nstrs; i++) {
 		memcpy(p, strs[i], lens[i] + 1);
 		strs[i] = p;
 		p += lens[i] + 1;
@@ -1904,6 +2029,10 @@ pop3_infer_new(const struct pop3_infer_env *env)
 	infer->server_domain = strs[1];
 	infer->server_fqdn = strs[2];
 	infer->service = strs[3];
+	for (i = 4; i < nstrs; i++)
+		infer->backends[infer->nbackends++] = strs[i];
+	if (infer->nbackends > 0)
+		infer->reg = env->registry;
 	infer->client_port = env->client_port;
 	infer->server_port = env->server_port;
 	infer->session_id = env->session_id;
@@ -1943,6 +2072,7 @@ pop3_infer_free(struct pop3_infer **inferp)
 	if (infer == NULL)
 		return;
 	*inferp = NULL;
+	reg_quit_settle(infer);
 	free(infer->ents);
 	free(infer->arena);
 	/* Login records and the client parser may hold names, never more;
@@ -2048,6 +2178,8 @@ pop3_infer_end(struct pop3_infer *infer, enum pop3_infer_end reason)
 	infer->ended = true;
 	if (reason == POP3_INFER_END_ABORT && infer->idle_bye)
 		reason = POP3_INFER_END_TIMEOUT;
+	/* a QUIT unanswered: the server may have acted on it */
+	reg_quit_settle(infer);
 	emit_logout(infer, reason);
 	explicit_bzero(infer->hold, sizeof(infer->hold));
 	infer->hold_len = 0;

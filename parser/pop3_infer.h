@@ -49,6 +49,27 @@
  *			did not map it: the values then hold what is known,
  *			never a guess.
  *
+ * The registry.  With env.registry and env.backends, the expunge is told
+ * to the registry the proxy's IMAP sessions share (imap_registry.h), so
+ * that an IMAP session of the same user with INBOX selected does not
+ * report the same removal again, as an external MessageExpunge.  The
+ * POP3 maildrop is INBOX, keyed by each of env.backends (the backends
+ * under which the IMAP sessions know this store), the user and "INBOX".
+ * From the moment the client's QUIT line is read in the TRANSACTION
+ * state with messages marked deleted (or a DELE pending), INBOX is held
+ * in flight for removals (IMAP sessions that see EXPUNGEs wait), until
+ * the server's answer, the end of the inference (blind, pop3_infer_end(),
+ * pop3_infer_free()), whichever comes first.  Then, before the hold is
+ * released, the messages marked deleted are recorded as removed by UID,
+ * with the UIDVALIDITY the uidl_map hook read (those of the first
+ * UIDVALIDITY met), and when some have no UID (no hook, a unique-id it
+ * does not map or unknown, a DELE still unanswered), INBOX's removals go
+ * blind (imap_registry_blind()): the IMAP sessions then report no
+ * external expunge rather than a false one.  That is done on -ERR and
+ * at the connection's end too: the server may have removed some of
+ * those messages (RFC 1939 6), none but them, and only this session
+ * can have.  A user unknown or cut takes no part.
+ *
  * No MessageRead: POP has no notion of seen (RFC 5423 4.2).
  *
  * UIDLs, and the proxy's own commands.  An expunge names its messages by
@@ -100,7 +121,7 @@
  * pending commands of 8 bytes, POP3_INFER_LOGINS_MAX login records, the
  * held bytes) and the UIDL table, at most POP3_INFER_UIDL_BYTES_MAX,
  * allocated as UIDLs are learned and freed with the struct.  Nothing
- * else is allocated.
+ * else is allocated, but INBOX's entry in the registry (its memory).
  *
  * Includes libc and parser/ only.
  */
@@ -113,6 +134,8 @@
 
 #include "msgevent.h"
 #include "pop3_parser.h"
+
+struct imap_registry;
 
 /*
  * Caps.  Reaching one never stops the relay; what is lost is said.
@@ -147,6 +170,8 @@
 /* Messages and unique-id bytes of one MessageExpunge (see above). */
 #define POP3_INFER_EXPUNGE_MSGS_MAX	64
 #define POP3_INFER_EXPUNGE_UIDL_MAX	1024
+/* Registry keys (env.backends) an expunge is told under; more: ignored. */
+#define POP3_INFER_BACKENDS_MAX	4
 
 struct pop3_infer;
 
@@ -211,6 +236,16 @@ struct pop3_infer_env {
 	void *ctx;
 	pop3_infer_uidl_map_cb *uidl_map;	/* NULL: no uidset */
 	void *uidl_map_ctx;
+	/*
+	 * The registry (imap_registry.h) the proxy's IMAP sessions share,
+	 * and the backend keys (imap_infer_env.backend) under which they
+	 * know this session's store, NULL after the last (the strings are
+	 * copied).  It must outlive the pop3_infer: its hold is released,
+	 * and IMAP sessions waiting on it are called back, from this
+	 * session's calls.  NULL or no key: the expunge is not told.
+	 */
+	struct imap_registry *registry;
+	const char *backends[POP3_INFER_BACKENDS_MAX];
 };
 
 /* How a session ended, for Logout's vnd.msgeventd.reason. */
@@ -231,7 +266,10 @@ enum pop3_infer_end {
  */
 struct pop3_infer *pop3_infer_new(const struct pop3_infer_env *env);
 
-/* Frees it (emitting nothing); clears *infer.  NULL is a no-op. */
+/*
+ * Frees it (emitting nothing; a registry hold is settled as at
+ * pop3_infer_end()); clears *infer.  NULL is a no-op.
+ */
 void pop3_infer_free(struct pop3_infer **infer);
 
 /*
@@ -264,7 +302,8 @@ void pop3_infer_server_eof(struct pop3_infer *infer);
 /*
  * The connection is over.  Emits Logout (with REASON and the session's
  * duration) if a user had logged in and no Logout was emitted yet; no
- * MessageExpunge (RFC 1939 6: without QUIT nothing is removed).
+ * MessageExpunge (RFC 1939 6: without QUIT nothing is removed).  A
+ * QUIT still unanswered has its registry hold settled (see above).
  * POP3_INFER_END_ABORT after the server's unsolicited -ERR announcing an
  * inactivity timeout reads as POP3_INFER_END_TIMEOUT.  Call once; later
  * calls, and data calls, are ignored (held bytes are dropped).

@@ -2186,6 +2186,52 @@ session_uidl_map(void *ctx, const char *uidl, size_t len, uint32_t *uid_r,
 	return uidl_map_match(ctx, uidl, len, uid_r, uidvalidity_r);
 }
 
+/* A and B are the same host (family and address; ports aside). */
+static bool
+same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in *b4 = (const struct sockaddr_in *)b;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&a6->sin6_addr, &b6->sin6_addr,
+		    sizeof(a6->sin6_addr)) == 0 &&
+		    a6->sin6_scope_id == b6->sin6_scope_id;
+	return false;
+}
+
+/*
+ * The registry keys of a POP3 session's store: the backends of the IMAP
+ * listeners at the POP3 backend's address (any port: the same server's
+ * IMAP), each once, as their sessions key the registry (their backend
+ * as written), at most POP3_INFER_BACKENDS_MAX.  The strings are the
+ * listeners'; pop3_infer_new() copies them.
+ */
+static void
+session_pop3_backends(const struct session *s,
+    const char *out[POP3_INFER_BACKENDS_MAX])
+{
+	const struct listener *l;
+	size_t n = 0, i;
+
+	for (l = s->set->listeners; l != NULL; l = l->next) {
+		if ((l->service != CONFIG_SERVICE_IMAP &&
+		    l->service != CONFIG_SERVICE_IMAPS) ||
+		    !same_host(&l->backend.sa, &s->backend_sa))
+			continue;
+		for (i = 0; i < n && strcmp(out[i], l->backend.text) != 0; i++)
+			;
+		if (i == n && n < POP3_INFER_BACKENDS_MAX)
+			out[n++] = l->backend.text;
+	}
+}
+
 /*
  * A POP3 session's inference.  It relays through session_pop3_up() and
  * session_pop3_down(), with UIDL commands of its own unless
@@ -2218,6 +2264,9 @@ session_pop3_new(struct session *s)
 		env.uidl_map = session_uidl_map;
 		env.uidl_map_ctx = s->uidl_map;
 	}
+	/* its expunges, told to the IMAP sessions of the same store */
+	env.registry = set->registry;
+	session_pop3_backends(s, env.backends);
 	infer = pop3_infer_new(&env);
 	if (infer != NULL && s->capa_adding)
 		pop3_infer_offer_stls(infer, true);

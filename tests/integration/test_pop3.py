@@ -45,7 +45,7 @@ LINE_MAX = 65536
 PATTERN = "^(?<uid>[0-9A-Fa-f]{8})(?<uidvalidity>[0-9A-Fa-f]{8})$"
 WRONG_PASSWORD = "Wr0ng-Secr3t-pop-pw"
 USERS = dict(harness.USERS, **{"pop%d" % i: "Secr3t-pop%d-pw" % i
-                               for i in range(1, 16)})
+                               for i in range(1, 18)})
 PUSH_LUA_MISSING = harness.Dovecot.push_lua_missing()
 # The same date for twin mailboxes' messages: their bytes must not differ.
 DATE = '"01-Jan-2024 10:00:00 +0000"'
@@ -518,6 +518,98 @@ class Pop3(unittest.TestCase):
         self.assertEqual(self.events("MessageExpunge", c.local_port), [])
         harness.wait_until(lambda: len(self.imap_state("pop8")[1]) == 2,
                            what="Dovecot to keep both messages")
+
+    # -- a POP3 expunge an IMAP session sees -----------------------------
+
+    def check_imap_sees_pop3_expunge(self, user, pop_port, imap_port,
+                                     with_uids):
+        """An IMAP client through msgeventd (IMAP_PORT) idles in USER's
+        INBOX while a POP3 client through the same msgeventd (POP_PORT)
+        deletes two of three messages and quits; the IMAP client sees both
+        EXPUNGEs.  Then: exactly one MessageExpunge for USER, the POP3
+        session's (service pop), none with cause external."""
+        self.deliver(user, 3)
+        uidvalidity, uids = self.imap_state(user)
+        with harness.RawClient(imap_port) as c:
+            c.read_line()
+            _, tagged = c.command("l", "LOGIN %s %s" % (user, USERS[user]))
+            self.assertTrue(tagged.startswith(b"l OK"), tagged)
+            _, tagged = c.command("s", "SELECT INBOX")
+            self.assertTrue(tagged.startswith(b"s OK"), tagged)
+            # msgeventd learns the UIDs of the messages it will see go
+            _, tagged = c.command("u", "UID FETCH 1:* (UID)")
+            self.assertTrue(tagged.startswith(b"u OK"), tagged)
+            c.send(b"i IDLE\r\n")
+            line = c.read_line()
+            self.assertTrue(line.startswith(b"+"), line)
+
+            p = self.pop(pop_port, user)
+            pport = p.sock.getsockname()[1]
+            p.dele(1)
+            p.dele(3)
+            p.quit()
+
+            gone = 0
+            while gone < 2:
+                line = c.read_line()
+                if re.match(rb"\* \d+ EXPUNGE\r\n", line):
+                    gone += 1
+            c.send(b"DONE\r\n")
+            c.read_until_tagged("i")
+            # a barrier: what the IMAP session emitted before its CREATE
+            # has reached the collector once the MailboxCreate has
+            name = "barrier-%s" % user
+            _, tagged = c.command("b", "CREATE %s" % name)
+            self.assertTrue(tagged.startswith(b"b OK"), tagged)
+            self.rsyslog.wait_for(
+                lambda recs: [r for r in recs
+                              if r.get("msgid") == "MailboxCreate" and
+                              event_params(r).get("mailboxID") ==
+                              "imap://%s@%s/%s" % (user, SERVER_NAME, name)]
+                or None, 10, "MailboxCreate %s" % name)
+            c.command("o", "LOGOUT")
+        ex = self.wait_event("MessageExpunge", pport)
+        self.check_logout(pport, "graceful")
+        expunges = [event_params(r) for r in self.rsyslog.records()
+                    if r.get("msgid") == "MessageExpunge" and
+                    event_params(r).get("user") == user]
+        self.assertEqual(expunges, [ex])
+        self.assertEqual(ex["service"], "pop")
+        self.assertNotIn("vnd.msgeventd.cause", ex)
+        self.assertEqual(ex["vnd.msgeventd.uidl"], "%08x%08x %08x%08x" % (
+            uids[0], uidvalidity, uids[2], uidvalidity))
+        if with_uids:
+            self.assertEqual(ex["uidset"], "%d,%d" % (uids[0], uids[2]))
+            self.assertEqual(ex["mailboxID"],
+                             self.mailbox_id(user, uidvalidity))
+        else:
+            self.assertNotIn("uidset", ex)
+        self.assertEqual(self.imap_state(user)[1], [uids[1]])
+
+    def test_imap_idle_sees_pop3_expunge(self):
+        """POP3 and IMAP through one msgeventd share its registry: the
+        IMAP session that sees the POP3 session's removals does not report
+        them again as an external MessageExpunge (pop3-uidl-pattern set:
+        recorded by UID)."""
+        self.check_imap_sees_pop3_expunge("pop16", self.p_plain, self.p_imap,
+                                          True)
+
+    def test_imap_idle_sees_pop3_expunge_no_pattern(self):
+        """The same without pop3-uidl-pattern: the POP3 expunge has no
+        UIDs, so INBOX's removals go blind for a while; the IMAP session
+        reports no external MessageExpunge either."""
+        p_pop, p_imap = harness.free_port(), harness.free_port()
+        d = self.dovecot
+        config = (
+            "server-name %s\n" % SERVER_NAME +
+            "listen pop3 %s:%d backend %s:%d\n"
+            % (HOST, p_pop, HOST, d.pop3_port) +
+            "listen imap %s:%d backend %s:%d\n"
+            % (HOST, p_imap, HOST, d.imap_port) +
+            "output syslog udp://%s:%d\n" % (HOST, self.rsyslog.udp_port))
+        with harness.Msgeventd(config, [p_pop, p_imap]) as m:
+            self.check_imap_sees_pop3_expunge("pop17", p_pop, p_imap, False)
+            m.assert_alive()
 
     # -- msgeventd's own UIDL ----------------------------------------------
 

@@ -33,6 +33,7 @@
 #include <cmocka.h>
 
 #include "transcript.h"
+#include "../../parser/imap_registry.h"
 #include "../../parser/pop3_infer.h"
 
 #define POP_SERVICE	"pop"
@@ -174,7 +175,11 @@ struct opts {
 	bool map_any;		/* uidl_map: map_any */
 	bool stls_own;		/* stls_own */
 	bool stls_offer;	/* pop3_infer_offer_stls(true) */
+	struct imap_registry *registry;	/* with the key REG_BACKEND */
 };
+
+/* The registry key of the tests' store (imap_infer_env.backend). */
+#define REG_BACKEND	"127.0.0.1:143"
 
 static struct pop3_infer *
 infer_new_opts(struct out *o, const struct opts *op)
@@ -204,6 +209,10 @@ infer_new_opts(struct out *o, const struct opts *op)
 		env.uidl_map = map_dovecot;
 	if (op != NULL && op->map_any)
 		env.uidl_map = map_any;
+	if (op != NULL && op->registry != NULL) {
+		env.registry = op->registry;
+		env.backends[0] = REG_BACKEND;
+	}
 	infer = pop3_infer_new(&env);
 	assert_non_null(infer);
 	if (op != NULL && op->stls_offer)
@@ -1622,6 +1631,313 @@ test_proxy_accessors(void **state)
 	out_free(&o);
 }
 
+/* ---- the registry: a POP3 expunge seen by an IMAP session --------------- */
+
+static void
+icli(struct imap_infer *infer, const char *str)
+{
+	imap_infer_client_data(infer, str, strlen(str));
+}
+
+static void
+isrv(struct imap_infer *infer, const char *str)
+{
+	imap_infer_server_data(infer, str, strlen(str));
+}
+
+/*
+ * An IMAP session of user "a" through the same proxy, sharing REG: INBOX
+ * (UIDVALIDITY 7) selected with messages 1..N of UIDs 1..N, idling.
+ */
+static struct imap_infer *
+imap_peer(struct out *o, struct imap_registry *reg, unsigned n)
+{
+	struct imap_infer_env env;
+	struct imap_infer *infer;
+	char line[128];
+	unsigned i;
+
+	memset(&env, 0, sizeof(env));
+	env.client_ip = TRANSCRIPT_ENV_CLIENT_IP;
+	env.client_port = TRANSCRIPT_ENV_CLIENT_PORT + 1;
+	env.server_domain = TRANSCRIPT_ENV_SERVER_DOMAIN;
+	env.server_port = TRANSCRIPT_ENV_SERVER_PORT;
+	env.server_fqdn = TRANSCRIPT_ENV_SERVER_FQDN;
+	env.service = TRANSCRIPT_ENV_SERVICE;
+	env.session_id = TRANSCRIPT_ENV_SESSION + 1;
+	env.registry = reg;
+	env.backend = REG_BACKEND;
+	env.emit = out_emit;
+	env.ctx = o;
+	infer = imap_infer_new(&env);
+	assert_non_null(infer);
+	icli(infer, "a LOGIN a pw\r\n");
+	isrv(infer, "a OK done\r\n");
+	icli(infer, "b SELECT INBOX\r\n");
+	snprintf(line, sizeof(line), "* %u EXISTS\r\n* OK [UIDVALIDITY 7] "
+	    "Ok\r\n* OK [UIDNEXT %u] Ok\r\nb OK [READ-WRITE] Ok\r\n", n, n + 1);
+	isrv(infer, line);
+	icli(infer, "c FETCH 1:* (UID)\r\n");
+	for (i = 1; i <= n; i++) {
+		snprintf(line, sizeof(line), "* %u FETCH (UID %u)\r\n", i, i);
+		isrv(infer, line);
+	}
+	isrv(infer, "c OK done\r\n");
+	icli(infer, "d IDLE\r\n");
+	isrv(infer, "+ idling\r\n");
+	assert_int_equal(o->n, 1);		/* its Login */
+	return infer;
+}
+
+/*
+ * A POP3 session of "a" sharing REG (MAP: Dovecot's unique-ids read),
+ * logged in, the four messages' unique-ids listed (UIDs 1..4,
+ * UIDVALIDITY 7), messages 2 and 3 marked deleted.
+ */
+static struct pop3_infer *
+pop_peer(struct out *o, struct imap_registry *reg, bool map)
+{
+	struct opts op = { .map = map, .registry = reg };
+	struct pop3_infer *infer = infer_new_opts(o, &op);
+
+	srv(infer, "+OK ready\r\n");
+	cli(infer, "USER a\r\nPASS b\r\nUIDL\r\n");
+	srv(infer, "+OK\r\n+OK\r\n+OK\r\n1 0000000100000007\r\n"
+	    "2 0000000200000007\r\n3 0000000300000007\r\n"
+	    "4 0000000400000007\r\n.\r\n");
+	cli(infer, "DELE 2\r\nDELE 3\r\n");
+	srv(infer, "+OK\r\n+OK\r\n");
+	assert_int_equal(pop3_infer_own_commands(infer), 0);
+	return infer;
+}
+
+/* Removals of user a's INBOX in flight in REG. */
+static uint32_t
+inbox_in_flight(struct imap_registry *reg)
+{
+	struct imap_registry_key key = { REG_BACKEND, strlen(REG_BACKEND),
+	    "a", 1, "INBOX", 5 };
+	struct imap_registry_box *box = imap_registry_open(reg, &key);
+	uint32_t n;
+
+	assert_non_null(box);
+	n = imap_registry_in_flight(box, IMAP_REGISTRY_REMOVE);
+	imap_registry_close(reg, &box);
+	return n;
+}
+
+/* Both sessions end; nothing stays pinned in REG, which is freed. */
+static void
+peers_free(struct imap_infer **imap, struct pop3_infer **pop,
+    struct imap_registry **reg)
+{
+	struct imap_registry_stats st;
+
+	imap_infer_end(*imap, IMAP_INFER_END_ABORT);
+	imap_infer_free(imap);
+	pop3_infer_free(pop);
+	imap_registry_stats(*reg, &st);
+	assert_int_equal(st.pinned, 0);
+	imap_registry_free(reg);
+}
+
+/*
+ * POP3 DELE 2, DELE 3, QUIT, +OK, with pop3-uidl-pattern's mapping, while
+ * an IMAP session idles in the same INBOX: it sees UID 2 go before the
+ * +OK (and waits for the QUIT held in flight), UID 3 after it.  One
+ * MessageExpunge, POP3's; none from the IMAP side.  A removal nobody
+ * here made (UID 4) is still reported by the IMAP side, as external.
+ */
+static void
+test_registry_quit_mapped(void **state)
+{
+	struct imap_registry *reg = imap_registry_new(NULL);
+	struct out po, io;
+	struct pop3_infer *pop;
+	struct imap_infer *imap;
+	size_t i;
+
+	(void)state;
+	memset(&po, 0, sizeof(po));
+	memset(&io, 0, sizeof(io));
+	assert_non_null(reg);
+	imap = imap_peer(&io, reg, 4);
+	pop = pop_peer(&po, reg, true);
+	assert_int_equal(inbox_in_flight(reg), 0);
+	cli(pop, "QUIT\r\n");
+	assert_int_equal(inbox_in_flight(reg), 1);
+	/* the server removed UID 2 and tells the IMAP session first */
+	isrv(imap, "* 2 EXPUNGE\r\n");
+	icli(imap, "DONE\r\n");
+	isrv(imap, "d OK Idle completed.\r\n");
+	assert_int_equal(count_type(&io, MSGEVENT_MESSAGE_EXPUNGE), 0);
+	/* POP3's +OK: its event; the IMAP session, woken, reports nothing */
+	srv(pop, "+OK Logging out, messages deleted.\r\n");
+	assert_int_equal(inbox_in_flight(reg), 0);
+	assert_int_equal(count_type(&po, MSGEVENT_MESSAGE_EXPUNGE), 1);
+	for (i = 0; i < po.n; i++)
+		if (po.ev[i].type == MSGEVENT_MESSAGE_EXPUNGE)
+			assert_non_null(strstr(po.text[i], " uidset=2:3 "));
+	assert_int_equal(count_type(&io, MSGEVENT_MESSAGE_EXPUNGE), 0);
+	/* UID 3's EXPUNGE after the +OK: explained all the same */
+	icli(imap, "e NOOP\r\n");
+	isrv(imap, "* 2 EXPUNGE\r\ne OK done\r\n");
+	assert_int_equal(count_type(&io, MSGEVENT_MESSAGE_EXPUNGE), 0);
+	assert_int_equal(imap_infer_foreign_unknown(imap), 0);
+	/* UID 4, removed by nobody here: external */
+	icli(imap, "f NOOP\r\n");
+	isrv(imap, "* 2 EXPUNGE\r\nf OK done\r\n");
+	assert_int_equal(count_type(&io, MSGEVENT_MESSAGE_EXPUNGE), 1);
+	assert_non_null(strstr(io.text[io.n - 1], " uidset=4"));
+	assert_non_null(strstr(io.text[io.n - 1],
+	    "vnd.msgeventd.cause=external"));
+	peers_free(&imap, &pop, &reg);
+	out_free(&po);
+	out_free(&io);
+}
+
+/*
+ * The same without the mapping: POP3's expunge has no UIDs, so INBOX's
+ * removals go blind for a while (imap_registry_blind()): the IMAP side
+ * reports no external expunge, before the +OK or after it.
+ */
+static void
+test_registry_quit_unmapped(void **state)
+{
+	struct imap_registry *reg = imap_registry_new(NULL);
+	struct imap_registry_stats st;
+	struct out po, io;
+	struct pop3_infer *pop;
+	struct imap_infer *imap;
+	size_t i;
+
+	(void)state;
+	memset(&po, 0, sizeof(po));
+	memset(&io, 0, sizeof(io));
+	assert_non_null(reg);
+	imap = imap_peer(&io, reg, 4);
+	pop = pop_peer(&po, reg, false);
+	cli(pop, "QUIT\r\n");
+	assert_int_equal(inbox_in_flight(reg), 1);
+	isrv(imap, "* 2 EXPUNGE\r\n");
+	icli(imap, "DONE\r\n");
+	isrv(imap, "d OK Idle completed.\r\n");
+	srv(pop, "+OK Logging out, messages deleted.\r\n");
+	assert_int_equal(inbox_in_flight(reg), 0);
+	assert_int_equal(count_type(&po, MSGEVENT_MESSAGE_EXPUNGE), 1);
+	for (i = 0; i < po.n; i++)
+		if (po.ev[i].type == MSGEVENT_MESSAGE_EXPUNGE)
+			assert_null(strstr(po.text[i], "uidset="));
+	icli(imap, "e NOOP\r\n");
+	isrv(imap, "* 2 EXPUNGE\r\ne OK done\r\n");
+	assert_int_equal(count_type(&io, MSGEVENT_MESSAGE_EXPUNGE), 0);
+	assert_int_equal(imap_infer_foreign_unknown(imap), 0);
+	imap_registry_stats(reg, &st);
+	assert_int_equal(st.blinded, 2);
+	peers_free(&imap, &pop, &reg);
+	out_free(&po);
+	out_free(&io);
+}
+
+/*
+ * Every way a held QUIT ends releases its hold, having told the
+ * registry what the server may have removed: -ERR (RFC 1939 6: some may
+ * be gone), the connection's end, pop3_infer_free() alone, the session
+ * going blind.  No hold without messages marked deleted; one for a DELE
+ * still unanswered when QUIT is read.
+ */
+static void
+test_registry_quit_paths(void **state)
+{
+	struct imap_registry *reg;
+	struct out po, io;
+	struct pop3_infer *pop;
+	struct imap_infer *imap;
+	int path;
+
+	(void)state;
+	for (path = 0; path < 4; path++) {
+		memset(&po, 0, sizeof(po));
+		memset(&io, 0, sizeof(io));
+		reg = imap_registry_new(NULL);
+		assert_non_null(reg);
+		imap = imap_peer(&io, reg, 4);
+		pop = pop_peer(&po, reg, true);
+		cli(pop, "QUIT\r\n");
+		assert_int_equal(inbox_in_flight(reg), 1);
+		isrv(imap, "* 2 EXPUNGE\r\n");
+		icli(imap, "DONE\r\n");
+		isrv(imap, "d OK Idle completed.\r\n");
+		switch (path) {
+		case 0:
+			srv(pop, "-ERR Some deleted messages not removed\r\n");
+			break;
+		case 1:
+			pop3_infer_end(pop, POP3_INFER_END_ABORT);
+			break;
+		case 2:
+			pop3_infer_free(&pop);
+			break;
+		case 3:
+			srv(pop, "HELLO\r\n");	/* not POP3: blind */
+			assert_true(pop3_infer_error(pop, NULL, NULL));
+			break;
+		}
+		assert_int_equal(inbox_in_flight(reg), 0);
+		assert_int_equal(count_type(&po, MSGEVENT_MESSAGE_EXPUNGE), 0);
+		icli(imap, "e NOOP\r\n");
+		isrv(imap, "* 2 EXPUNGE\r\ne OK done\r\n");
+		assert_int_equal(count_type(&io, MSGEVENT_MESSAGE_EXPUNGE), 0);
+		assert_int_equal(imap_infer_foreign_unknown(imap), 0);
+		peers_free(&imap, &pop, &reg);
+		out_free(&po);
+		out_free(&io);
+	}
+
+	/* nothing marked: no hold, and a removal is someone else's */
+	memset(&po, 0, sizeof(po));
+	memset(&io, 0, sizeof(io));
+	reg = imap_registry_new(NULL);
+	assert_non_null(reg);
+	imap = imap_peer(&io, reg, 4);
+	pop = pop_peer(&po, reg, true);
+	cli(pop, "RSET\r\n");
+	srv(pop, "+OK\r\n");
+	cli(pop, "QUIT\r\n");
+	assert_int_equal(inbox_in_flight(reg), 0);
+	srv(pop, "+OK bye\r\n");
+	isrv(imap, "* 2 EXPUNGE\r\n");
+	icli(imap, "DONE\r\n");
+	isrv(imap, "d OK Idle completed.\r\n");
+	assert_int_equal(count_type(&io, MSGEVENT_MESSAGE_EXPUNGE), 1);
+	peers_free(&imap, &pop, &reg);
+	out_free(&po);
+	out_free(&io);
+
+	/* DELE pipelined with QUIT: held before DELE's answer */
+	memset(&po, 0, sizeof(po));
+	memset(&io, 0, sizeof(io));
+	reg = imap_registry_new(NULL);
+	assert_non_null(reg);
+	imap = imap_peer(&io, reg, 4);
+	pop = pop_peer(&po, reg, true);
+	cli(pop, "RSET\r\n");
+	srv(pop, "+OK\r\n");
+	cli(pop, "DELE 1\r\nQUIT\r\n");
+	assert_int_equal(inbox_in_flight(reg), 1);
+	isrv(imap, "* 1 EXPUNGE\r\n");
+	icli(imap, "DONE\r\n");
+	isrv(imap, "d OK Idle completed.\r\n");
+	srv(pop, "+OK\r\n+OK bye\r\n");
+	assert_int_equal(inbox_in_flight(reg), 0);
+	assert_int_equal(count_type(&po, MSGEVENT_MESSAGE_EXPUNGE), 1);
+	assert_int_equal(count_type(&io, MSGEVENT_MESSAGE_EXPUNGE), 0);
+	assert_int_equal(imap_infer_foreign_unknown(imap), 0);
+	peers_free(&imap, &pop, &reg);
+	out_free(&po);
+	out_free(&io);
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static const char *
@@ -1665,6 +1981,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_in_body),
 		cmocka_unit_test(test_capa_stls_lf),
 		cmocka_unit_test(test_proxy_accessors),
+		cmocka_unit_test(test_registry_quit_mapped),
+		cmocka_unit_test(test_registry_quit_unmapped),
+		cmocka_unit_test(test_registry_quit_paths),
 	};
 	struct CMUnitTest *tests;
 	struct transcript_case *cases;
