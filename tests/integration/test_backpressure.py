@@ -20,6 +20,7 @@ Memory is msgeventd's VmRSS from /proc/PID/status; descriptors are
 """
 
 import hashlib
+import itertools
 import os
 import re
 import resource
@@ -31,6 +32,9 @@ import unittest
 
 import harness
 from harness import HOST, event_params
+
+# Mailbox names of full_session(), one each.
+BOX_SERIAL = itertools.count(1)
 
 INPUTS = ("imudp", "imtcp")
 MB = 1 << 20
@@ -213,7 +217,8 @@ class Backpressure(harness.DovecotRsyslogCase):
         self.addCleanup(c.sock.close)
         cport = harness.client_port(c)
         c.login(user, harness.USERS[user])
-        box = "box%d" % cport
+        # Unique even when a later session gets the same client port.
+        box = "box%d_%d" % (cport, next(BOX_SERIAL))
         self.assertEqual(c.create(box)[0], "OK")
         msg = b"Subject: next door\r\n\r\nunaffected\r\n"
         self.assertEqual(c.append(box, None, None, msg)[0], "OK")
