@@ -151,7 +151,7 @@ emit(struct imap_parser *p, enum imap_token_type type, const char *data,
  * secrets the client did not already have.
  */
 static inline void
-tok_clear(struct imap_parser *p)
+tok_wipe(struct imap_parser *p)
 {
 	/* Empty: tok_truncated is only set with a full scratch. */
 	if (p->tok_len == 0)
@@ -160,6 +160,65 @@ tok_clear(struct imap_parser *p)
 		memset(p->tok, 0, p->tok_len);
 	p->tok_len = 0;
 	p->tok_truncated = false;
+}
+
+/* The token is over: the scratch emptied, no fragment of it out. */
+static inline void
+tok_clear(struct imap_parser *p)
+{
+	tok_wipe(p);
+	p->frag_part = false;
+}
+
+/* An atom state: its bytes are kept as they came (see S_ATOM). */
+static inline bool
+atom_state(unsigned st)
+{
+	return st == S_ATOM || st == S_ATOM_BQ || st == S_ATOM_BQ_ESC;
+}
+
+/* One fragment with more to come (IMAP_TOKEN_F_MORE), ending at END. */
+static void
+frag_emit(struct imap_parser *p, const char *data, uint64_t end)
+{
+	unsigned flags = IMAP_TOKEN_F_MORE;
+
+	if (p->frag_part)
+		flags |= IMAP_TOKEN_F_PART;
+	p->frag_part = true;
+	p->offset = end;
+	emit(p, IMAP_TOKEN_ATOM, data, IMAP_TOKEN_MAX, flags,
+	    IMAP_STATUS_NONE, false);
+}
+
+/*
+ * Fragment mode: the atom held - the scratch, then [*Q0, Q1) of the
+ * chunk, *Q0 being at stream offset OFF - goes out in fragments of
+ * IMAP_TOKEN_MAX bytes while more than that is held, so that 1 to
+ * IMAP_TOKEN_MAX bytes stay (a fragment is sent only once a byte after
+ * it is known to belong to the atom).  Only a fragment that straddles
+ * the scratch and the chunk is copied.  Advances *Q0.
+ */
+static void
+frag_flush(struct imap_parser *p, const unsigned char **q0,
+    const unsigned char *q1, uint64_t off)
+{
+	size_t n;
+
+	while (p->tok_len + (size_t)(q1 - *q0) > IMAP_TOKEN_MAX) {
+		n = IMAP_TOKEN_MAX - p->tok_len;
+		off += n;
+		if (p->tok_len > 0) {
+			memcpy(p->tok + p->tok_len, *q0, n);
+			p->tok_len = IMAP_TOKEN_MAX;
+			*q0 += n;
+			frag_emit(p, p->tok, off);
+			tok_wipe(p);
+		} else {
+			frag_emit(p, (const char *)*q0, off);
+			*q0 += n;
+		}
+	}
 }
 
 /*
@@ -272,18 +331,25 @@ atom_status(const struct imap_parser *p, const char *data, size_t len,
  */
 static unsigned
 atom_end(struct imap_parser *p, const unsigned char *q0,
-    const unsigned char *q1)
+    const unsigned char *q1, uint64_t off)
 {
 	enum imap_status status = IMAP_STATUS_NONE;
 	unsigned next = S_SP, flags;
+	uint64_t done = p->offset;
 	const char *data;
 	size_t len;
 
+	if (p->frag) {
+		frag_flush(p, &q0, q1, off);
+		p->offset = done;
+	}
 	data = tok_get(p, q0, q1, &len, &flags);
+	if (p->frag_part)
+		flags |= IMAP_TOKEN_F_PART;
 	if (p->index <= 1 && p->dir == IMAP_PARSER_SERVER) {
 		if (p->index == 0) {
 			if (len == 1 && data[0] == '+' && p->depth == 0 &&
-			    !p->in_code)
+			    !p->in_code && flags == 0)
 				next = S_TEXT;
 		} else if ((status = atom_status(p, data, len, flags)) !=
 		    IMAP_STATUS_NONE)
@@ -322,8 +388,9 @@ line_reset(struct imap_parser *p)
  */
 static void
 line_end(struct imap_parser *p, unsigned st, const unsigned char *q0,
-    const unsigned char *q1)
+    const unsigned char *q1, uint64_t off)
 {
+	uint64_t done = p->offset;
 	const char *data;
 	unsigned flags;
 	size_t len;
@@ -332,8 +399,14 @@ line_end(struct imap_parser *p, unsigned st, const unsigned char *q0,
 	case S_ATOM:
 	case S_ATOM_BQ:
 	case S_ATOM_BQ_ESC:
+		if (p->frag) {
+			frag_flush(p, &q0, q1, off);
+			p->offset = done;
+		}
 		/* "a BAD" CRLF: a status word without text. */
 		data = tok_get(p, q0, q1, &len, &flags);
+		if (p->frag_part)
+			flags |= IMAP_TOKEN_F_PART;
 		emit(p, IMAP_TOKEN_ATOM, data, len, flags,
 		    atom_status(p, data, len, flags), true);
 		tok_clear(p);
@@ -361,7 +434,7 @@ line_end(struct imap_parser *p, unsigned st, const unsigned char *q0,
  */
 static unsigned
 cr_ordinary(struct imap_parser *p, const unsigned char *ps, bool here,
-    const unsigned char **tok0)
+    const unsigned char **tok0, uint64_t ps_off)
 {
 	unsigned st = p->cr_state;
 
@@ -386,8 +459,15 @@ cr_ordinary(struct imap_parser *p, const unsigned char *ps, bool here,
 	default:
 		break;
 	}
-	if (!here)
+	if (!here) {
+		/* A full scratch before it: a fragment, ending there. */
+		if (p->frag && atom_state(st) &&
+		    p->tok_len == IMAP_TOKEN_MAX) {
+			frag_emit(p, p->tok, ps_off - 1);
+			tok_wipe(p);
+		}
 		tok_add1(p, '\r');
+	}
 	return st;
 }
 
@@ -433,6 +513,12 @@ imap_parser_reset(struct imap_parser *p)
 	p->mode = IMAP_PARSER_MODE_NORMAL;
 	p->error = IMAP_PERR_OK;
 	p->error_offset = 0;
+}
+
+void
+imap_parser_set_fragments(struct imap_parser *p, bool on)
+{
+	p->frag = on;
 }
 
 void
@@ -490,6 +576,17 @@ imap_parser_feed(struct imap_parser *p, const char *data, size_t len)
 
 /* The stream offset of the byte at Q. */
 #define AT(q)	(base + (uint64_t)((q) - s))
+/*
+ * Fragment mode: the fragments of an atom go out as soon as a byte
+ * after them is read as the atom's - before any later byte is looked
+ * at, so that an error there comes after them in every split.
+ */
+#define FRAG_OUT(q)							\
+	do {								\
+		if (p->frag && atom_state(st) && p->tok_len +		\
+		    (size_t)((q) - tok0) > IMAP_TOKEN_MAX)		\
+			frag_flush(p, &tok0, (q), AT(tok0));		\
+	} while (0)
 
 	if (p->error != IMAP_PERR_OK || len == 0)
 		return 0;
@@ -533,6 +630,7 @@ body:
 
 	while (ps < lim) {
 		c = *ps;
+		FRAG_OUT(ps);
 		switch (st) {
 		case S_LINE_START:
 			if (p->mode == IMAP_PARSER_MODE_TEXT) {
@@ -627,6 +725,7 @@ body:
 			if (p->bracket > 0)
 				goto section;
 			ps = scan(ps, lim, C_ATOM);
+			FRAG_OUT(ps);
 			if (ps == lim)
 				continue;
 			c = *ps;
@@ -649,7 +748,8 @@ body:
 				continue;
 			case '{':
 				/* RFC 3516 section 4.2: literal8, "~{n}". */
-				if (!p->in_code && p->tok_len + (size_t)(ps -
+				if (!p->in_code && !p->frag_part &&
+				    p->tok_len + (size_t)(ps -
 				    tok0) == 1 && (p->tok_len == 1 ?
 				    p->tok[0] : (char)*tok0) == '~') {
 					tok_clear(p);
@@ -673,13 +773,14 @@ body:
 			}
 			/* SP, '(', ')' or a code's ']' ends the atom. */
 			p->offset = AT(ps + 1);
-			st = atom_end(p, tok0, ps);
+			st = atom_end(p, tok0, ps, AT(tok0));
 			if (c == ' ')
 				ps++;
 			tok0 = ps;	/* a continuation's text, if S_TEXT */
 			continue;
 section:
 			ps = scan(ps, lim, C_SECT);
+			FRAG_OUT(ps);
 			if (ps == lim)
 				continue;
 			c = *ps;
@@ -716,6 +817,7 @@ section:
 		case S_QUOTED:
 			/* RFC 9051 section 9: quoted, \" and \\ escapes. */
 			ps = scan(ps, lim, C_QUOT);
+			FRAG_OUT(ps);
 			if (ps == lim)
 				continue;
 			c = *ps;
@@ -873,7 +975,7 @@ section:
 				tok1 = ps > s ? ps - 1 : ps;
 				goto eol_cr;
 			}
-			st = cr_ordinary(p, ps, ps > s, &tok0);
+			st = cr_ordinary(p, ps, ps > s, &tok0, AT(ps));
 			continue;
 
 		default:
@@ -888,20 +990,30 @@ eol_cr:
 		/* CRLF or bare LF (Dovecot accepts both, so do we). */
 		ps++;
 		p->offset = AT(ps);
-		line_end(p, st, tok0, tok1);
+		line_end(p, st, tok0, tok1, AT(tok0));
 		st = p->state;
 		seg = ps;
 		lim = line_limit(p, seg, end);
 	}
 	if (ps < end) {
+		/* what a chunk ending here would have sent (below) */
+		FRAG_OUT(ps);
+		if (st == S_CR && p->frag && atom_state(p->cr_state) &&
+		    p->tok_len + (size_t)(ps - 1 - tok0) > IMAP_TOKEN_MAX)
+			frag_flush(p, &tok0, ps - 1, AT(tok0));
 		err = IMAP_PERR_LINE_TOO_LONG;
 		goto fail;
 	}
 	/* A token going on in the next chunk: its span to the scratch. */
-	if (tok_state(st))
+	if (tok_state(st)) {
+		if (p->frag && atom_state(st))
+			frag_flush(p, &tok0, ps, AT(tok0));
 		tok_add(p, tok0, (size_t)(ps - tok0));
-	else if (st == S_CR && tok_state(p->cr_state))
+	} else if (st == S_CR && tok_state(p->cr_state)) {
+		if (p->frag && atom_state(p->cr_state))
+			frag_flush(p, &tok0, ps - 1, AT(tok0));
 		tok_add(p, tok0, (size_t)(ps - 1 - tok0));	/* not the CR */
+	}
 	p->line_len += (size_t)(ps - seg);
 	p->state = st;
 out:
@@ -931,5 +1043,6 @@ fail:
 	p->error_offset = AT(ps);
 	p->offset = p->error_offset;
 	return (size_t)(ps - s);
+#undef FRAG_OUT
 #undef AT
 }

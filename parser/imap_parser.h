@@ -32,7 +32,9 @@
  * text or SASL line that the parser delivers, and its scratch for the
  * part of a token that straddles fed chunks or is unescaped.  A longer
  * token still parses: its callback gets the first IMAP_TOKEN_MAX bytes
- * with IMAP_TOKEN_F_TRUNCATED set.
+ * with IMAP_TOKEN_F_TRUNCATED set - except for atoms when the caller
+ * asked for fragments (imap_parser_set_fragments()): a longer atom then
+ * comes whole, in several callbacks (IMAP_TOKEN_F_MORE).
  */
 #define IMAP_TOKEN_MAX		1024
 
@@ -142,6 +144,20 @@ enum imap_status {
 #define IMAP_TOKEN_F_TRUNCATED	0x01	/* data: the first IMAP_TOKEN_MAX */
 #define IMAP_TOKEN_F_NONSYNC	0x02	/* literal: {n+} (RFC 7888) */
 #define IMAP_TOKEN_F_LITERAL8	0x04	/* literal: ~{n} (RFC 3516) */
+/*
+ * Atoms in fragment mode (imap_parser_set_fragments()): an atom longer
+ * than IMAP_TOKEN_MAX comes as consecutive callbacks, every one but the
+ * last with exactly IMAP_TOKEN_MAX bytes and F_MORE set, the last with
+ * the rest (1 to IMAP_TOKEN_MAX bytes) and without F_MORE; every one
+ * but the first has F_PART.  The fragments follow the atom's bytes, not
+ * the chunks fed, so every split gives the same ones; they share the
+ * atom's index and depth (the index advances after the last), and no
+ * other callback comes between them.  A fragment is never a status
+ * word, and never TRUNCATED.  During a fragment's callback with F_MORE,
+ * offset counts the bytes up to and including its last one.
+ */
+#define IMAP_TOKEN_F_MORE	0x08	/* atom fragment: more follow */
+#define IMAP_TOKEN_F_PART	0x10	/* atom fragment: not the first */
 
 struct imap_token {
 	enum imap_token_type type;
@@ -237,6 +253,7 @@ struct imap_parser {
 	const struct imap_parser_callbacks *cb;
 	enum imap_parser_dir dir;
 	size_t line_max;
+	bool frag;			/* long atoms in fragments */
 	/* PRIVATE: reset at each line */
 	unsigned state;
 	unsigned cr_state;		/* state a pending CR interrupted */
@@ -252,6 +269,7 @@ struct imap_parser {
 	size_t line_len;		/* line's bytes, literals excluded */
 	size_t tok_len;			/* bytes held in tok */
 	bool tok_truncated;
+	bool frag_part;			/* a fragment of this atom went out */
 	char tok[IMAP_TOKEN_MAX];	/* from past chunks, or unescaped */
 	/* READ-ONLY */
 	enum imap_parser_mode mode;	/* see imap_parser_set_mode() */
@@ -294,6 +312,13 @@ size_t imap_parser_feed(struct imap_parser *parser, const char *data,
  */
 void imap_parser_set_mode(struct imap_parser *parser,
     enum imap_parser_mode mode);
+
+/*
+ * ON: atoms longer than IMAP_TOKEN_MAX are delivered whole, in
+ * fragments (IMAP_TOKEN_F_MORE), instead of cut.  Off by default; kept
+ * by imap_parser_reset().  Set it between lines (right after init).
+ */
+void imap_parser_set_fragments(struct imap_parser *parser, bool on);
 
 /*
  * The server refused a synchronizing literal (it answered the command

@@ -349,3 +349,94 @@ imap_set_canon(const char *set, size_t len, uint32_t star, char *out,
 	*len_r = imap_set_writer_finish(&w);
 	return w.truncated ? 1 : 0;
 }
+
+/* ---- reading in pieces ------------------------------------------------- */
+
+enum {
+	RD_NEED,	/* a number or "*" next: at the start, after "," or ":" */
+	RD_DIGITS,	/* in a number */
+	RD_STAR,	/* after "*" */
+};
+
+void
+imap_set_reader_init(struct imap_set_reader *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->state = RD_NEED;
+}
+
+/* The number or "*" just read ends a range (",", or the end). */
+static bool
+reader_range(struct imap_set_reader *r, imap_set_reader_cb *cb, void *ctx)
+{
+	uint32_t n = r->state == RD_STAR ? 0 : (uint32_t)r->num;
+	unsigned star = r->state == RD_STAR ? IMAP_SET_STAR_LAST : 0;
+
+	if (r->in_range) {
+		if (r->first_star)
+			star |= IMAP_SET_STAR_FIRST;
+		if (!cb(ctx, r->first, n, star))
+			return false;
+	} else if (!cb(ctx, n, n, star != 0 ? IMAP_SET_STAR_FIRST |
+	    IMAP_SET_STAR_LAST : 0))
+		return false;
+	r->in_range = false;
+	r->first_star = false;
+	r->state = RD_NEED;
+	return true;
+}
+
+bool
+imap_set_reader_feed(struct imap_set_reader *r, const char *data,
+    size_t len, imap_set_reader_cb *cb, void *ctx)
+{
+	size_t i;
+	char c;
+
+	for (i = 0; i < len && !r->failed; i++) {
+		c = data[i];
+		if (c >= '0' && c <= '9') {
+			if (r->state == RD_NEED) {
+				if (c == '0')
+					goto fail;	/* nz-number */
+				r->num = (uint64_t)(c - '0');
+				r->state = RD_DIGITS;
+			} else if (r->state == RD_DIGITS) {
+				r->num = r->num * 10 + (uint64_t)(c - '0');
+				if (r->num > UINT32_MAX)
+					goto fail;
+			} else
+				goto fail;
+		} else if (c == '*') {
+			if (r->state != RD_NEED)
+				goto fail;
+			r->state = RD_STAR;
+		} else if (c == ':') {
+			if (r->state == RD_NEED || r->in_range)
+				goto fail;
+			r->first_star = r->state == RD_STAR;
+			r->first = r->first_star ? 0 : (uint32_t)r->num;
+			r->in_range = true;
+			r->state = RD_NEED;
+		} else if (c == ',') {
+			if (r->state == RD_NEED || !reader_range(r, cb, ctx))
+				goto fail;
+		} else
+			goto fail;
+		continue;
+fail:
+		r->failed = true;
+	}
+	return !r->failed;
+}
+
+int
+imap_set_reader_end(struct imap_set_reader *r, imap_set_reader_cb *cb,
+    void *ctx)
+{
+	if (r->failed || r->state == RD_NEED || !reader_range(r, cb, ctx)) {
+		r->failed = true;
+		return -1;
+	}
+	return 0;
+}

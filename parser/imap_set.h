@@ -154,4 +154,52 @@ size_t imap_set_writer_finish(struct imap_set_writer *writer);
 int imap_set_canon(const char *set, size_t len, uint32_t star, char *out,
     size_t size, size_t *len_r);
 
+/*
+ * Reading a set in pieces, as it arrives (a set longer than the
+ * parser's token comes in fragments, imap_parser.h): a small state
+ * machine over digits, ":", "," and "*" that hands each range to a
+ * callback as soon as it is complete, in written order, holding nothing
+ * but the range being read.  The grammar is the one above ("*"
+ * included: a caller that allows none rejects ranges with STAR set);
+ * numbers are checked against UINT32_MAX only.  Embedded by the caller;
+ * all fields PRIVATE.
+ */
+struct imap_set_reader {
+	uint64_t num;		/* the number being read */
+	uint32_t first;		/* the range's first number, after ":" */
+	uint8_t state;
+	bool first_star;	/* the range's first is "*" */
+	bool in_range;		/* ":" read */
+	bool failed;		/* sticky */
+};
+
+/* STAR bits of a range: which of its ends are written "*". */
+#define IMAP_SET_STAR_FIRST	0x01
+#define IMAP_SET_STAR_LAST	0x02
+
+/*
+ * One range as written: FIRST and LAST as they came ("9:2" gives 9, 2;
+ * a lone number N gives N, N), an end written "*" being 0 with its STAR
+ * bit set (a lone "*" sets both).  Return false to fail the reader.
+ */
+typedef bool imap_set_reader_cb(void *ctx, uint32_t first, uint32_t last,
+    unsigned star);
+
+void imap_set_reader_init(struct imap_set_reader *r);
+
+/*
+ * The next LEN bytes of the set.  Complete ranges go to CB.  Returns
+ * false once the set is known not to be one (sticky; CB is not called
+ * again).
+ */
+bool imap_set_reader_feed(struct imap_set_reader *r, const char *data,
+    size_t len, imap_set_reader_cb *cb, void *ctx);
+
+/*
+ * The set ends: its last range goes to CB.  Returns 0 for a valid set,
+ * -1 otherwise (empty, a trailing "," or ":", or a failure before).
+ */
+int imap_set_reader_end(struct imap_set_reader *r, imap_set_reader_cb *cb,
+    void *ctx);
+
 #endif

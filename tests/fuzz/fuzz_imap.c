@@ -3,7 +3,9 @@
  *
  * The input's first byte is a header: bit 0 picks the direction
  * (server if set), bit 1 a 64-byte line limit instead of the default,
- * bits 2-4 how many chunk-length bytes follow (0-7).  The rest is the
+ * bits 2-4 how many chunk-length bytes follow (0-7), bit 5 fragment
+ * mode (imap_parser_set_fragments(): long atoms in fragments, which
+ * must be split-invariant like every token).  The rest is the
  * stream.  It is fed whole to one parser, in chunks of the given
  * lengths (used in turn; 0 means 1) to a second, and a byte at a time
  * to a third (short inputs).  Each parser's callbacks are folded into a
@@ -34,6 +36,8 @@ struct run {
 	uint64_t lit_left;	/* body bytes still announced */
 	uint64_t last_offset;
 	uint64_t tokens, lines;
+	bool frag_open;		/* the last token had IMAP_TOKEN_F_MORE */
+	unsigned frag_index, frag_depth;
 	enum { P_NONE, P_IDLE, P_AUTH } pending;
 	bool until_done, saw_done;
 };
@@ -88,6 +92,21 @@ on_token(struct imap_parser *p, const struct imap_token *t)
 
 	check(r->lit_left == 0 && p->offset >= r->last_offset);
 	check(t->depth <= IMAP_NESTING_MAX + 1);
+	/* fragments: atoms in fragment mode, consecutive, full but last */
+	if (t->flags & (IMAP_TOKEN_F_MORE | IMAP_TOKEN_F_PART))
+		check(p->frag && t->type == IMAP_TOKEN_ATOM &&
+		    !(t->flags & IMAP_TOKEN_F_TRUNCATED) && t->len > 0 &&
+		    t->status == IMAP_STATUS_NONE);
+	check(r->frag_open == ((t->flags & IMAP_TOKEN_F_PART) != 0));
+	check(!r->frag_open || (t->index == r->frag_index &&
+	    t->depth == r->frag_depth));
+	if (t->flags & IMAP_TOKEN_F_MORE)
+		check(t->len == IMAP_TOKEN_MAX);
+	if (p->frag && t->type == IMAP_TOKEN_ATOM)
+		check(!(t->flags & IMAP_TOKEN_F_TRUNCATED));
+	r->frag_open = (t->flags & IMAP_TOKEN_F_MORE) != 0;
+	r->frag_index = t->index;
+	r->frag_depth = t->depth;
 	r->last_offset = p->offset;
 	r->tokens++;
 	mix64(r, 0x7000 + t->type);
@@ -143,7 +162,7 @@ on_literal(struct imap_parser *p, const char *data, size_t len)
 {
 	struct run *r = p->data;
 
-	check(len > 0 && len <= r->lit_left);
+	check(len > 0 && len <= r->lit_left && !r->frag_open);
 	r->lit_left -= len;
 	check(p->in_literal == (r->lit_left > 0));
 	check(p->offset >= r->last_offset);
@@ -158,7 +177,7 @@ on_line_end(struct imap_parser *p)
 {
 	struct run *r = p->data;
 
-	check(r->lit_left == 0 && !p->in_literal);
+	check(r->lit_left == 0 && !p->in_literal && !r->frag_open);
 	check(p->offset >= r->last_offset);
 	r->last_offset = p->offset;
 	r->lines++;
@@ -185,12 +204,14 @@ static const struct imap_parser_callbacks fuzz_cb = {
 };
 
 static void
-run_init(struct run *r, enum imap_parser_dir dir, size_t line_max)
+run_init(struct run *r, enum imap_parser_dir dir, size_t line_max,
+    bool frag)
 {
 	memset(r, 0, sizeof(*r));
 	r->hash = 0xcbf29ce484222325ULL;
 	r->parser.data = r;
 	imap_parser_init(&r->parser, dir, &fuzz_cb, line_max);
+	imap_parser_set_fragments(&r->parser, frag);
 }
 
 /* Feed one chunk and check what feed promises about its return. */
@@ -243,23 +264,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum imap_parser_dir dir;
 	const uint8_t *cuts, *in;
 	size_t ncuts, len, line_max, i, k, n;
+	bool frag;
 
 	if (size == 0)
 		return 0;
 	dir = data[0] & 1 ? IMAP_PARSER_SERVER : IMAP_PARSER_CLIENT;
 	line_max = data[0] & 2 ? 64 : 0;
 	ncuts = (data[0] >> 2) & 7;
+	frag = (data[0] & 0x20) != 0;
 	if (size - 1 < ncuts)
 		ncuts = size - 1;
 	cuts = data + 1;
 	in = cuts + ncuts;
 	len = size - 1 - ncuts;
 
-	run_init(&whole, dir, line_max);
+	run_init(&whole, dir, line_max, frag);
 	run_feed(&whole, in, len);
 	run_finish(&whole);
 
-	run_init(&split, dir, line_max);
+	run_init(&split, dir, line_max, frag);
 	for (i = 0, k = 0; i < len; i += n, k++) {
 		n = ncuts > 0 ? cuts[k % ncuts] : 1;
 		if (n == 0)
@@ -273,7 +296,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(run_same(&whole, &split));
 
 	if (len <= BYTEWISE_MAX) {
-		run_init(&bytes, dir, line_max);
+		run_init(&bytes, dir, line_max, frag);
 		for (i = 0; i < len; i++)
 			run_feed(&bytes, in + i, 1);
 		run_finish(&bytes);

@@ -55,6 +55,9 @@ struct tcase {
 	const char *want;
 };
 
+/* imap_parser_set_fragments() on in the runs (test_fragments()). */
+static bool frag_on;
+
 struct rec {
 	struct imap_parser parser;
 	const struct tcase *tc;
@@ -206,6 +209,21 @@ on_token(struct imap_parser *p, const struct imap_token *t)
 		out_escaped(r, t->data, t->len);
 		if (t->flags & IMAP_TOKEN_F_TRUNCATED)
 			out_printf(r, " trunc");
+		if (t->flags & IMAP_TOKEN_F_MORE)
+			out_printf(r, " more");
+		if (t->flags & IMAP_TOKEN_F_PART)
+			out_printf(r, " part");
+		/* fragments: atoms only, full but the last, never cut */
+		if (t->flags & (IMAP_TOKEN_F_MORE | IMAP_TOKEN_F_PART)) {
+			assert_true(p->frag);
+			assert_int_equal(t->type, IMAP_TOKEN_ATOM);
+			assert_false(t->flags & IMAP_TOKEN_F_TRUNCATED);
+			assert_true(t->len > 0);
+		}
+		if (t->flags & IMAP_TOKEN_F_MORE)
+			assert_int_equal(t->len, IMAP_TOKEN_MAX);
+		if (p->frag && t->type == IMAP_TOKEN_ATOM)
+			assert_false(t->flags & IMAP_TOKEN_F_TRUNCATED);
 		break;
 	case IMAP_TOKEN_LITERAL:
 		assert_null(t->data);
@@ -313,6 +331,8 @@ rec_new(const struct tcase *tc)
 	r->switch_modes = true;
 	r->parser.data = r;
 	imap_parser_init(&r->parser, tc->dir, &rec_cb, tc->line_max);
+	if (frag_on)
+		imap_parser_set_fragments(&r->parser, true);
 	assert_ptr_equal(r->parser.data, r);
 	return r;
 }
@@ -1343,6 +1363,124 @@ test_truncation(void **state)
 	}
 }
 
+/*
+ * Fragment mode: an atom longer than IMAP_TOKEN_MAX comes whole, in
+ * fragments of IMAP_TOKEN_MAX bytes ("more") and the rest ("part"), the
+ * same in every split; other tokens are as before.
+ */
+struct fcase {
+	enum imap_parser_dir dir;
+	const char *prefix;	/* the line up to the long atom */
+	const char *head;	/* the output before its fragments */
+	const char *atom_head;	/* the atom: these bytes, */
+	const char *atom;	/* ATOM_LEN bytes cycling these, */
+	size_t atom_len;
+	const char *atom_tail;	/* and these */
+	const char *tail_in;	/* the line after the atom */
+	const char *tail;	/* the output after its fragments */
+	const char *tok_at;	/* "i/d" of the atom */
+};
+
+static void
+frag_case(const struct fcase *f)
+{
+	struct tcase tc = { "fragments", C, NULL, 0, 0, 0, CB_NONE, NULL };
+	size_t al = strlen(f->atom), hl = strlen(f->atom_head), i, j, off, n;
+	size_t len = hl + f->atom_len + strlen(f->atom_tail), wcap, wl;
+	char *in, *atom, *want;
+	unsigned char c;
+
+	atom = malloc(len + 1);
+	assert_non_null(atom);
+	memcpy(atom, f->atom_head, hl);
+	for (i = 0; i < f->atom_len; i++)
+		atom[hl + i] = f->atom[i % al];
+	strcpy(atom + hl + f->atom_len, f->atom_tail);
+	in = malloc(strlen(f->prefix) + len + strlen(f->tail_in) + 1);
+	assert_non_null(in);
+	sprintf(in, "%s%s%s", f->prefix, atom, f->tail_in);
+	wcap = strlen(f->head) + strlen(f->tail) + 4 * len + 4096;
+	want = malloc(wcap);
+	assert_non_null(want);
+	wl = (size_t)snprintf(want, wcap, "%s", f->head);
+	for (off = 0; off < len; off += n) {
+		n = len - off > IMAP_TOKEN_MAX ? IMAP_TOKEN_MAX : len - off;
+		wl += (size_t)snprintf(want + wl, wcap - wl, "ATOM %s '",
+		    f->tok_at);
+		for (j = off; j < off + n; j++) {
+			c = (unsigned char)atom[j];
+			wl += (size_t)(c >= 0x20 && c < 0x7f ?
+			    snprintf(want + wl, wcap - wl, "%c", c) :
+			    snprintf(want + wl, wcap - wl, "\\x%02x", c));
+		}
+		wl += (size_t)snprintf(want + wl, wcap - wl, "'%s%s\n",
+		    off + n < len ? " more" : "", off > 0 ? " part" : "");
+	}
+	snprintf(want + wl, wcap - wl, "%s", f->tail);
+	tc.dir = f->dir;
+	tc.in = in;
+	tc.want = want;
+	frag_on = true;
+	check_case(&tc);
+	frag_on = false;
+	free(atom);
+	free(in);
+	free(want);
+}
+
+static void
+test_fragments(void **state)
+{
+	static const struct fcase f[] = {
+		/* a long UID set: not cut, in fragments */
+		{ C, "a UID STORE ", "ATOM 0/0 'a'\nATOM 1/0 'UID'\n"
+		  "ATOM 2/0 'STORE'\n", "", "1001,1003,1005:1007,", 3000, "9",
+		  " +FLAGS (\\Seen)\r\n", "ATOM 4/0 '+FLAGS'\nLIST( 5/0\n"
+		  "ATOM 5/1 '\\Seen'\nLIST) 5/0\nEOL\n", "3/0" },
+		/* the boundaries: one byte more, twice the scratch, exactly */
+		{ C, "a X ", "ATOM 0/0 'a'\nATOM 1/0 'X'\n", "", "1,", 1025,
+		  "", " y\r\n", "ATOM 3/0 'y'\nEOL\n", "2/0" },
+		{ C, "a X ", "ATOM 0/0 'a'\nATOM 1/0 'X'\n", "", "12,", 2048,
+		  "", " y\r\n", "ATOM 3/0 'y'\nEOL\n", "2/0" },
+		{ C, "a X ", "ATOM 0/0 'a'\nATOM 1/0 'X'\n", "", "x", 1024,
+		  "", " y\r\n", "ATOM 3/0 'y'\nEOL\n", "2/0" },
+		/* the line ends it (CRLF, bare LF), a list closes it */
+		{ S, "* VANISHED ", "ATOM 0/0 '*'\nATOM 1/0 'VANISHED'\n",
+		  "", "5,70:72,", 3001, "", "\r\n", "EOL\n", "2/0" },
+		{ S, "* VANISHED ", "ATOM 0/0 '*'\nATOM 1/0 'VANISHED'\n",
+		  "", "5,70:72,", 2049, "", "\n", "EOL\n", "2/0" },
+		{ C, "a X (", "ATOM 0/0 'a'\nATOM 1/0 'X'\nLIST( 2/0\n",
+		  "", "9", 1500, "", ") z\r\n",
+		  "LIST) 2/0\nATOM 3/0 'z'\nEOL\n", "2/1" },
+		/* inside a response code, up to its "]" */
+		{ S, "* OK [COPYUID 7 ", "ATOM 0/0 '*'\nATOM 1/0 'OK'\n"
+		  "CODE[ 2/0\nATOM 2/1 code 'COPYUID'\nATOM 2/1 code '7'\n",
+		  "", "4,", 2500, "5", " 9:10] done\r\n",
+		  "ATOM 2/1 code '9:10'\nCODE] 2/0\nTEXT 3/0 'done'\nEOL\n",
+		  "2/1 code" },
+		/* a bare CR right after the scratch's worth: a byte of it */
+		{ C, "a X ", "ATOM 0/0 'a'\nATOM 1/0 'X'\n", "", "x", 1024,
+		  "\ry", " z\r\n", "ATOM 3/0 'z'\nEOL\n", "2/0" },
+		{ C, "a X ", "ATOM 0/0 'a'\nATOM 1/0 'X'\n", "", "x", 1023,
+		  "\r\ry", " z\r\n", "ATOM 3/0 'z'\nEOL\n", "2/0" },
+		/* a CRLF right after the scratch's worth ends it */
+		{ C, "a X ", "ATOM 0/0 'a'\nATOM 1/0 'X'\n", "", "x", 2048,
+		  "", "\r\n", "EOL\n", "2/0" },
+		/* "~{" after a fragment is no literal8 */
+		{ C, "a X ", "ATOM 0/0 'a'\nATOM 1/0 'X'\n", "", "x", 1024,
+		  "~{5}", "\r\n", "EOL\n", "2/0" },
+		/* a [section] with spaces and quotes, as fetch items have */
+		{ C, "a FETCH 1 ", "ATOM 0/0 'a'\nATOM 1/0 'FETCH'\n"
+		  "ATOM 2/0 '1'\n", "BODY[HEADER.FIELDS (", "X-A \"]\" ",
+		  1100, ")]", " x\r\n", "ATOM 4/0 'x'\nEOL\n", "3/0" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		frag_case(&f[i]);
+}
+
 /* After an error nothing is consumed or reported until reset. */
 static void
 test_error_sticky(void **state)
@@ -1536,20 +1674,31 @@ static void
 test_scratch_wiped(void **state)
 {
 	static const struct imap_parser_callbacks none = { NULL, NULL, NULL };
-	static const char in[] =
+	static const char head[] =
 	    "a LOGIN alice \"Secr3t-pw\"\r\nb LOGIN bob Secr3t-atom\r\n"
-	    "c LOGIN carol \"Secr3t-unterminated\r\n";
+	    "c LOGIN carol \"Secr3t-unterminated\r\nd LOGIN dave ";
+	char in[sizeof(head) + 2 * IMAP_TOKEN_MAX + 8];
 	struct imap_parser p;
-	size_t i;
+	size_t i, n = sizeof(head) - 1;
+	int frag;
 
 	(void)state;
-	for (i = 0; i < sizeof(in) - 1; i++) {
-		memset(&p, 0, sizeof(p));
-		imap_parser_init(&p, C, &none, 0);
-		imap_parser_feed(&p, in, i);
-		imap_parser_feed(&p, in + i, sizeof(in) - 1 - i);
-		assert_null(memmem(&p, sizeof(p), "Secr3t", 6));
-	}
+	/* and a password longer than the scratch: cut, or in fragments */
+	memcpy(in, head, n);
+	for (i = 0; i < 2 * IMAP_TOKEN_MAX - 200; i++)
+		in[n++] = "Secr3t"[i % 6];
+	memcpy(in + n, "\r\n", 2);
+	n += 2;
+	for (frag = 0; frag < 2; frag++)
+		for (i = 0; i < n; i++) {
+			memset(&p, 0, sizeof(p));
+			imap_parser_init(&p, C, &none, 0);
+			imap_parser_set_fragments(&p, frag == 1);
+			imap_parser_feed(&p, in, i);
+			imap_parser_feed(&p, in + i, n - i);
+			assert_null(memmem(&p, sizeof(p), "Secr3t", 6));
+			assert_null(memmem(&p, sizeof(p), "ecr3tS", 6));
+		}
 }
 
 int
@@ -1568,6 +1717,7 @@ main(void)
 		cmocka_unit_test(test_server_data),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_error_sticky),
 		cmocka_unit_test(test_error_names),
 		cmocka_unit_test(test_literal_100mb),
