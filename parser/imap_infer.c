@@ -6773,8 +6773,47 @@ ask_fetch_seen(const char *s, size_t len)
 static bool
 ask_set_ok(const char *set, size_t len)
 {
-	return len > 0 && len <= IMAP_ASK_SET_MAX && imap_set_walk(set, len,
-	    UINT32_MAX, UINT32_MAX, set_walk_nop, NULL) == 0;
+	return len > 0 && imap_set_walk(set, len, UINT32_MAX, UINT32_MAX,
+	    set_walk_nop, NULL) == 0;
+}
+
+struct ask_span {
+	uint32_t lo, hi;
+};
+
+static bool
+ask_span_walk(void *ctx, uint32_t first, uint32_t last)
+{
+	struct ask_span *sp = ctx;
+
+	if (first < sp->lo)
+		sp->lo = first;
+	if (last > sp->hi)
+		sp->hi = last;
+	return true;
+}
+
+/*
+ * A set too long to ask about as sent (IMAP_ASK_SET_MAX) is asked about
+ * as the one range from its lowest number to its highest ("*" being
+ * STAR): the question covers more messages than needed, never fewer.
+ * Writes "lo:hi" into OUT (at least 24 bytes); false if SET is invalid.
+ */
+static bool
+ask_span(const char *set, size_t len, uint32_t star, char *out,
+    size_t size, size_t *len_r)
+{
+	struct ask_span sp = { UINT32_MAX, 0 };
+	int n;
+
+	if (imap_set_walk(set, len, star, UINT32_MAX, ask_span_walk,
+	    &sp) != 0 || sp.hi == 0)
+		return false;
+	n = snprintf(out, size, "%u:%u", sp.lo, sp.hi);
+	if (n < 0 || (size_t)n >= size)
+		return false;
+	*len_r = (size_t)n;
+	return true;
 }
 
 /*
@@ -6871,6 +6910,7 @@ imap_infer_ask(struct imap_infer *infer, const char *line, size_t len,
 	enum infer_kind kind;
 	bool uid = false, need = false, rw;
 	uint32_t nfirst, nlast;
+	char span[32];
 	struct sbuf sb;
 
 	if (!imap_infer_may_ask(infer))
@@ -6892,6 +6932,14 @@ imap_infer_ask(struct imap_infer *infer, const char *line, size_t len,
 		if (!ask_word(line, len, &i, &set, &setlen) ||
 		    !ask_set_ok(set, setlen))
 			kind = INFER_K_OTHER;	/* nothing of its own */
+		else if (setlen > IMAP_ASK_SET_MAX) {
+			if (ask_span(set, setlen, uid ? sel_uid_star(infer) :
+			    imap_seqmap_count(&infer->sel.map), span,
+			    sizeof(span), &setlen))
+				set = span;
+			else
+				kind = INFER_K_OTHER;
+		}
 	}
 	switch (kind) {
 	case INFER_K_STORE:

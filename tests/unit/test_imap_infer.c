@@ -2573,6 +2573,44 @@ test_shared_random(void **state)
 	}
 }
 
+/* A set longer than IMAP_ASK_SET_MAX is asked about as one range. */
+static void
+test_ask_long_set(void **state)
+{
+	struct events e;
+	struct imap_infer *infer;
+	char *line = malloc(8192);
+	size_t n;
+
+	(void)state;
+	assert_non_null(line);
+	memset(&e, 0, sizeof(e));
+	infer = infer_new(&e);
+	feed_c(infer, "a LOGIN alice pw\r\n");
+	feed_s(infer, "a OK done\r\n");
+	feed_c(infer, "b SELECT INBOX\r\n");
+	feed_s(infer, "* 5000 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n"
+	    "b OK [READ-WRITE] done\r\n");
+	n = (size_t)sprintf(line, "c STORE 3");
+	for (unsigned k = 5; k <= 1999; k += 2)
+		n += (size_t)sprintf(line + n, ",%u", k);
+	n += (size_t)sprintf(line + n, " +FLAGS (\\Seen)\r\n");
+	assert_true(n > IMAP_ASK_SET_MAX + 100);
+	assert_string_equal(ask(infer, line),
+	    "msgeventd1 FETCH 3:1999 (UID FLAGS)\r\n");
+	feed_s(infer, "msgeventd1 OK done\r\n");
+	n = (size_t)sprintf(line, "d UID STORE 100:*");
+	for (unsigned k = 7; k <= 2001; k += 2)
+		n += (size_t)sprintf(line + n, ",%u", k);
+	n += (size_t)sprintf(line + n, " -FLAGS (\\Seen)\r\n");
+	/* UIDs unknown: "*" is the highest UID possible, the range ends there */
+	assert_string_equal(ask(infer, line),
+	    "msgeventd2 UID FETCH 7:4294967295 (UID FLAGS)\r\n");
+	free(line);
+	imap_infer_free(&infer);
+	events_free(&e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2598,6 +2636,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_answered_at_cr),
 		cmocka_unit_test(test_random_selected_state),
 		cmocka_unit_test(test_ask),
+		cmocka_unit_test(test_ask_long_set),
 		cmocka_unit_test(test_shared_append_idle),
 		cmocka_unit_test(test_shared_exists_before_ok),
 		cmocka_unit_test(test_shared_delivery),
