@@ -113,6 +113,14 @@ static const struct {
  * infer_msg directly.
  */
 
+/*
+ * The longest set a record keeps (a UID set, COPYUID's, STORE's set,
+ * [MODIFIED]): a set longer than IMAP_TOKEN_MAX comes in fragments
+ * (imap_parser_set_fragments()) and is appended piece by piece; past
+ * this it is cut at its last whole range, as a truncated token was.
+ */
+#define INFER_SET_MAX		(16 * IMAP_TOKEN_MAX)
+
 /* Bytes in a record's arena: a user or mailbox name. */
 struct infer_span {
 	uint32_t off;
@@ -221,7 +229,7 @@ struct infer_record {
 	(2 * IMAP_INFER_MAILBOX_MAX + IMAP_INFER_FLAGS_MAX +		\
 	IMAP_INFER_APPEND_MAX *						\
 	(sizeof(struct infer_msg) + _Alignof(struct infer_msg)))
-#define INFER_ARENA_COPY	(IMAP_INFER_MAILBOX_MAX + 3 * IMAP_TOKEN_MAX)
+#define INFER_ARENA_COPY	(IMAP_INFER_MAILBOX_MAX + 3 * INFER_SET_MAX)
 #define INFER_ARENA_MAX							\
 	(INFER_ARENA_APPEND > INFER_ARENA_COPY ? INFER_ARENA_APPEND :	\
 	INFER_ARENA_COPY)
@@ -233,7 +241,7 @@ _Static_assert(IMAP_INFER_FLAGS_MAX <= UINT16_MAX &&
     "struct infer_msg and struct infer_mbox count in 16 bits");
 _Static_assert(INFER_ARENA_MAX < IMAP_INFER_RECORD_BYTES_MAX,
     "one record of the largest size fits the session's budget");
-_Static_assert(2 * IMAP_TOKEN_MAX + IMAP_INFER_FLAGS_MAX <= INFER_ARENA_MAX,
+_Static_assert(2 * INFER_SET_MAX + IMAP_INFER_FLAGS_MAX <= INFER_ARENA_MAX,
     "a STORE's set, flags and [MODIFIED] fit a record");
 
 struct infer_cmd {
@@ -570,6 +578,15 @@ struct infer_foreign {
 	uint64_t unknown;		/* imap_infer_foreign_unknown() */
 };
 
+/* A server set in fragments: what it goes to (struct imap_infer). */
+enum { SFRAG_NONE, SFRAG_COPYUID, SFRAG_MODIFIED, SFRAG_VANISHED };
+
+/* A VANISHED set in fragments, read into a set of UIDs. */
+struct infer_vfrag {
+	struct imap_set_reader reader;
+	struct imap_uidset set;
+};
+
 struct imap_infer {
 	struct imap_parser client;
 	struct imap_parser server;
@@ -601,9 +618,20 @@ struct imap_infer {
 	char user[IMAP_INFER_USER_MAX + 1];
 	size_t user_len;
 	bool user_cut;
+	bool admin_cut;
+	/*
+	 * A set arriving in fragments (IMAP_TOKEN_F_MORE): the client's
+	 * goes on into slot cfrag_slot of the current command's record,
+	 * the server's into sfrag_slot of COPYUID's or [MODIFIED]'s
+	 * command, or (SFRAG_VANISHED) into vfrag.  (Placed in padding.)
+	 */
+	bool cfrag;
+	uint8_t cfrag_slot;		/* enum infer_slot */
+	uint8_t sfrag;			/* SFRAG_* */
+	uint8_t sfrag_slot;		/* enum infer_slot */
 	char admin[IMAP_INFER_USER_MAX + 1];
 	size_t admin_len;
-	bool admin_cut;
+	struct infer_vfrag *vfrag;	/* malloced while SFRAG_VANISHED */
 
 	/* pending commands */
 	struct infer_cmd cmds[IMAP_INFER_INLINE_CMDS];
@@ -658,6 +686,7 @@ struct sbuf {
 };
 
 static void client_token(struct imap_parser *, const struct imap_token *);
+static void client_frag(struct imap_infer *, const struct imap_token *);
 static void client_literal(struct imap_parser *, const char *, size_t);
 static void client_line_end(struct imap_parser *);
 static void server_token(struct imap_parser *, const struct imap_token *);
@@ -1138,12 +1167,20 @@ slot_cap(enum infer_slot slot)
 	case SLOT_DST:
 	case SLOT_SET:
 	case SLOT_MODIFIED:
-		return IMAP_TOKEN_MAX;	/* one atom, at most */
+		return INFER_SET_MAX;	/* one atom, in fragments */
 	case SLOT_FLAGS:
 		return IMAP_INFER_FLAGS_MAX;
 	default:
 		return IMAP_INFER_MAILBOX_MAX;
 	}
+}
+
+/* Whether SLOT holds a set (read whole from fragments). */
+static bool
+slot_is_set(enum infer_slot slot)
+{
+	return slot == SLOT_UIDSET || slot == SLOT_SRC || slot == SLOT_DST ||
+	    slot == SLOT_SET || slot == SLOT_MODIFIED;
 }
 
 static const char *
@@ -2853,13 +2890,13 @@ emit_expunge(struct imap_infer *infer, const struct infer_uids *u,
 /*
  * Room for the text of any UID set imap_seqmap_resolve() writes here:
  * one range per run of the map, plus one per range of a set read from
- * one token (IMAP_TOKEN_MAX bytes: at most 513 ranges), plus slack.
+ * one set (INFER_SET_MAX bytes: at most 8193 ranges), plus slack.
  * Malloced for the moment a STORE's or CLOSE's OK is handled.  What is
  * found in it (CLOSE's \Deleted messages, however fragmented) goes
  * into a set of UIDs, not a text.
  */
 #define INFER_MAP_TEXT_MAX						\
-	((size_t)(IMAP_SEQMAP_RUNS_MAX + IMAP_TOKEN_MAX / 2 + 2) *	\
+	((size_t)(IMAP_SEQMAP_RUNS_MAX + INFER_SET_MAX / 2 + 2) *	\
 	IMAP_SET_RANGE_TEXT_MAX)
 
 /*
@@ -3688,6 +3725,85 @@ sel_vanished(struct imap_infer *infer, const char *set, size_t len, bool cut)
 		if (v.u != NULL)
 			v.u->cut = true;
 	}
+}
+
+/*
+ * A VANISHED set read in fragments: each range into infer->vset ("*"
+ * is no UID: the set is invalid).  A range the cap drops marks it cut.
+ */
+static void
+vfrag_free(struct imap_infer *infer)
+{
+	if (infer->vfrag == NULL)
+		return;
+	imap_uidset_clear(&infer->vfrag->set);
+	free(infer->vfrag);
+	infer->vfrag = NULL;
+}
+
+static bool vanish_piece_range(void *, uint32_t, uint32_t, unsigned);
+
+/*
+ * The first piece of a VANISHED set in fragments: the rest comes to
+ * server_frag().  Short of memory, the set is unreadable.
+ */
+static void
+vfrag_start(struct imap_infer *infer, const struct imap_token *tok)
+{
+	vfrag_free(infer);
+	infer->sfrag = SFRAG_VANISHED;
+	if ((infer->vfrag = malloc(sizeof(*infer->vfrag))) == NULL)
+		return;
+	imap_set_reader_init(&infer->vfrag->reader);
+	imap_uidset_init(&infer->vfrag->set, IMAP_INFER_UID_ITEMS_MAX);
+	(void)imap_set_reader_feed(&infer->vfrag->reader, tok->data,
+	    tok->len, vanish_piece_range, infer);
+}
+
+static bool
+vanish_piece_range(void *ctx, uint32_t first, uint32_t last, unsigned star)
+{
+	struct imap_infer *infer = ctx;
+	uint32_t t;
+
+	if (star != 0)
+		return false;
+	if (first > last) {
+		t = first;
+		first = last;
+		last = t;
+	}
+	(void)imap_uidset_add(&infer->vfrag->set, first, last);
+	return true;
+}
+
+/*
+ * As sel_vanished(), for a set read in fragments into infer->vset: BAD
+ * if it was no valid set.  The set is emptied.
+ */
+static void
+sel_vanished_uids(struct imap_infer *infer, bool bad)
+{
+	struct sel_vanish v;
+	struct imap_uidset *set = &infer->vfrag->set;
+
+	if (sel_sync(infer)) {
+		v.infer = infer;
+		v.u = xp_collect(infer);
+		fr_news(infer);
+		infer->sel.modseq_known = false;
+		if (bad || set->cut) {
+			/* unreadable, or some dropped: who knows what */
+			sel_doubt(infer);
+			hook_expunged(infer, 0, 0);
+			if (v.u != NULL)
+				v.u->cut = true;
+		}
+		if (!bad)
+			(void)imap_uidset_walk(set, 0, UINT32_MAX,
+			    sel_vanish_range, &v);
+	}
+	vfrag_free(infer);
 }
 
 /* "* SEQ FETCH (... UID UID ...)" (RFC 9051 7.5.2). */
@@ -4665,6 +4781,13 @@ arg_take(struct imap_infer *infer, const struct imap_token *tok,
 	switch (tok->type) {
 	case IMAP_TOKEN_ATOM:
 	case IMAP_TOKEN_QUOTED:
+		if ((tok->flags & IMAP_TOKEN_F_MORE) && slot_is_set(slot)) {
+			/* a long set: the rest follows in fragments */
+			span_set(infer, cmd, slot, tok->data, tok->len, false);
+			infer->cfrag = cmd->rec != NULL;
+			infer->cfrag_slot = (uint8_t)slot;
+			break;
+		}
 		span_set(infer, cmd, slot, tok->data, tok->len,
 		    (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
 		break;
@@ -5353,10 +5476,22 @@ client_token(struct imap_parser *parser, const struct imap_token *tok)
 {
 	struct imap_infer *infer = parser->data;
 	struct infer_cur *cur = &infer->cur;
+	struct imap_token first;
 	unsigned depth;
 
 	if (infer->blind || infer->ended)
 		return;
+	if (tok->flags & IMAP_TOKEN_F_PART) {
+		client_frag(infer, tok);
+		return;
+	}
+	infer->cfrag = false;
+	if (tok->flags & IMAP_TOKEN_F_MORE) {
+		/* a long atom's first piece: truncated, but for sets */
+		first = *tok;
+		first.flags |= IMAP_TOKEN_F_TRUNCATED;
+		tok = &first;
+	}
 	if (tok->type == IMAP_TOKEN_TEXT) {
 		if (infer->client_text)
 			client_text_line(infer, tok->data, tok->len);
@@ -5398,6 +5533,26 @@ client_token(struct imap_parser *parser, const struct imap_token *tok)
 		client_command(infer, tok);
 	else
 		client_arg(infer, tok, depth);
+}
+
+/*
+ * A later fragment of a long client atom (IMAP_TOKEN_F_PART): the rest
+ * of the set arg_take() started, or nothing.
+ */
+static void
+client_frag(struct imap_infer *infer, const struct imap_token *tok)
+{
+	struct infer_cmd *cmd = infer->cur.cmd;
+
+	if (!infer->cfrag)
+		return;
+	if (cmd == NULL || cmd->rec == NULL)
+		infer->cfrag = false;
+	else
+		span_add(infer, cmd, (enum infer_slot)infer->cfrag_slot,
+		    tok->data, tok->len);
+	if (!(tok->flags & IMAP_TOKEN_F_MORE))
+		infer->cfrag = false;
 }
 
 /* A literal's body bytes: kept only for user and mailbox names. */
@@ -5578,8 +5733,15 @@ copyuid_set(struct imap_infer *infer, const struct imap_token *tok, int k)
 		infer->srv.copy_cmd = NULL;
 		return;
 	}
-	span_set(infer, cmd, k == 0 ? SLOT_SRC : SLOT_DST, tok->data,
-	    tok->len, (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
+	if (tok->flags & IMAP_TOKEN_F_MORE) {
+		/* the rest follows in fragments (server_frag()) */
+		span_set(infer, cmd, k == 0 ? SLOT_SRC : SLOT_DST, tok->data,
+		    tok->len, false);
+		infer->sfrag = SFRAG_COPYUID;
+		infer->sfrag_slot = k == 0 ? SLOT_SRC : SLOT_DST;
+	} else
+		span_set(infer, cmd, k == 0 ? SLOT_SRC : SLOT_DST, tok->data,
+		    tok->len, (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
 	if (cmd->rec == NULL)
 		infer->srv.copy_cmd = NULL;	/* dropped at the budget */
 	else if (k == 1)
@@ -5685,10 +5847,15 @@ server_code_token(struct imap_infer *infer, const struct imap_token *tok)
 		    srv->cmd->kind == INFER_K_STORE &&
 		    srv->cmd->rec != NULL && srv->cmd->complete &&
 		    !srv->cmd->rec->fc.modified.set &&
-		    tok->type == IMAP_TOKEN_ATOM)
+		    tok->type == IMAP_TOKEN_ATOM) {
 			span_set(infer, srv->cmd, SLOT_MODIFIED, tok->data,
-			    tok->len,
-			    (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
+			    tok->len, (tok->flags & (IMAP_TOKEN_F_TRUNCATED |
+			    IMAP_TOKEN_F_MORE)) == IMAP_TOKEN_F_TRUNCATED);
+			if (tok->flags & IMAP_TOKEN_F_MORE) {
+				infer->sfrag = SFRAG_MODIFIED;
+				infer->sfrag_slot = SLOT_MODIFIED;
+			}
+		}
 		if (!srv->appenduid)
 			break;
 		mb = &srv->cmd->rec->mb;
@@ -5959,14 +6126,18 @@ server_untagged_atom(struct imap_infer *infer, const struct imap_token *tok)
 		} else if (srv->resp == RESP_VANISHED && tok->depth == 1) {
 			if (ascii_ieq(tok->data, tok->len, "EARLIER"))
 				srv->vanished_earlier = true;
-		} else if (srv->resp == RESP_VANISHED && tok->depth == 0)
+		} else if (srv->resp == RESP_VANISHED && tok->depth == 0) {
 			/*
 			 * RFC 7162 3.2.10.2.  (EARLIER) (3.2.10.1) is
 			 * history the client asked for: no change, no
 			 * event; its set comes at index 3 and is not read.
 			 */
-			sel_vanished(infer, tok->data, tok->len,
-			    (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
+			if (tok->flags & IMAP_TOKEN_F_MORE)
+				vfrag_start(infer, tok);
+			else
+				sel_vanished(infer, tok->data, tok->len,
+				    (tok->flags & IMAP_TOKEN_F_TRUNCATED) != 0);
+		}
 		break;
 	default:
 		break;
@@ -6080,14 +6251,88 @@ server_list_token(struct imap_infer *infer, const struct imap_token *tok)
 	}
 }
 
+/*
+ * A server set in fragments ends without its last piece (cannot happen
+ * with the parser's guarantees, but never leave state behind).
+ */
+static void
+server_frag_abort(struct imap_infer *infer)
+{
+	vfrag_free(infer);
+	infer->sfrag = SFRAG_NONE;
+}
+
+/*
+ * A later fragment of a long server atom (IMAP_TOKEN_F_PART): the rest
+ * of COPYUID's set, [MODIFIED]'s, or VANISHED's, or nothing.
+ */
+static void
+server_frag(struct imap_infer *infer, const struct imap_token *tok)
+{
+	struct infer_cmd *cmd;
+	bool last = !(tok->flags & IMAP_TOKEN_F_MORE);
+
+	switch (infer->sfrag) {
+	case SFRAG_COPYUID:
+	case SFRAG_MODIFIED:
+		cmd = infer->sfrag == SFRAG_COPYUID ? infer->srv.copy_cmd :
+		    infer->srv.cmd;
+		if (cmd == NULL || cmd->rec == NULL) {
+			infer->sfrag = SFRAG_NONE;
+			if (infer->srv.copy_cmd == cmd)
+				infer->srv.copy_cmd = NULL;
+			return;
+		}
+		span_add(infer, cmd, (enum infer_slot)infer->sfrag_slot,
+		    tok->data, tok->len);
+		if (cmd->rec == NULL && infer->srv.copy_cmd == cmd)
+			infer->srv.copy_cmd = NULL;	/* the budget */
+		break;
+	case SFRAG_VANISHED:
+		if (infer->vfrag == NULL) {
+			/* no memory for it: unreadable */
+			if (last) {
+				infer->sfrag = SFRAG_NONE;
+				sel_vanished(infer, "", 0, false);
+			}
+			return;
+		}
+		(void)imap_set_reader_feed(&infer->vfrag->reader, tok->data,
+		    tok->len, vanish_piece_range, infer);
+		if (last) {
+			infer->sfrag = SFRAG_NONE;
+			sel_vanished_uids(infer, imap_set_reader_end(
+			    &infer->vfrag->reader, vanish_piece_range,
+			    infer) != 0);
+		}
+		return;
+	default:
+		return;
+	}
+	if (last)
+		infer->sfrag = SFRAG_NONE;
+}
+
 static void
 server_token(struct imap_parser *parser, const struct imap_token *tok)
 {
 	struct imap_infer *infer = parser->data;
 	struct infer_srv *srv = &infer->srv;
+	struct imap_token first;
 
 	if (infer->blind || infer->ended)
 		return;
+	if (tok->flags & IMAP_TOKEN_F_PART) {
+		server_frag(infer, tok);
+		return;
+	}
+	server_frag_abort(infer);
+	if (tok->flags & IMAP_TOKEN_F_MORE) {
+		/* a long atom's first piece: truncated, but for sets */
+		first = *tok;
+		first.flags |= IMAP_TOKEN_F_TRUNCATED;
+		tok = &first;
+	}
 	/*
 	 * Most tokens are a FETCH response's items: settle them with as
 	 * few tests as possible, on the type and the index first.
@@ -6673,6 +6918,8 @@ imap_infer_new(const struct imap_infer_env *env)
 	    env->line_max);
 	imap_parser_init(&infer->server, IMAP_PARSER_SERVER, &server_cb,
 	    env->line_max);
+	imap_parser_set_fragments(&infer->client, true);
+	imap_parser_set_fragments(&infer->server, true);
 	infer->client.data = infer;
 	infer->server.data = infer;
 	return infer;
@@ -6707,6 +6954,7 @@ imap_infer_free(struct imap_infer **inferp)
 		free(cmd);
 	}
 	assert(infer->rec_bytes == 0);
+	vfrag_free(infer);
 	free(infer->subs);
 	sel_clear(infer);
 	imap_flags_box_deinit(&infer->sel.box);
@@ -7116,6 +7364,8 @@ imap_infer_memory(const struct imap_infer *infer)
 	    imap_seqmap_memory(&infer->sel.map) +
 	    imap_flags_box_memory(&infer->sel.box) +
 	    imap_uidset_memory(&infer->xp.set) +
+	    (infer->vfrag != NULL ? sizeof(*infer->vfrag) +
+	    imap_uidset_memory(&infer->vfrag->set) : 0) +
 	    imap_uidset_memory(&infer->fr.done.set) +
 	    (infer->fr.batch != NULL ?
 	    imap_flags_batch_memory(infer->fr.batch) : 0) +

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -421,6 +422,174 @@ test_writer(void **state)
 	assert_string_equal(buf, "");
 }
 
+/* What imap_set_reader gave: ranges as "f:l" with "*" ends, comma-joined. */
+struct rd_out {
+	char buf[512];
+	size_t len;
+	int calls;
+	int stop_at;		/* > 0: fail the reader on this call */
+};
+
+static bool
+rd_cb(void *ctx, uint32_t first, uint32_t last, unsigned star)
+{
+	struct rd_out *o = ctx;
+	char a[16], b[16];
+
+	if (++o->calls == o->stop_at)
+		return false;
+	if (star & IMAP_SET_STAR_FIRST)
+		snprintf(a, sizeof(a), "*");
+	else
+		snprintf(a, sizeof(a), "%u", (unsigned)first);
+	if (star & IMAP_SET_STAR_LAST)
+		snprintf(b, sizeof(b), "*");
+	else
+		snprintf(b, sizeof(b), "%u", (unsigned)last);
+	o->len += (size_t)snprintf(o->buf + o->len, sizeof(o->buf) - o->len,
+	    "%s%s:%s", o->len > 0 ? "," : "", a, b);
+	return true;
+}
+
+/*
+ * SET read by the reader in pieces of PIECE bytes (0: whole): returns
+ * imap_set_reader_end()'s result, the ranges in O.
+ */
+static int
+rd_read(const char *set, size_t piece, struct rd_out *o, int stop_at)
+{
+	struct imap_set_reader r;
+	size_t len = strlen(set), i, n;
+
+	memset(o, 0, sizeof(*o));
+	o->stop_at = stop_at;
+	imap_set_reader_init(&r);
+	if (piece == 0)
+		piece = len > 0 ? len : 1;
+	for (i = 0; i < len; i += n) {
+		n = len - i < piece ? len - i : piece;
+		(void)imap_set_reader_feed(&r, set + i, n, rd_cb, o);
+	}
+	return imap_set_reader_end(&r, rd_cb, o);
+}
+
+static void
+assert_reader(const char *set, const char *want)
+{
+	struct rd_out o;
+	size_t piece;
+
+	for (piece = 0; piece <= strlen(set) + 1; piece++) {
+		if (rd_read(set, piece, &o, 0) != 0)
+			fail_msg("'%s' in pieces of %zu: rejected", set, piece);
+		assert_string_equal(o.buf, want);
+	}
+}
+
+static void
+test_reader_whole_and_pieces(void **state)
+{
+	(void)state;
+	assert_reader("1", "1:1");
+	assert_reader("4294967295", "4294967295:4294967295");
+	assert_reader("1:3,5,9:2", "1:3,5:5,9:2");
+	assert_reader("*", "*:*");
+	assert_reader("7:*,*:2,12", "7:*,*:2,12:12");
+	assert_reader("100,3,3,1:100", "100:100,3:3,3:3,1:100");
+}
+
+static void
+test_reader_errors(void **state)
+{
+	static const char *const bad[] = {
+		"", ",", "1,", ",1", "1,,2", "1:", ":1", "1::2", "1:2:3",
+		"0", "1:0", "01", "4294967296", "99999999999", "1 2", "a",
+		"1*", "*1", "**", "1:2,x", "$",
+	};
+	struct rd_out o;
+	size_t i, piece;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		for (piece = 0; piece <= strlen(bad[i]) + 1; piece++)
+			if (rd_read(bad[i], piece, &o, 0) != -1)
+				fail_msg("'%s' accepted (pieces of %zu)",
+				    bad[i], piece);
+	/* the callback refusing fails the reader, sticky */
+	assert_int_equal(rd_read("1,2,3", 1, &o, 2), -1);
+	assert_int_equal(o.calls, 2);
+	assert_string_equal(o.buf, "1:1");
+	assert_int_equal(rd_read("1,2,3", 0, &o, 3), -1);
+	assert_string_equal(o.buf, "1:1,2:2");
+}
+
+struct rd_range {
+	uint32_t f, l;
+	unsigned star;
+};
+
+struct rd_long_ctx {
+	struct rd_range *got;
+	size_t *n;
+};
+
+static bool
+rd_long_cb(void *ctx, uint32_t first, uint32_t last, unsigned star)
+{
+	struct rd_long_ctx *c = ctx;
+
+	if (*c->n >= 2048)
+		return false;
+	c->got[*c->n].f = first;
+	c->got[*c->n].l = last;
+	c->got[*c->n].star = star;
+	(*c->n)++;
+	return true;
+}
+
+/* A long random set, read in pieces, gives what the iterator gives. */
+static void
+test_reader_long(void **state)
+{
+	static char set[8192];
+	struct imap_set_reader r;
+	struct imap_set_iter it;
+	uint64_t seed = 0x5e7dULL;
+	uint32_t a, b, f, l;
+	size_t len = 0, i, n, piece;
+	static struct rd_range got[2048];
+
+	(void)state;
+	while (len < sizeof(set) - 40) {
+		a = 1 + rnd_below(&seed, 100000);
+		b = 1 + rnd_below(&seed, 100000);
+		len += (size_t)snprintf(set + len, sizeof(set) - len,
+		    len > 0 ? (rnd_below(&seed, 2) ? ",%u:%u" : ",%u") :
+		    "%u:%u", a, b);
+	}
+	for (piece = 1; piece <= 1024; piece = piece * 3 + 1) {
+		n = 0;
+		imap_set_reader_init(&r);
+		for (i = 0; i < len; i += piece) {
+			size_t k = len - i < piece ? len - i : piece;
+			assert_true(imap_set_reader_feed(&r, set + i, k,
+			    rd_long_cb, &(struct rd_long_ctx){ got, &n }));
+		}
+		assert_int_equal(imap_set_reader_end(&r, rd_long_cb,
+		    &(struct rd_long_ctx){ got, &n }), 0);
+		imap_set_iter_init(&it, set, len, 0, UINT32_MAX);
+		for (i = 0; i < n; i++) {
+			assert_int_equal(imap_set_iter_next(&it, &f, &l), 1);
+			assert_int_equal(got[i].star, 0);
+			assert_int_equal(got[i].f < got[i].l ? got[i].f :
+			    got[i].l, f);
+			assert_int_equal(got[i].f < got[i].l ? got[i].l :
+			    got[i].f, l);
+		}
+		assert_int_equal(imap_set_iter_next(&it, &f, &l), 0);
+	}
+}
+
 int
 main(void)
 {
@@ -436,6 +605,9 @@ main(void)
 		cmocka_unit_test(test_walk_many_ranges),
 		cmocka_unit_test(test_walk_cross_pass),
 		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_reader_whole_and_pieces),
+		cmocka_unit_test(test_reader_errors),
+		cmocka_unit_test(test_reader_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
