@@ -116,12 +116,17 @@ $(BUILD)/tests/fuzz_ask_replay: $(call obj,tests/fuzz/fuzz_ask.c tests/fuzz/repl
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
 
+$(BUILD)/tests/fuzz_infer_replay: $(call obj,tests/fuzz/fuzz_infer.c tests/fuzz/replay.c tests/unit/transcript.c $(PARSER_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^
+
 unit: $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)) $(BUILD)/tests/fuzz_replay \
-	    $(BUILD)/tests/fuzz_ask_replay
+	    $(BUILD)/tests/fuzz_ask_replay $(BUILD)/tests/fuzz_infer_replay
 	@set -e; for t in $(UNIT_TESTS); do \
 		echo "== $$t"; (cd tests/unit && ../../$(BUILD)/tests/$$t); done
 	@echo "== fuzz corpus replay"; $(BUILD)/tests/fuzz_replay tests/fuzz/corpus
 	@$(BUILD)/tests/fuzz_ask_replay tests/fuzz/corpus-ask
+	@$(BUILD)/tests/fuzz_infer_replay tests/fuzz/corpus-infer
 
 # test_mib.py asks test_out_snmp for the OIDs the C code sends.
 integration: $(BUILD)/msgeventd $(BUILD)/tests/test_out_snmp
@@ -154,6 +159,11 @@ fuzz:
 		tests/fuzz/corpus
 	build-fuzz/fuzz_ask -max_total_time=$${FUZZ_SECONDS:-60} \
 		tests/fuzz/corpus-ask
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_infer tests/fuzz/fuzz_infer.c \
+		tests/unit/transcript.c $(PARSER_SRC)
+	build-fuzz/fuzz_infer -max_total_time=$${FUZZ_SECONDS:-60} \
+		tests/fuzz/corpus-infer
 
 clean:
 	rm -rf build build-* 
