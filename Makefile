@@ -97,12 +97,13 @@ $(BUILD)/tests/test_imap_registry: $(call obj,tests/unit/test_imap_registry.c pa
 $(BUILD)/tests/test_config: $(call obj,tests/unit/test_config.c proxy/config.c proxy/diag.c proxy/uidl_map.c)
 $(BUILD)/tests/test_loop: $(call obj,tests/unit/test_loop.c proxy/loop.c)
 $(BUILD)/tests/test_out_syslog: $(call obj,tests/unit/test_out_syslog.c outputs/out_syslog.c parser/msgevent.c)
-$(BUILD)/tests/test_out: $(call obj,tests/unit/test_out.c $(OUTPUTS_SRC) parser/msgevent.c proxy/loop.c proxy/diag.c)
+# syslog over TLS: outputs/out.c uses proxy/tls.c (and OpenSSL).
+$(BUILD)/tests/test_out: $(call obj,tests/unit/test_out.c $(OUTPUTS_SRC) parser/msgevent.c proxy/loop.c proxy/diag.c proxy/tls.c)
 # SNMP (issue 4): outputs/out_snmp.c with net-snmp.
 UNIT_TESTS += test_out_snmp
-$(BUILD)/tests/test_out_snmp: $(call obj,tests/unit/test_out_snmp.c tests/unit/transcript.c $(OUTPUTS_SRC) $(PARSER_SRC) proxy/loop.c proxy/diag.c)
+$(BUILD)/tests/test_out_snmp: $(call obj,tests/unit/test_out_snmp.c tests/unit/transcript.c $(OUTPUTS_SRC) $(PARSER_SRC) proxy/loop.c proxy/diag.c proxy/tls.c)
 # Only these need net-snmp; the parser's tests must not.
-$(BUILD)/tests/test_out $(BUILD)/tests/test_out_snmp: EXTRA_LIBS := $(SNMP_LIBS)
+$(BUILD)/tests/test_out $(BUILD)/tests/test_out_snmp: EXTRA_LIBS := $(SNMP_LIBS) $(TLS_LIBS)
 $(addprefix $(BUILD)/tests/,$(UNIT_TESTS)): $(BUILD)/tests/%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(EXTRA_LIBS) $(CMOCKA_LIBS)

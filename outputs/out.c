@@ -20,6 +20,18 @@
  * a new one (it may see a message twice: at-least-once, as with any
  * syslog over TCP).
  *
+ * TLS (RFC 5425) is the TCP transport with a TLS client connection
+ * (proxy/tls.h) on the socket: after the connect, a non-blocking
+ * handshake, in which the collector's certificate must verify against
+ * the output's CA (or the system store) and carry its name; until it
+ * has, nothing is sent (fail closed), and a failed handshake is a
+ * failure like a refused connect: logged, retried after the backoff,
+ * messages queue meanwhile.  Frames are the same octet-counted ones,
+ * copied into one buffer of at most a record's size, since SSL_write
+ * takes one buffer; after a write that waited, the retry starts with
+ * the same bytes, as OpenSSL wants (the queue only grows behind them).
+ * An output that is up sends close_notify when it is freed.
+ *
  * SNMP outputs (out_snmp.c) keep their own queues and sockets; the
  * fan-out hands them each event, and out_flush() polls them with the
  * rest.
@@ -46,6 +58,7 @@
 
 #include "../proxy/diag.h"
 #include "../proxy/loop.h"
+#include "../proxy/tls.h"
 
 /* The smallest queue: 32 messages of the largest size, 8192 bytes. */
 #define OUT_QUEUE_MIN		(64 * 1024)
@@ -66,12 +79,15 @@
 #define OUT_WARN_INTERVAL_MS	1000
 /* A stderr write that cannot proceed for this long drops the message. */
 #define OUT_STDERR_WAIT_MS	1000
+/* TLS: frames per write, at most one TLS record's plaintext. */
+#define OUT_TLS_BUF		16384
 /* RFC 5424 7.3.1: sequenceId runs 1..2147483647, then wraps to 1. */
 #define OUT_SEQ_MAX		2147483647u
 
 enum out_state {
 	OUT_DOWN,		/* no socket; a retry timer is normally armed */
 	OUT_CONNECTING,		/* non-blocking connect under way */
+	OUT_HANDSHAKE,		/* TLS: connected, handshake under way */
 	OUT_UP,
 };
 
@@ -95,6 +111,12 @@ struct out_output {
 	unsigned backoff_ms;		/* the next retry's delay */
 	uint64_t up_since_ms;
 	bool outage;			/* down, and it was logged */
+	char why[256];			/* ... with this message */
+
+	struct tls_ctx *tls;		/* TLS: the context (a reference) */
+	char *tls_name;			/* ... the name to verify */
+	struct tls_conn *conn;		/* ... the connection, or NULL */
+	char *tlsbuf;			/* ... OUT_TLS_BUF bytes to write */
 
 	uint32_t seq;			/* last sequenceId used */
 	char *ring;			/* queued records */
@@ -259,10 +281,15 @@ output_watch(struct out_output *o)
 
 	if (o->state == OUT_CONNECTING)
 		mask = LOOP_WRITE;
+	else if (o->state == OUT_HANDSHAKE)
+		mask = tls_conn_want_read(o->conn) == TLS_WANT_WRITE ?
+		    LOOP_WRITE : LOOP_READ;
 	else {
 		/* A stream's READ notices the collector closing it. */
 		mask = o->stream ? LOOP_READ : 0;
-		if (o->blocked)
+		/* A TLS write may wait for READ (then it has it). */
+		if (o->blocked && (o->conn == NULL ||
+		    tls_conn_want_write(o->conn) == TLS_WANT_WRITE))
 			mask |= LOOP_WRITE;
 	}
 	if (mask == o->mask)
@@ -285,16 +312,20 @@ output_retry(struct loop *loop, void *arg)
 
 /*
  * The socket failed (ERR is its errno; 0 when the collector closed the
- * connection): close it and retry after the backoff.  Logged once per
- * outage.  Queued messages stay, and the first one will go whole.
+ * connection or WHAT says it all): close it and retry after the backoff.
+ * Logged once per outage, and again when the reason changes: at most
+ * once per retry.  Queued messages stay, and the first one will go
+ * whole.
  */
 static void
 output_fail(struct out_output *o, const char *what, int err)
 {
 	struct loop *loop = o->out->loop;
 	uint64_t now = clock_ms();
+	char why[sizeof(o->why)];
 
 	loop_timer_cancel(loop, &o->timer);
+	tls_conn_free(&o->conn);
 	if (o->fd != -1) {
 		loop_del_fd(loop, o->fd);
 		close(o->fd);
@@ -306,11 +337,13 @@ output_fail(struct out_output *o, const char *what, int err)
 	o->mask = 0;
 	o->blocked = false;
 	o->first_off = 0;
-	if (!o->outage) {
+	snprintf(why, sizeof(why), "%s%s%s", what, err != 0 ? ": " : "",
+	    err != 0 ? strerror(err) : "");
+	if (!o->outage || strcmp(why, o->why) != 0) {
 		o->outage = true;
-		diag_warn("output %s: %s%s%s; retrying, events queue meanwhile",
-		    o->name, what, err != 0 ? ": " : "",
-		    err != 0 ? strerror(err) : "");
+		memcpy(o->why, why, sizeof(why));
+		diag_warn("output %s: %s; retrying, events queue meanwhile",
+		    o->name, why);
 	}
 	o->timer = loop_timer_add(loop, o->backoff_ms, output_retry, o);
 	if (o->timer == NULL)
@@ -327,7 +360,8 @@ output_connect_timeout(struct loop *loop, void *arg)
 
 	(void)loop;
 	o->timer = NULL;
-	output_fail(o, "connect", ETIMEDOUT);
+	output_fail(o, o->state == OUT_HANDSHAKE ? "TLS handshake" :
+	    "connect", ETIMEDOUT);
 }
 
 /*
@@ -463,17 +497,74 @@ output_send_stream(struct out_output *o)
 	return 0;
 }
 
+/*
+ * TLS: the frames that fit in OUT_TLS_BUF (the first one always does),
+ * resuming inside the first at first_off, one tls_conn_write() at a
+ * time.  Returns as output_send_dgram() does.
+ */
+static int
+output_send_tls(struct out_output *o)
+{
+	char prefix[OUT_PREFIX_MAX];
+	size_t off, len, plen, skip, fill, k;
+	ssize_t n;
+
+	while (o->count > 0) {
+		fill = 0;
+		off = 0;
+		skip = o->first_off;
+		for (k = 0; k < o->count; k++) {
+			len = queue_len_at(o, off);
+			plen = frame_prefix(len, prefix);
+			if (k > 0 && fill + plen + len > OUT_TLS_BUF)
+				break;
+			if (skip < plen) {
+				memcpy(o->tlsbuf + fill, prefix + skip,
+				    plen - skip);
+				fill += plen - skip;
+				skip = 0;
+			} else
+				skip -= plen;
+			ring_read(o, off + OUT_RECORD_HDR + skip,
+			    o->tlsbuf + fill, len - skip);
+			fill += len - skip;
+			skip = 0;
+			off += OUT_RECORD_HDR + len;
+		}
+		n = tls_conn_write(o->conn, o->tlsbuf, fill);
+		if (n < 0) {
+			if (errno == EAGAIN) {
+				o->blocked = true;
+				return 0;
+			}
+			return -1;
+		}
+		output_advance(o, (size_t)n);
+	}
+	o->blocked = false;
+	return 0;
+}
+
 /* Send what the socket takes now. */
 static void
 output_pump(struct out_output *o)
 {
+	char why[TLS_ERROR_MAX + 16];
 	int r;
 
 	if (o->state != OUT_UP)
 		return;
-	r = o->stream ? output_send_stream(o) : output_send_dgram(o);
+	if (o->conn != NULL)
+		r = output_send_tls(o);
+	else
+		r = o->stream ? output_send_stream(o) : output_send_dgram(o);
 	if (r == -1) {
-		output_fail(o, "send", errno);
+		if (o->conn != NULL && tls_conn_error(o->conn)[0] != '\0') {
+			snprintf(why, sizeof(why), "send: %s",
+			    tls_conn_error(o->conn));
+			output_fail(o, why, 0);
+		} else
+			output_fail(o, "send", errno);
 		return;
 	}
 	if (output_watch(o) == -1)
@@ -489,13 +580,62 @@ output_up(struct out_output *o)
 	o->blocked = false;
 	if (o->outage) {
 		o->outage = false;
-		diag_info("output %s: reconnected, %zu events queued", o->name,
-		    o->count);
+		if (o->conn != NULL)
+			diag_info("output %s: reconnected (%s, certificate "
+			    "verified), %zu events queued", o->name,
+			    tls_conn_version(o->conn), o->count);
+		else
+			diag_info("output %s: reconnected, %zu events queued",
+			    o->name, o->count);
 	}
 	if (o->count > 0)
 		output_pump(o);
 	else if (output_watch(o) == -1)
 		output_fail(o, "watch", errno);
+}
+
+/* TLS: advance the handshake; send once it is done. */
+static void
+output_handshake(struct out_output *o)
+{
+	char why[TLS_ERROR_MAX + 64];
+	int r;
+
+	r = tls_conn_handshake(o->conn);
+	if (r == 1) {
+		output_up(o);
+		return;
+	}
+	if (r == -1) {
+		snprintf(why, sizeof(why), "TLS handshake failed, nothing "
+		    "sent: %s", tls_conn_error(o->conn));
+		output_fail(o, why, 0);
+		return;
+	}
+	if (output_watch(o) == -1)
+		output_fail(o, "watch", errno);
+}
+
+/* The socket is connected: up, or TLS first. */
+static void
+output_connected(struct out_output *o)
+{
+	if (o->transport != OUT_TRANSPORT_TLS) {
+		output_up(o);
+		return;
+	}
+	o->conn = tls_conn_client(o->tls, o->fd, o->tls_name, o->tls_name,
+	    NULL);
+	if (o->conn == NULL) {
+		output_fail(o, "TLS", ENOMEM);
+		return;
+	}
+	o->state = OUT_HANDSHAKE;
+	/* The connect's timeout, or a new one, bounds the handshake. */
+	if (o->timer == NULL)
+		o->timer = loop_timer_add(o->out->loop, OUT_CONNECT_TIMEOUT_MS,
+		    output_connect_timeout, o);
+	output_handshake(o);
 }
 
 /*
@@ -511,7 +651,8 @@ output_connect(struct out_output *o)
 
 	assert(o->state == OUT_DOWN && o->fd == -1);
 	loop_timer_cancel(o->out->loop, &o->timer);
-	type = o->transport == OUT_TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	type = o->transport == OUT_TRANSPORT_TCP ||
+	    o->transport == OUT_TRANSPORT_TLS ? SOCK_STREAM : SOCK_DGRAM;
 	for (;;) {
 		fd = socket(sa->sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
@@ -519,7 +660,7 @@ output_connect(struct out_output *o)
 			output_fail(o, "socket", errno);
 			return;
 		}
-		if (o->transport == OUT_TRANSPORT_TCP)
+		if (type == SOCK_STREAM && o->transport != OUT_TRANSPORT_UNIX)
 			/* Each event is a small write; don't hold it back. */
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 			    sizeof(one));
@@ -549,7 +690,8 @@ output_connect(struct out_output *o)
 		return;
 	}
 	if (o->state == OUT_UP) {
-		output_up(o);
+		o->state = OUT_CONNECTING;
+		output_connected(o);
 		return;
 	}
 	if (output_watch(o) == -1) {
@@ -558,6 +700,36 @@ output_connect(struct out_output *o)
 	}
 	o->timer = loop_timer_add(o->out->loop, OUT_CONNECT_TIMEOUT_MS,
 	    output_connect_timeout, o);
+}
+
+/* TLS, up: as output_io() below, through the TLS connection. */
+static void
+output_io_tls(struct out_output *o, unsigned events)
+{
+	char junk[512], why[TLS_ERROR_MAX + 16];
+	ssize_t n;
+
+	if (events & (LOOP_READ | LOOP_ERROR)) {
+		/* Tickets, alerts, close_notify; whatever else is ignored. */
+		while ((n = tls_conn_read(o->conn, junk, sizeof(junk))) > 0)
+			;
+		if (n == 0) {
+			output_fail(o, "connection closed by the collector", 0);
+			return;
+		}
+		if (errno != EAGAIN) {
+			snprintf(why, sizeof(why), "receive: %s",
+			    tls_conn_error(o->conn)[0] != '\0' ?
+			    tls_conn_error(o->conn) : strerror(errno));
+			output_fail(o, why, 0);
+			return;
+		}
+	}
+	/* A write that waited, for WRITE or (rarely) READ. */
+	if (o->blocked || (events & LOOP_ERROR)) {
+		o->blocked = false;
+		output_pump(o);
+	}
 }
 
 /* Whatever a collector sends is read and ignored; EOF means it closed. */
@@ -578,7 +750,15 @@ output_io(struct loop *loop, int fd, unsigned events, void *arg)
 		if (err != 0)
 			output_fail(o, "connect", err);
 		else
-			output_up(o);
+			output_connected(o);
+		return;
+	}
+	if (o->state == OUT_HANDSHAKE) {
+		output_handshake(o);
+		return;
+	}
+	if (o->conn != NULL) {
+		output_io_tls(o, events);
 		return;
 	}
 	if ((events & LOOP_READ) && o->stream) {
@@ -685,6 +865,17 @@ out_add_syslog(struct out *out, const struct out_syslog_opts *opts,
 	o->opts.sd_id = o->sd_id;
 
 	switch (target->transport) {
+	case OUT_TRANSPORT_TLS:
+		if (target->tls == NULL || target->tls_name == NULL ||
+		    target->tls_name[0] == '\0') {
+			errno = EINVAL;
+			goto fail;
+		}
+		if ((o->tls_name = strdup(target->tls_name)) == NULL ||
+		    (o->tlsbuf = malloc(OUT_TLS_BUF)) == NULL)
+			goto fail;
+		o->tls = tls_ctx_ref(target->tls);
+		/* FALLTHROUGH */
 	case OUT_TRANSPORT_UDP:
 	case OUT_TRANSPORT_TCP:
 		if (target->sa == NULL || target->salen > sizeof(o->sa) ||
@@ -735,6 +926,9 @@ out_add_syslog(struct out *out, const struct out_syslog_opts *opts,
 		output_connect(o);	/* failures retry in the background */
 	return 0;
 fail:
+	tls_ctx_unref(&o->tls);
+	free(o->tls_name);
+	free(o->tlsbuf);
 	free(o->name);
 	free(o);
 	return -1;
@@ -831,6 +1025,11 @@ out_flush(struct out *out, unsigned timeout_ms)
 				continue;
 			pfd[n].fd = o->fd;
 			pfd[n].events = POLLOUT | (o->stream ? POLLIN : 0);
+			/* TLS: a handshake or write may wait for either. */
+			if (o->transport == OUT_TRANSPORT_TLS &&
+			    o->state != OUT_CONNECTING)
+				pfd[n].events = (o->mask & LOOP_READ ? POLLIN :
+				    0) | (o->mask & LOOP_WRITE ? POLLOUT : 0);
 			pfd[n].revents = 0;
 			who[n++] = o;
 		}
@@ -916,6 +1115,15 @@ out_free(struct out **outp)
 	for (o = out->outputs; o != NULL; o = next) {
 		next = o->next;
 		loop_timer_cancel(out->loop, &o->timer);
+		if (o->conn != NULL && o->state == OUT_UP) {
+			/* RFC 5425 4.4: close_notify, then the TCP close. */
+			tls_conn_close_notify(o->conn);
+			(void)shutdown(o->fd, SHUT_WR);
+		}
+		tls_conn_free(&o->conn);
+		tls_ctx_unref(&o->tls);
+		free(o->tls_name);
+		free(o->tlsbuf);
 		if (o->fd != -1) {
 			loop_del_fd(out->loop, o->fd);
 			close(o->fd);

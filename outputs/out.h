@@ -21,6 +21,7 @@
 
 struct loop;
 struct out;
+struct tls_ctx;
 
 enum out_transport {
 	OUT_TRANSPORT_UDP,	/* one datagram per message */
@@ -28,14 +29,23 @@ enum out_transport {
 	OUT_TRANSPORT_UNIX,	/* datagram (/dev/log), else a stream, framed
 				 * as TCP is */
 	OUT_TRANSPORT_STDERR,	/* one message per line on fd 2, unqueued */
+	OUT_TRANSPORT_TLS,	/* RFC 5425: TCP, TLS, octet counting */
 };
 
 struct out_syslog_target {
 	enum out_transport transport;
 	const char *name;		/* for diagnostics: "tcp://127.0.0.1:5514" */
-	const struct sockaddr *sa;	/* UDP, TCP: AF_INET or AF_INET6 */
+	const struct sockaddr *sa;	/* UDP, TCP, TLS: AF_INET or AF_INET6 */
 	socklen_t salen;
 	const char *path;		/* UNIX: < 108 bytes */
+	/*
+	 * TLS: a client context that verifies (tls_ctx_client_ca(); the
+	 * output takes its own reference) and the name the collector's
+	 * certificate must carry, a DNS name (also sent as SNI) or an IP
+	 * address.
+	 */
+	struct tls_ctx *tls;
+	const char *tls_name;
 	/*
 	 * Bound on queued bytes (each message plus 4), raised to 64 KiB
 	 * if smaller.  Allocated at once by out_add_syslog().
@@ -60,8 +70,10 @@ struct out *out_new(struct loop *loop);
  * Every socket transport connects in the background (a TCP connect
  * still pending after 10 s is abandoned) and reconnects after a
  * failure, 250 ms doubling up to 5 s; messages queue meanwhile.  The
- * first failure of an outage and the reconnection are logged.  A
- * collector that is down is not an error here.  Returns 0, or -1 with
+ * first failure of an outage, a failure for another reason, and the
+ * reconnection are logged.  A TLS collector is sent to only after its
+ * certificate verified; a failed handshake is a failure like a refused
+ * connect.  A collector that is down is not an error here.  Returns 0, or -1 with
  * errno set: EINVAL for a bad OPTS (max_size, facility, sd_id not an
  * SD-NAME) or TARGET, ENAMETOOLONG, ENOMEM.
  */
@@ -99,7 +111,8 @@ void out_get_stats(const struct out *out, struct out_stats *stats_r);
 
 /*
  * Closes every output and cancels its timers, discarding (without
- * counting) what is still queued: call out_flush() first.  Clears
+ * counting) what is still queued: call out_flush() first.  A TLS
+ * connection that is up gets a close_notify first.  Clears
  * *out.  NULL is a no-op.  Call it before loop_free().
  */
 void out_free(struct out **out);

@@ -107,17 +107,6 @@ usage(struct parser *p, const struct directive *d)
 }
 
 /*
- * The directives of features still to come are checked, then refused
- * here, so a configuration is never half obeyed.
- */
-static int
-unavailable(struct parser *p, const char *what, const char *feature)
-{
-	return perr(p, "'%s' needs %s, which this version of msgeventd "
-	    "does not have yet", what, feature);
-}
-
-/*
  * Decimal digits only, no sign, no blanks.  Returns -1 if S is not such
  * a number; a value beyond uint64_t becomes UINT64_MAX, which is out of
  * every range.
@@ -453,8 +442,11 @@ output_syslog(struct parser *p, struct config_output *out)
 			return -1;
 		if (p->argc == 5 && check_path(p, "output syslog", p->argv[4]))
 			return -1;
-		return unavailable(p, "output syslog tls://",
-		    "syslog over TLS");
+		out->kind = CONFIG_OUTPUT_SYSLOG_TLS;
+		if (p->argc == 5)
+			strcpy(out->path, p->argv[4]);
+		backend_host(out->addr.text, out->tls_name);
+		return 0;
 	}
 	if (p->argc != 3)
 		return perr(p, "output syslog: expected '%s'", SYSLOG_USAGE);

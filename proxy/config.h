@@ -10,11 +10,6 @@
  * error.  Unknown or malformed directives are errors, reported as
  * "FILE:LINE: message".
  *
- * The directive of a feature this version does not have (syslog over
- * TLS: output syslog tls://) is parsed, so typos in it are named, and
- * then rejected with "'X' needs syslog over TLS, which this version of
- * msgeventd does not have yet": never silently ignored.
- *
  * pop3-uidl-pattern is compiled here (proxy/uidl_map.h), so that a bad
  * pattern is an error of the file, with PCRE2's message and offset.
  *
@@ -127,6 +122,9 @@ enum config_output_kind {
 	CONFIG_OUTPUT_SYSLOG_UNIX,	/* unix:/PATH (datagram, else stream);
 					 * PATH fits sockaddr_un's sun_path */
 	CONFIG_OUTPUT_SYSLOG_STDERR,	/* stderr, one message per line */
+	CONFIG_OUTPUT_SYSLOG_TLS,	/* tls://HOST:PORT [ca PATH], RFC 5425;
+					 * path: the CA, "" for the system
+					 * store; tls_name: HOST */
 	CONFIG_OUTPUT_SNMP,		/* output snmp trap|inform udp:... */
 };
 
@@ -164,8 +162,9 @@ struct config_output {
 	struct config_output *next;
 	int line;
 	enum config_output_kind kind;
-	struct config_addr addr;	/* UDP, TCP, SNMP */
-	char path[CONFIG_PATH_MAX];	/* UNIX */
+	struct config_addr addr;	/* UDP, TCP, TLS, SNMP */
+	char path[CONFIG_PATH_MAX];	/* UNIX; TLS: ca PATH or "" */
+	char tls_name[CONFIG_NAME_MAX];	/* TLS: the name to verify */
 	struct config_snmp snmp;	/* SNMP */
 };
 

@@ -105,7 +105,9 @@ outputs_build(struct loop *loop, const struct config *config)
 	const struct config_output *co;
 	struct out_syslog_opts opts;
 	struct out_syslog_target target;
-	char name[CONFIG_PATH_MAX + 16];
+	struct tls_ctx *tls = NULL;
+	char name[CONFIG_PATH_MAX + 16], err[CONFIG_PATH_MAX + 256];
+	int rc;
 
 	out = out_new(loop);
 	if (out == NULL) {
@@ -139,6 +141,21 @@ outputs_build(struct loop *loop, const struct config *config)
 			target.transport = OUT_TRANSPORT_STDERR;
 			snprintf(name, sizeof(name), "stderr");
 			break;
+		case CONFIG_OUTPUT_SYSLOG_TLS:
+			target.transport = OUT_TRANSPORT_TLS;
+			snprintf(name, sizeof(name), "tls://%s", co->addr.text);
+			/* Read now: a CA gone bad fails start and reload. */
+			tls = tls_ctx_client_ca(co->path, err, sizeof(err));
+			if (tls == NULL) {
+				diag_error("%s:%d: output %s: %s%s",
+				    config->file, co->line, name,
+				    co->path[0] != '\0' ? "ca " : "", err);
+				out_free(&out);
+				return NULL;
+			}
+			target.tls = tls;
+			target.tls_name = co->tls_name;
+			break;
 		case CONFIG_OUTPUT_SNMP:
 			if (output_snmp_add(out, config, co) < 0) {
 				out_free(&out);
@@ -149,7 +166,9 @@ outputs_build(struct loop *loop, const struct config *config)
 		target.name = name;
 		target.sa = (const struct sockaddr *)&co->addr.sa;
 		target.salen = co->addr.salen;
-		if (out_add_syslog(out, &opts, &target) < 0) {
+		rc = out_add_syslog(out, &opts, &target);
+		tls_ctx_unref(&tls);	/* the output took its own */
+		if (rc < 0) {
 			diag_error("%s:%d: output %s: %s", config->file,
 			    co->line, name, strerror(errno));
 			out_free(&out);

@@ -373,14 +373,48 @@ fail:
 	return NULL;
 }
 
+/*
+ * Verify peers of SSL_CTX against CA (a file or a hashed directory), or
+ * the system store when CA is NULL or "".  Returns 0, or -1 with why in
+ * WHY ("PATH: reason" or "the system's CA certificates: reason").
+ */
+static int
+ctx_load_ca(SSL_CTX *ssl_ctx, const char *ca, char *why, size_t len)
+{
+	struct stat st;
+	char reason[256];
+	int ok;
+
+	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, NULL);
+	if (ca == NULL || ca[0] == '\0') {
+		if (SSL_CTX_set_default_verify_paths(ssl_ctx) == 1)
+			return 0;
+		snprintf(why, len, "the system's CA certificates: %s",
+		    ssl_reason(reason, sizeof(reason)));
+		return -1;
+	}
+	if (stat(ca, &st) < 0) {
+		snprintf(why, len, "%s: %s", ca, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode))
+		ok = SSL_CTX_load_verify_dir(ssl_ctx, ca);
+	else
+		ok = SSL_CTX_load_verify_file(ssl_ctx, ca);
+	if (ok != 1) {
+		snprintf(why, len, "%s: no usable CA certificates (%s)", ca,
+		    ssl_reason(reason, sizeof(reason)));
+		return -1;
+	}
+	return 0;
+}
+
 struct tls_ctx *
 tls_ctx_client_new(const struct config *config, char *err, size_t errlen)
 {
 	SSL_CTX *ssl_ctx;
 	struct tls_ctx *ctx;
-	struct stat st;
-	char why[256];
-	int ok;
+	char why[512];
 
 	ERR_clear_error();
 	ssl_ctx = ctx_base(TLS_client_method(), config->backend_min_version,
@@ -390,31 +424,14 @@ tls_ctx_client_new(const struct config *config, char *err, size_t errlen)
 		    config->backend_protocols_line, "TLS: %s",
 		    ssl_reason(why, sizeof(why)));
 	if (config->backend_verify) {
-		SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, NULL);
-		if (config->backend_ca[0] != '\0') {
-			if (stat(config->backend_ca, &st) < 0) {
+		if (ctx_load_ca(ssl_ctx, config->backend_ca, why,
+		    sizeof(why)) == -1) {
+			if (config->backend_ca[0] != '\0')
 				ctx_err(err, errlen, config,
-				    config->backend_ca_line, "backend-ca: %s: "
-				    "%s", config->backend_ca, strerror(errno));
-				goto fail;
-			}
-			if (S_ISDIR(st.st_mode))
-				ok = SSL_CTX_load_verify_dir(ssl_ctx,
-				    config->backend_ca);
+				    config->backend_ca_line, "backend-ca: %s",
+				    why);
 			else
-				ok = SSL_CTX_load_verify_file(ssl_ctx,
-				    config->backend_ca);
-			if (ok != 1) {
-				ctx_err(err, errlen, config,
-				    config->backend_ca_line, "backend-ca: %s: "
-				    "no usable CA certificates (%s)",
-				    config->backend_ca,
-				    ssl_reason(why, sizeof(why)));
-				goto fail;
-			}
-		} else if (SSL_CTX_set_default_verify_paths(ssl_ctx) != 1) {
-			ctx_err(err, errlen, config, 0, "the system's CA "
-			    "certificates: %s", ssl_reason(why, sizeof(why)));
+				ctx_err(err, errlen, config, 0, "%s", why);
 			goto fail;
 		}
 	} else {
@@ -432,6 +449,31 @@ fail:
 	SSL_CTX_free(ssl_ctx);
 	ERR_clear_error();
 	return NULL;
+}
+
+struct tls_ctx *
+tls_ctx_client_ca(const char *ca, char *err, size_t errlen)
+{
+	SSL_CTX *ssl_ctx;
+	struct tls_ctx *ctx;
+	char why[512];
+
+	ERR_clear_error();
+	ssl_ctx = ctx_base(TLS_client_method(), CONFIG_TLS_V1_2,
+	    CONFIG_TLS_V1_3);
+	if (ssl_ctx == NULL) {
+		snprintf(err, errlen, "TLS: %s", ssl_reason(why, sizeof(why)));
+		ERR_clear_error();
+		return NULL;
+	}
+	if (ctx_load_ca(ssl_ctx, ca, err, errlen) == -1) {
+		SSL_CTX_free(ssl_ctx);
+		ERR_clear_error();
+		return NULL;
+	}
+	if ((ctx = ctx_wrap(ssl_ctx, true)) == NULL)
+		snprintf(err, errlen, "out of memory");
+	return ctx;
 }
 
 struct tls_ctx *
@@ -459,7 +501,9 @@ int
 tls_config_check(const struct config *config, char *err, size_t errlen)
 {
 	const struct config_listen *l;
+	const struct config_output *o;
 	struct tls_ctx *ctx;
+	char why[512];
 	bool backend_tls = false;
 
 	tls_quiet = true;
@@ -474,6 +518,18 @@ tls_config_check(const struct config *config, char *err, size_t errlen)
 	if (backend_tls) {
 		if ((ctx = tls_ctx_client_new(config, err, errlen)) == NULL)
 			goto fail;
+		tls_ctx_unref(&ctx);
+	}
+	for (o = config->outputs; o != NULL; o = o->next) {
+		if (o->kind != CONFIG_OUTPUT_SYSLOG_TLS)
+			continue;
+		if ((ctx = tls_ctx_client_ca(o->path, why, sizeof(why))) ==
+		    NULL) {
+			ctx_err(err, errlen, config, o->line, "output syslog "
+			    "tls://%s: %s%s", o->addr.text, o->path[0] != '\0'
+			    ? "ca " : "", why);
+			goto fail;
+		}
 		tls_ctx_unref(&ctx);
 	}
 	tls_quiet = false;

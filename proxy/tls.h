@@ -17,6 +17,8 @@
  *		or the system store, the name checked (RFC 6125; an IP
  *		address against the certificate's IP addresses), SNI sent,
  *		ALPN offered; backend-verify off skips verification.
+ *		Towards syslog collectors (tls_ctx_client_ca()): the same,
+ *		always verified, against the output's ca or the system store.
  *
  * A context is reference-counted.  A connection takes its own reference
  * (OpenSSL's, inside SSL_new()), so a context may be dropped on reload
@@ -72,6 +74,15 @@ struct tls_ctx *tls_ctx_server_new(const struct config *config, char *err,
  */
 struct tls_ctx *tls_ctx_client_new(const struct config *config, char *err,
     size_t errlen);
+
+/*
+ * A client context of its own, for collectors (output syslog tls://):
+ * TLS 1.2 and 1.3, peers always verified, against CA (a PEM file or a
+ * hashed directory) or the system store when CA is NULL or "".  Needs no
+ * configuration, so outputs/ can use it.  Returns it with one reference,
+ * or NULL with "PATH: reason" in ERR.
+ */
+struct tls_ctx *tls_ctx_client_ca(const char *ca, char *err, size_t errlen);
 
 /* Another reference to CTX; returns CTX. */
 struct tls_ctx *tls_ctx_ref(struct tls_ctx *ctx);

@@ -171,6 +171,38 @@ test_full(void **state)
 	assert_null(conf);
 }
 
+/* output syslog tls:// (the CA file is read by tls.c, not here). */
+static void
+test_syslog_tls(void **state)
+{
+	struct config *conf;
+	struct config_output *o;
+
+	(void)state;
+	conf = parse_ok(L1 "output syslog tls://127.0.0.1:6514\n"
+	    "output syslog tls://[::1]:6514 ca /etc/ssl/ca.pem\n"
+	    "output syslog tls://localhost:6514 ca \"/a b/ca.pem\"\n");
+	o = conf->outputs;
+	assert_non_null(o);
+	assert_int_equal(o->line, 2);
+	assert_int_equal(o->kind, CONFIG_OUTPUT_SYSLOG_TLS);
+	assert_sa4(&o->addr, "127.0.0.1", 6514);
+	assert_string_equal(o->path, "");
+	assert_string_equal(o->tls_name, "127.0.0.1");
+	o = o->next;
+	assert_non_null(o);
+	assert_int_equal(o->kind, CONFIG_OUTPUT_SYSLOG_TLS);
+	assert_sa6(&o->addr, "::1", 6514);
+	assert_string_equal(o->path, "/etc/ssl/ca.pem");
+	assert_string_equal(o->tls_name, "::1");
+	o = o->next;
+	assert_non_null(o);
+	assert_string_equal(o->path, "/a b/ca.pem");
+	assert_string_equal(o->tls_name, "localhost");
+	assert_null(o->next);
+	config_free(&conf);
+}
+
 /* TLS directives (checked for form here; tls.c reads the files). */
 static void
 test_tls(void **state)
@@ -758,14 +790,6 @@ static const struct {
 	  "listen imap [0::0]:1 backend [::1]:2\n",
 	    "t.conf:2: listen: [0::0]:1 is already used on line 1" },
 
-	/* features still to come */
-#define NEEDS(what, feature) "t.conf:2: '" what "' needs " feature \
-	", which this version of msgeventd does not have yet"
-	{ NULL, L1 "output syslog tls://127.0.0.1:6514\n",
-	    NEEDS("output syslog tls://", "syslog over TLS") },
-	{ NULL, L1 "output syslog tls://[::1]:6514 ca /etc/ssl/ca.pem\n",
-	    NEEDS("output syslog tls://", "syslog over TLS") },
-
 	/* TLS */
 	{ NULL, L1 "tls-protocols TLSv1.4\n",
 	    "t.conf:2: tls-protocols: unknown protocol 'TLSv1.4' (expected "
@@ -1290,6 +1314,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_syslog_tls),
 		cmocka_unit_test(test_pop3),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_ranges),
