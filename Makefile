@@ -44,7 +44,7 @@ PCRE2_LIBS    := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre
 PARSER_SRC  := parser/msgevent.c parser/imap_parser.c parser/imap_infer.c \
 	       parser/imap_seqmap.c parser/imap_set.c parser/imap_capa.c \
 	       parser/imap_flags.c parser/imap_ask.c parser/imap_registry.c \
-	       parser/imap_uidset.c
+	       parser/imap_uidset.c parser/sbuf.c
 # POP3 (issue 6): its parser and inference, linked into the proxy.
 POP3_SRC    := parser/pop3_parser.c parser/pop3_infer.c
 PARSER_SRC  += $(POP3_SRC)

@@ -37,6 +37,7 @@
 #include "imap_seqmap.h"
 #include "imap_set.h"
 #include "imap_uidset.h"
+#include "sbuf.h"
 
 /* Commands we tell apart.  X(enum suffix, name, flags) */
 #define KF_RECORD	0x01	/* its events need a struct infer_record */
@@ -677,14 +678,6 @@ struct imap_infer {
 	char strs[];
 };
 
-/* A bounded string builder: never overflows, remembers a cut. */
-struct sbuf {
-	char *p;
-	size_t size;
-	size_t len;
-	bool cut;
-};
-
 static void client_token(struct imap_parser *, const struct imap_token *);
 static void client_frag(struct imap_infer *, const struct imap_token *);
 static void client_literal(struct imap_parser *, const char *, size_t);
@@ -783,124 +776,6 @@ qres_lookup(const struct imap_token *tok)
 	return QRES_OTHER;
 }
 
-static void
-sb_init(struct sbuf *sb, char *p, size_t size)
-{
-	sb->p = p;
-	sb->size = size;
-	sb->len = 0;
-	sb->cut = false;
-}
-
-static void
-sb_add(struct sbuf *sb, const char *s, size_t len)
-{
-	if (len > sb->size - sb->len) {
-		len = sb->size - sb->len;
-		sb->cut = true;
-	}
-	memcpy(sb->p + sb->len, s, len);
-	sb->len += len;
-}
-
-static void
-sb_adds(struct sbuf *sb, const char *s)
-{
-	sb_add(sb, s, strlen(s));
-}
-
-static void
-sb_addu(struct sbuf *sb, uint64_t v)
-{
-	char tmp[24];
-	int n;
-
-	n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
-	sb_add(sb, tmp, (size_t)n);
-}
-
-/*
- * Percent-encode S into SB (RFC 3986 2.1, upper-case hex).  Kept as is:
- * unreserved (2.3) and, in a mailbox path, "/": RFC 5092 enc-mailbox
- * is 1*bchar and bchar admits "/", the hierarchy separator of IMAP
- * URLs.  Everything else is encoded, the strict reading of achar, so
- * "@" in a user name becomes %40.  A cut never splits a %XX.
- */
-static void
-sb_pct(struct sbuf *sb, const char *s, size_t len, bool keep_slash)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	unsigned char c;
-	char esc[3];
-	size_t i;
-
-	for (i = 0; i < len && !sb->cut; i++) {
-		c = (unsigned char)s[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~' || (keep_slash && c == '/')) {
-			sb_add(sb, s + i, 1);
-			continue;
-		}
-		if (sb->size - sb->len < 3) {
-			sb->cut = true;
-			break;
-		}
-		esc[0] = '%';
-		esc[1] = hex[c >> 4];
-		esc[2] = hex[c & 15];
-		sb_add(sb, esc, 3);
-	}
-}
-
-/* ---- base64 ----------------------------------------------------------- */
-
-/* ALPHABET's 63rd character: "/" in RFC 4648, "," in RFC 3501 5.1.3. */
-static int
-b64_value(unsigned char c, char c63)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == (unsigned char)c63)
-		return 63;
-	return -1;
-}
-
-/*
- * RFC 4648 4 base64 into OUT.  "=" ends the data; a partial last
- * quantum yields its whole bytes (a response the parser cut still gives
- * its leading user names).  Returns the bytes written, or -1 on a byte
- * outside the alphabet or when OUT is too small.
- */
-static ssize_t
-b64_decode(const char *in, size_t len, unsigned char *out, size_t size)
-{
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t i, n = 0;
-	int v;
-
-	for (i = 0; i < len && in[i] != '='; i++) {
-		if ((v = b64_value((unsigned char)in[i], '/')) < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == size)
-				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return (ssize_t)n;
-}
-
 /* ---- mailbox names ---------------------------------------------------- */
 
 static size_t
@@ -964,7 +839,7 @@ mutf7_decode(const char *in, size_t len, char *out, size_t size)
 		bits = 0;
 		hi = 0;
 		for (start = i; i < len && in[i] != '-'; i++) {
-			if ((v = b64_value((unsigned char)in[i], ',')) < 0)
+			if ((v = sbuf_b64_value((unsigned char)in[i], ',')) < 0)
 				return -1;
 			acc = acc << 6 | (uint32_t)v;
 			bits += 6;
@@ -1009,14 +884,14 @@ sb_mailbox(struct sbuf *sb, const char *name, size_t len)
 	ssize_t n;
 
 	if (ascii_ieq(name, len, "INBOX")) {
-		sb_adds(sb, "INBOX");
+		sbuf_adds(sb, "INBOX");
 		return;
 	}
 	n = mutf7_decode(name, len, utf8, sizeof(utf8));
 	if (n >= 0)
-		sb_pct(sb, utf8, (size_t)n, true);
+		sbuf_pct(sb, utf8, (size_t)n, true);
 	else
-		sb_pct(sb, name, len, true);
+		sbuf_pct(sb, name, len, true);
 }
 
 /* "imap://USER@DOMAIN/" (RFC 5092 3), without USER@ when unknown. */
@@ -1024,13 +899,13 @@ static void
 sb_server(struct imap_infer *infer, struct sbuf *sb, const char *user,
     size_t ulen)
 {
-	sb_adds(sb, "imap://");
+	sbuf_adds(sb, "imap://");
 	if (user != NULL) {
-		sb_pct(sb, user, ulen, false);
-		sb_adds(sb, "@");
+		sbuf_pct(sb, user, ulen, false);
+		sbuf_adds(sb, "@");
 	}
-	sb_adds(sb, infer->server_domain);
-	sb_adds(sb, "/");
+	sbuf_adds(sb, infer->server_domain);
+	sbuf_adds(sb, "/");
 }
 
 /* ---- records ---------------------------------------------------------- */
@@ -1926,7 +1801,7 @@ emit_logout(struct imap_infer *infer, enum imap_infer_end reason)
 	ev_common(infer, &ev, true);
 	ev_session_user(infer, &ev);
 	user = session_user(infer, &ulen);
-	sb_init(&sb, buf, sizeof(buf));
+	sbuf_init(&sb, buf, sizeof(buf));
 	sb_server(infer, &sb, user, ulen);
 	ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
 	msgevent_set_str(&ev, MSGEVENT_P_REASON, reasons[reason]);
@@ -1986,7 +1861,7 @@ emit_login(struct imap_infer *infer, struct infer_cmd *cmd, bool ok)
 		if (cut)
 			ev.truncated = true;
 	}
-	sb_init(&sb, buf, sizeof(buf));
+	sbuf_init(&sb, buf, sizeof(buf));
 	sb_server(infer, &sb, user, ulen);
 	ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
 	if (cmd->kind == INFER_K_AUTHENTICATE && a != NULL)
@@ -2460,11 +2335,11 @@ emit_mailbox(struct imap_infer *infer, struct infer_cmd *cmd)
 	ev_session_user(infer, &ev);
 	if (type == MSGEVENT_MAILBOX_RENAME) {
 		/* RFC 5423 5: mailboxID is the new name, oldMailboxID old. */
-		sb_init(&sb, buf, sizeof(buf));
+		sbuf_init(&sb, buf, sizeof(buf));
 		sb_mailbox_url(infer, &sb, rec, 0);
 		ev_set_sb(&ev, MSGEVENT_P_OLD_MAILBOX_ID, &sb);
 	}
-	sb_init(&sb, buf, sizeof(buf));
+	sbuf_init(&sb, buf, sizeof(buf));
 	if (type == MSGEVENT_MAILBOX_CREATE)
 		sb_create_url(infer, &sb, rec);
 	else
@@ -2534,17 +2409,17 @@ emit_append(struct imap_infer *infer, struct infer_cmd *cmd)
 		msgevent_init(&ev, MSGEVENT_MESSAGE_APPEND);
 		ev_common(infer, &ev, false);
 		ev_session_user(infer, &ev);
-		sb_init(&sb, buf, sizeof(buf));
+		sbuf_init(&sb, buf, sizeof(buf));
 		sb_mailbox_url(infer, &sb, rec, 0);
 		if (mb->appenduid) {
-			sb_adds(&sb, ";UIDVALIDITY=");
-			sb_addu(&sb, mb->uidvalidity);
+			sbuf_adds(&sb, ";UIDVALIDITY=");
+			sbuf_addu(&sb, mb->uidvalidity);
 		}
 		ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
 		if (m->has_uid) {
 			msgevent_set_uint(&ev, MSGEVENT_P_UIDSET, m->uid);
-			sb_adds(&sb, "/;UID=");
-			sb_addu(&sb, m->uid);
+			sbuf_adds(&sb, "/;UID=");
+			sbuf_addu(&sb, m->uid);
 		}
 		ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
 		if (m->has_size)
@@ -2619,12 +2494,12 @@ split_flush(struct split *sp)
 	if (sp->len > 0)
 		msgevent_set(&ev, MSGEVENT_P_UIDSET, sp->part, sp->len);
 	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, sp->url);
-	sb_init(&uri, buf, sizeof(buf));
-	sb_add(&uri, sp->url->p, sp->url->len);
+	sbuf_init(&uri, buf, sizeof(buf));
+	sbuf_add(&uri, sp->url->p, sp->url->len);
 	uri.cut = sp->url->cut;
 	if (sp->ranges == 1 && sp->first == sp->last && !sp->tmpl->truncated) {
-		sb_adds(&uri, "/;UID=");
-		sb_addu(&uri, sp->first);
+		sbuf_adds(&uri, "/;UID=");
+		sbuf_addu(&uri, sp->first);
 	}
 	ev_set_sb(&ev, MSGEVENT_P_URI, &uri);
 	ev_emit(sp->infer, &ev);
@@ -2694,11 +2569,11 @@ emit_copy(struct imap_infer *infer, struct infer_cmd *cmd)
 	msgevent_init(&ev, MSGEVENT_MESSAGE_APPEND);
 	ev_common(infer, &ev, false);
 	ev_session_user(infer, &ev);
-	sb_init(&sb, buf, sizeof(buf));
+	sbuf_init(&sb, buf, sizeof(buf));
 	sb_mailbox_url(infer, &sb, rec, 0);
 	if (mb->copyuid) {
-		sb_adds(&sb, ";UIDVALIDITY=");
-		sb_addu(&sb, mb->uidvalidity);
+		sbuf_adds(&sb, ";UIDVALIDITY=");
+		sbuf_addu(&sb, mb->uidvalidity);
 	}
 	if (uids_cut(&u) || sb.cut)
 		ev.truncated = true;
@@ -2761,7 +2636,7 @@ emit_quota_exceed(struct imap_infer *infer, struct infer_cmd *cmd)
 	ev_common(infer, &ev, false);
 	ev_session_user(infer, &ev);
 	if (rec != NULL && rec->mb.name[0].set && !infer->srv.name_partial) {
-		sb_init(&sb, buf, sizeof(buf));
+		sbuf_init(&sb, buf, sizeof(buf));
 		sb_mailbox_url(infer, &sb, rec, 0);
 		ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
 	}
@@ -2825,8 +2700,8 @@ sb_sel_url(struct imap_infer *infer, struct sbuf *sb)
 	if (infer->sel.name_cut)
 		sb->cut = true;
 	if (infer->sel.uidvalidity_known) {
-		sb_adds(sb, ";UIDVALIDITY=");
-		sb_addu(sb, infer->sel.uidvalidity);
+		sbuf_adds(sb, ";UIDVALIDITY=");
+		sbuf_addu(sb, infer->sel.uidvalidity);
 	}
 }
 
@@ -2860,7 +2735,7 @@ emit_expunge(struct imap_infer *infer, const struct infer_uids *u,
 	msgevent_init(&ev, MSGEVENT_MESSAGE_EXPUNGE);
 	ev_common(infer, &ev, false);
 	ev_session_user(infer, &ev);
-	sb_init(&sb, buf, sizeof(buf));
+	sbuf_init(&sb, buf, sizeof(buf));
 	sb_sel_url(infer, &sb);
 	/* one UID only names a message when the set is known whole */
 	if (u->unknown > 0 || uids_cut(u) || sb.cut)
@@ -3043,7 +2918,7 @@ emit_foreign(struct imap_infer *infer, enum msgevent_type type,
 
 	msgevent_init(&ev, type);
 	ev_observed(infer, &ev);
-	sb_init(&sb, buf, sizeof(buf));
+	sbuf_init(&sb, buf, sizeof(buf));
 	sb_sel_url(infer, &sb);
 	if (uids_cut(u) || sb.cut)
 		ev.truncated = true;
@@ -4672,7 +4547,7 @@ flags_emit(struct imap_infer *infer, struct infer_flagrun *fr)
 		}
 		if (fr->modseq_known)
 			msgevent_set_uint(&ev, MSGEVENT_P_MODSEQ, fr->modseq);
-		sb_init(&sb, buf, sizeof(buf));
+		sbuf_init(&sb, buf, sizeof(buf));
 		sb_sel_url(infer, &sb);
 		if (trunc || fe.truncated || sb.cut)
 			ev.truncated = true;
@@ -4817,7 +4692,7 @@ sasl_plain(struct imap_infer *infer, struct infer_cmd *cmd, const char *data,
 	size_t zlen, clen;
 	ssize_t n;
 
-	n = b64_decode(data, len, buf, sizeof(buf));
+	n = sbuf_b64_decode(data, len, buf, sizeof(buf));
 	if (n <= 0)
 		goto out;
 	if ((z1 = memchr(buf, '\0', (size_t)n)) == NULL)
@@ -4848,7 +4723,7 @@ sasl_login(struct imap_infer *infer, struct infer_cmd *cmd, const char *data,
 	unsigned char buf[INFER_SASL_MAX];
 	ssize_t n;
 
-	n = b64_decode(data, len, buf, sizeof(buf));
+	n = sbuf_b64_decode(data, len, buf, sizeof(buf));
 	if (n >= 0)
 		span_set(infer, cmd, SLOT_USER, (const char *)buf, (size_t)n,
 		    false);
@@ -7230,11 +7105,11 @@ imap_infer_ask(struct imap_infer *infer, const char *line, size_t len,
 	q->set_len = n;
 	q->tag_len = (size_t)snprintf(q->tag, sizeof(q->tag), "msgeventd%llu",
 	    (unsigned long long)++infer->asked);
-	sb_init(&sb, q->line, sizeof(q->line));
-	sb_add(&sb, q->tag, q->tag_len);
-	sb_adds(&sb, uid ? " UID FETCH " : " FETCH ");
-	sb_add(&sb, q->set, q->set_len);
-	sb_adds(&sb, " (UID FLAGS)\r\n");
+	sbuf_init(&sb, q->line, sizeof(q->line));
+	sbuf_add(&sb, q->tag, q->tag_len);
+	sbuf_adds(&sb, uid ? " UID FETCH " : " FETCH ");
+	sbuf_add(&sb, q->set, q->set_len);
+	sbuf_adds(&sb, " (UID FLAGS)\r\n");
 	if (sb.cut)
 		return 0;
 	q->line_len = sb.len;

@@ -45,6 +45,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "sbuf.h"
+
 /* X(enum suffix, keyword) - the commands told apart (RFC 1939, 2449,
    2595, 5034, 6856). */
 #define INFER_KIND_MAP(X)						\
@@ -229,14 +231,6 @@ struct pop3_infer {
 	char strs[];
 };
 
-/* A bounded string builder: never overflows, remembers a cut. */
-struct sbuf {
-	char *p;
-	size_t size;
-	size_t len;
-	bool cut;
-};
-
 static void client_token(struct pop3_parser *, const struct pop3_token *);
 static void client_line_end(struct pop3_parser *);
 static void server_token(struct pop3_parser *, const struct pop3_token *);
@@ -328,119 +322,6 @@ blank(const char *s, size_t len)
 		if (s[i] != ' ')
 			return false;
 	return true;
-}
-
-static void
-sb_init(struct sbuf *sb, char *p, size_t size)
-{
-	sb->p = p;
-	sb->size = size;
-	sb->len = 0;
-	sb->cut = false;
-}
-
-static void
-sb_add(struct sbuf *sb, const char *s, size_t len)
-{
-	if (len > sb->size - sb->len) {
-		len = sb->size - sb->len;
-		sb->cut = true;
-	}
-	memcpy(sb->p + sb->len, s, len);
-	sb->len += len;
-}
-
-static void
-sb_adds(struct sbuf *sb, const char *s)
-{
-	sb_add(sb, s, strlen(s));
-}
-
-static void
-sb_addu(struct sbuf *sb, uint64_t v)
-{
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-
-	sb_add(sb, num, (size_t)n);
-}
-
-/*
- * RFC 3986 2.1 percent-encoding of a user name in a URL: unreserved
- * bytes as they are, everything else %XX, as imap_infer writes them
- * (RFC 5092 achar, strictly; RFC 2384 user likewise).
- */
-static void
-sb_pct(struct sbuf *sb, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	unsigned char c;
-	char esc[3];
-	size_t i;
-
-	for (i = 0; i < len && !sb->cut; i++) {
-		c = (unsigned char)s[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
-			sb_add(sb, s + i, 1);
-			continue;
-		}
-		if (sb->size - sb->len < 3) {
-			sb->cut = true;
-			break;
-		}
-		esc[0] = '%';
-		esc[1] = hex[c >> 4];
-		esc[2] = hex[c & 15];
-		sb_add(sb, esc, 3);
-	}
-}
-
-/* ---- base64 ------------------------------------------------------------ */
-
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * RFC 4648 4 base64 into OUT.  "=" ends the data; a partial last
- * quantum yields its whole bytes.  Returns the bytes written, or -1 on a
- * byte outside the alphabet or when OUT is too small.
- */
-static ssize_t
-b64_decode(const char *in, size_t len, unsigned char *out, size_t size)
-{
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t i, n = 0;
-	int v;
-
-	for (i = 0; i < len && in[i] != '='; i++) {
-		if ((v = b64_value((unsigned char)in[i])) < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == size)
-				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return (ssize_t)n;
 }
 
 /* ---- relaying --------------------------------------------------------- */
@@ -974,12 +855,12 @@ static void
 sb_pop_url(struct pop3_infer *infer, struct sbuf *sb, const char *user,
     size_t ulen)
 {
-	sb_adds(sb, "pop://");
+	sbuf_adds(sb, "pop://");
 	if (user != NULL) {
-		sb_pct(sb, user, ulen);
-		sb_adds(sb, "@");
+		sbuf_pct(sb, user, ulen, false);
+		sbuf_adds(sb, "@");
 	}
-	sb_adds(sb, infer->server_domain);
+	sbuf_adds(sb, infer->server_domain);
 }
 
 static void
@@ -1007,7 +888,7 @@ emit_logout(struct pop3_infer *infer, enum pop3_infer_end reason)
 	msgevent_init(&ev, MSGEVENT_LOGOUT);
 	ev_common(infer, &ev, true);
 	ev_session_user(infer, &ev);
-	sb_init(&sb, buf, sizeof(buf));
+	sbuf_init(&sb, buf, sizeof(buf));
 	sb_pop_url(infer, &sb, infer->user_known ? infer->user : NULL,
 	    infer->user_len);
 	ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
@@ -1071,7 +952,7 @@ login_done(struct pop3_infer *infer, const struct infer_cmd *cmd, bool ok)
 		if (cut)
 			ev.truncated = true;
 	}
-	sb_init(&sb, buf, sizeof(buf));
+	sbuf_init(&sb, buf, sizeof(buf));
 	sb_pop_url(infer, &sb, user, ulen);
 	ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
 	if (cmd->kind == K_APOP)
@@ -1120,16 +1001,16 @@ static void
 sb_inbox_url(struct pop3_infer *infer, struct sbuf *sb,
     const struct expunge *x)
 {
-	sb_adds(sb, "imap://");
+	sbuf_adds(sb, "imap://");
 	if (infer->user_known) {
-		sb_pct(sb, infer->user, infer->user_len);
-		sb_adds(sb, "@");
+		sbuf_pct(sb, infer->user, infer->user_len, false);
+		sbuf_adds(sb, "@");
 	}
-	sb_adds(sb, infer->server_domain);
-	sb_adds(sb, "/INBOX");
+	sbuf_adds(sb, infer->server_domain);
+	sbuf_adds(sb, "/INBOX");
 	if (x->nuids > 0) {
-		sb_adds(sb, ";UIDVALIDITY=");
-		sb_addu(sb, x->uidvalidity);
+		sbuf_adds(sb, ";UIDVALIDITY=");
+		sbuf_addu(sb, x->uidvalidity);
 	}
 }
 
@@ -1144,28 +1025,28 @@ expunge_flush(struct pop3_infer *infer, struct expunge *x)
 	msgevent_init(&ev, MSGEVENT_MESSAGE_EXPUNGE);
 	ev_common(infer, &ev, false);
 	ev_session_user(infer, &ev);
-	sb_init(&sb, url, sizeof(url));
+	sbuf_init(&sb, url, sizeof(url));
 	sb_inbox_url(infer, &sb, x);
 	ev_set_sb(&ev, MSGEVENT_P_MAILBOX_ID, &sb);
 	if (x->nuids == 1) {
-		sb_adds(&sb, "/;UID=");
-		sb_addu(&sb, x->uids[0]);
+		sbuf_adds(&sb, "/;UID=");
+		sbuf_addu(&sb, x->uids[0]);
 	}
 	ev_set_sb(&ev, MSGEVENT_P_URI, &sb);
 	if (x->nuids > 0) {
 		/* IMAP sequence-set syntax (RFC 9051 9), ascending runs. */
 		qsort(x->uids, x->nuids, sizeof(x->uids[0]), u32_cmp);
-		sb_init(&ss, set, sizeof(set));
+		sbuf_init(&ss, set, sizeof(set));
 		for (i = 0; i < x->nuids; i = j) {
 			for (j = i + 1; j < x->nuids &&
 			    x->uids[j] <= x->uids[j - 1] + 1; j++)
 				;
 			if (i > 0)
-				sb_adds(&ss, ",");
-			sb_addu(&ss, x->uids[i]);
+				sbuf_adds(&ss, ",");
+			sbuf_addu(&ss, x->uids[i]);
 			if (x->uids[j - 1] != x->uids[i]) {
-				sb_adds(&ss, ":");
-				sb_addu(&ss, x->uids[j - 1]);
+				sbuf_adds(&ss, ":");
+				sbuf_addu(&ss, x->uids[j - 1]);
 			}
 		}
 		ev_set_sb(&ev, MSGEVENT_P_UIDSET, &ss);
@@ -1343,7 +1224,7 @@ sasl_plain(struct infer_login *l, const char *data, size_t len)
 	size_t zlen, clen;
 	ssize_t n;
 
-	n = b64_decode(data, len, buf, sizeof(buf));
+	n = sbuf_b64_decode(data, len, buf, sizeof(buf));
 	if (n <= 0)
 		goto out;
 	if ((z1 = memchr(buf, '\0', (size_t)n)) == NULL)
@@ -1370,7 +1251,7 @@ sasl_login(struct infer_login *l, const char *data, size_t len)
 	unsigned char buf[INFER_SASL_MAX];
 	ssize_t n;
 
-	n = b64_decode(data, len, buf, sizeof(buf));
+	n = sbuf_b64_decode(data, len, buf, sizeof(buf));
 	if (n >= 0)
 		login_set_user(l, (const char *)buf, (size_t)n);
 	explicit_bzero(buf, sizeof(buf));

@@ -966,6 +966,16 @@ session_lost(struct session *s, bool client)
 		session_close_with(s, "");
 }
 
+/* Writing to the client (TO_CLIENT) or the backend failed (WHY). */
+static void
+session_write_failed(struct session *s, bool to_client, const char *why)
+{
+	session_diag(s, DIAG_INFO, "writing to %s: %s", to_client ? "client" :
+	    "backend", why);
+	s->end_reason = IMAP_INFER_END_ABORT;
+	session_lost(s, to_client);
+}
+
 /*
  * Discard what a lingering client still sends; free the session at its
  * EOF or error.
@@ -1093,10 +1103,7 @@ session_pop3_done(struct session *s)
 	if (!session_check_infer(s))
 		return false;
 	if (down || up) {
-		session_diag(s, DIAG_INFO, "writing to %s: %s", down ?
-		    "client" : "backend", strerror(err));
-		s->end_reason = IMAP_INFER_END_ABORT;
-		session_lost(s, down);
+		session_write_failed(s, down, strerror(err));
 		return false;
 	}
 	return true;
@@ -1120,10 +1127,7 @@ session_client_in(struct session *s, const char *data, size_t len)
 	if (!session_check_infer(s))
 		return false;
 	if (s->bfd >= 0 && session_relay(s, &s->up, data, len) < 0) {
-		session_diag(s, DIAG_INFO, "writing to backend: %s",
-		    strerror(errno));
-		s->end_reason = IMAP_INFER_END_ABORT;
-		session_lost(s, false);
+		session_write_failed(s, false, strerror(errno));
 		return false;
 	}
 	return true;
@@ -1147,10 +1151,7 @@ session_server_in(struct session *s, const char *data, size_t len)
 	if (!session_check_infer(s))
 		return false;
 	if (session_relay(s, &s->down, data, len) < 0) {
-		session_diag(s, DIAG_INFO, "writing to client: %s",
-		    strerror(errno));
-		s->end_reason = IMAP_INFER_END_ABORT;
-		session_lost(s, true);
+		session_write_failed(s, true, strerror(errno));
 		return false;
 	}
 	return true;
@@ -1438,10 +1439,7 @@ session_hold_process(struct session *s)
 			if (!session_check_infer(s))
 				return false;
 			if (pipe_write(&s->up, q.line, q.line_len) < 0) {
-				session_diag(s, DIAG_INFO, "writing to backend: %s",
-				    strerror(errno));
-				s->end_reason = IMAP_INFER_END_ABORT;
-				session_lost(s, false);
+				session_write_failed(s, false, strerror(errno));
 				return false;
 			}
 			return true;
@@ -1977,10 +1975,7 @@ session_io(struct loop *loop, int fd, unsigned events, void *arg)
 		if (fd == s->cfd && !session_starttls_handshake(s))
 			return;
 		if (fd == s->bfd && pipe_flush(&s->up) < 0) {
-			session_diag(s, DIAG_INFO, "writing to backend: %s",
-			    strerror(errno));
-			s->end_reason = IMAP_INFER_END_ABORT;
-			session_lost(s, false);
+			session_write_failed(s, false, strerror(errno));
 			return;
 		}
 		session_settle(s);
@@ -1993,12 +1988,9 @@ session_io(struct loop *loop, int fd, unsigned events, void *arg)
 	if (wp->pending != NULL && (events & (side_write_mask(t) |
 	    LOOP_ERROR))) {
 		if (pipe_flush(wp) < 0) {
-			session_diag(s, DIAG_INFO, "writing to %s: %s",
-			    wp == &s->down ? "client" : "backend",
+			session_write_failed(s, wp == &s->down,
 			    t != NULL && tls_conn_error(t)[0] != '\0' ?
 			    tls_conn_error(t) : strerror(errno));
-			s->end_reason = IMAP_INFER_END_ABORT;
-			session_lost(s, wp == &s->down);
 			return;
 		}
 	}
